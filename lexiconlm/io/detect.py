@@ -1,0 +1,333 @@
+"""Detect a data file's format and summarise it (what ``lexiconlm inspect`` prints).
+
+Detection looks at the file name first, then at the first non-blank lines:
+
+=================  =============================================================
+kind               recognised by
+=================  =============================================================
+``massive``        ``.jsonl`` whose first object has ``annot_utt``; TSV whose
+                   header has an ``annot_utt`` column
+``sigmorphon``     SIGMORPHON file names: ``xxx.trn/.dev/.tst`` (2020, 2023),
+                   ``xxx.train/.dev/.test/.test.gold`` (2021), ``xxx_small.train``,
+                   ``xxx_large.train``, ``xxx.gold`` (2022), ``lang-train-low``,
+                   ``lang-dev``, ``lang-covered-test`` (2017), ``*.pred``
+``unimorph``       3+ tab-separated columns whose third looks like a UniMorph
+                   feature bundle (``N;DEF;PL``)
+``text``           one column per line, or ``id<TAB>text`` where the first column
+                   is an identifier (``b.MAR.1.1``, ``article1.text2``)
+``lexicon``        2 columns (tab, or whitespace in MUSE files): GATITOS
+                   ``en_xx.tsv``, Wiktionary ``<name>.txt``, generic TSV, PanLex
+``not-data``       ``PROVENANCE.md``, ``README``, licences, HTML, JSON
+=================  =============================================================
+
+Pass ``kind=`` (and ``format=``) to skip detection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from lexiconlm.errors import DataFormatError, Problem
+from lexiconlm.scripts import script_counts
+
+__all__ = [
+    "FormatGuess",
+    "InspectReport",
+    "KINDS",
+    "detect_format",
+    "read_any",
+    "inspect_path",
+    "iter_data_files",
+    "looks_like_features",
+]
+
+KINDS = ("lexicon", "unimorph", "sigmorphon", "massive", "text")
+
+_NOT_DATA_SUFFIXES = {".md", ".html", ".htm", ".json", ".py", ".yaml", ".yml", ".pdf", ".png", ".csv"}
+_NOT_DATA_NAMES = {"readme", "license", "licence", "copying", "notice", "provenance"}
+# Index/metadata tables that ship beside data files (they are TSV but not records of a kind).
+_METADATA_NAMES = {
+    "languages.tsv", "index.tsv", "intents.tsv", "slots.tsv", "staged_files.tsv",
+    "languages_from_readme.tsv", "baseline_accuracy_computed.tsv", "languages_staged.tsv",
+}
+
+_SIGMORPHON_NAME = re.compile(
+    r"""(
+        \.(trn|dev|tst|train|test|gold|pred|out)$          # 2020/2021/2022/2023 splits, predictions
+      | \.test\.gold$
+      | _(small|large|hall|aug)\.train$
+      | -(train-(low|medium|high)|dev|test|covered-test|uncovered-test)$   # 2017
+    )""",
+    re.X,
+)
+_FEATURE_CHARS = re.compile(r"^[A-Za-z0-9;,.+()\[\]{}/_\-]+$")
+_ID_LIKE = re.compile(r"^[\w.:\-]*\d[\w.:\-]*$")
+_MUSE_NAME = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}(\.\d+-\d+)?\.txt$")
+
+
+def looks_like_features(s: str) -> bool:
+    """True for a UniMorph feature bundle such as ``V;PST;3;SG`` or ``N;NOM(PL;PSS(1,PL))``."""
+    if not s or not _FEATURE_CHARS.match(s):
+        return False
+    letters = [c for c in s if c.isalpha()]
+    if not letters:
+        return False
+    upper = sum(1 for c in letters if c.isupper())
+    return upper / len(letters) >= 0.6
+
+
+@dataclass(frozen=True)
+class FormatGuess:
+    """Result of :func:`detect_format`: ``kind`` picks the reader, ``format`` its variant."""
+
+    kind: str
+    format: str = "auto"
+    reason: str = ""
+
+
+def _head(path: Path, n: int = 50) -> list[str]:
+    """First ``n`` non-blank lines, decoded leniently (detection must not fail on bad bytes)."""
+    out: list[str] = []
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+            if line.strip():
+                out.append(line)
+                if len(out) >= n:
+                    break
+    return out
+
+
+def detect_format(path: str | os.PathLike) -> FormatGuess:
+    """Guess which reader fits ``path`` (see the module docstring for the rules).
+
+    Raises:
+        DataFormatError: the file is missing, binary, empty or matches no known format.
+    """
+    p = Path(path)
+    name = p.name
+    lower = name.lower()
+    if not p.is_file():
+        raise DataFormatError.single(str(p), None, "file not found" if not p.exists() else "not a regular file")
+    suffix = p.suffix.lower()
+    if suffix in _NOT_DATA_SUFFIXES or lower.split(".")[0] in _NOT_DATA_NAMES:
+        return FormatGuess("not-data", "", f"{suffix or name} files are documentation or metadata")
+    if lower in _METADATA_NAMES:
+        return FormatGuess("not-data", "", "an index/metadata table, not records")
+    with open(p, "rb") as fh:
+        sample = fh.read(8192)
+    if not sample:
+        raise DataFormatError.single(str(p), None, "file is empty", "check that the file was written completely")
+    if b"\x00" in sample:
+        raise DataFormatError.single(
+            str(p), 1, "binary data (NUL bytes); this is not a UTF-8 text file",
+            "decompress or convert the file to UTF-8 text first",
+        )
+    head = _head(p)
+    if not head:
+        raise DataFormatError.single(str(p), None, "file has only blank lines")
+    first = head[0]
+
+    if suffix == ".jsonl" or first.lstrip().startswith("{"):
+        if "annot_utt" in first:
+            return FormatGuess("massive", "jsonl", "JSON lines with an annot_utt field")
+        raise DataFormatError.single(
+            str(p), 1, "JSON lines without an 'annot_utt' field: not a MASSIVE file",
+            "MASSIVE jsonl records need id, intent, annot_utt (and utt, locale, partition)",
+        )
+    header = first.split("\t")
+    if "annot_utt" in header:
+        return FormatGuess("massive", "tsv", "TSV header with an annot_utt column")
+
+    widths = Counter(len(line.split("\t")) for line in head)
+    width = widths.most_common(1)[0][0]
+    cols = [line.split("\t") for line in head]
+
+    if _SIGMORPHON_NAME.search(lower):
+        return FormatGuess("sigmorphon", "auto", "SIGMORPHON file name")
+    if width >= 3:
+        if sum(looks_like_features(c[2]) for c in cols if len(c) >= 3) >= 0.8 * len(cols):
+            return FormatGuess("unimorph", "unimorph", "3 columns, the third a UniMorph feature bundle")
+        if sum(looks_like_features(c[1]) for c in cols if len(c) >= 3) >= 0.8 * len(cols):
+            return FormatGuess("sigmorphon", "2023", "lemma, features, form columns (SIGMORPHON 2023 order)")
+    if width == 1:
+        if _MUSE_NAME.match(lower) and all(len(line.split()) == 2 for line in head):
+            return FormatGuess("lexicon", "muse", "space-separated word pairs (MUSE)")
+        return FormatGuess("text", "lines", "one column: a sentence per line")
+    if width == 2:
+        ids = [c[0] for c in cols if len(c) == 2]
+        if ids and sum(bool(_ID_LIKE.match(i)) for i in ids) >= 0.9 * len(ids) and len(set(ids)) == len(ids):
+            return FormatGuess("text", "id_tsv", "id<TAB>text lines")
+        from lexiconlm.io.lexicons import detect_lexicon_format
+
+        return FormatGuess("lexicon", detect_lexicon_format(p), "two tab-separated columns")
+    if width >= 3:
+        from lexiconlm.io.lexicons import detect_lexicon_format
+
+        return FormatGuess("lexicon", detect_lexicon_format(p), f"{width} tab-separated columns")
+    raise DataFormatError.single(str(p), 1, "format not recognised", "pass --kind (lexicon, unimorph, sigmorphon, massive, text)")
+
+
+def read_any(path: str | os.PathLike, *, kind: str | None = None, format: str | None = None, errors: str = "raise"):
+    """Read ``path`` with the reader of its (detected or given) kind; returns that reader's record set."""
+    guess = FormatGuess(kind, format or "auto") if kind else detect_format(path)
+    fmt = format or guess.format
+    if guess.kind == "lexicon":
+        from lexiconlm.io.lexicons import read_lexicon
+
+        return read_lexicon(path, format=fmt or "auto", errors=errors)
+    if guess.kind == "unimorph":
+        from lexiconlm.io.unimorph import read_unimorph
+
+        return read_unimorph(path, errors=errors)
+    if guess.kind == "sigmorphon":
+        from lexiconlm.io.sigmorphon import read_sigmorphon
+
+        edition = fmt if fmt and fmt[:1].isdigit() else None
+        return read_sigmorphon(path, edition=edition, errors=errors)
+    if guess.kind == "massive":
+        from lexiconlm.io.massive import read_massive
+
+        return read_massive(path, errors=errors)
+    if guess.kind == "text":
+        from lexiconlm.io.text import read_text
+
+        return read_text(path, format=fmt if fmt in ("lines", "id_tsv") else "auto", errors=errors)
+    if guess.kind == "not-data":
+        raise DataFormatError.single(str(path), None, f"not a data file ({guess.reason})")
+    from lexiconlm.errors import UnknownNameError
+
+    raise UnknownNameError(guess.kind, [k for k in KINDS], "Valid kinds: " + ", ".join(KINDS))
+
+
+@dataclass
+class InspectReport:
+    """Summary of one file: what it is, how many records, which languages and scripts, what is wrong."""
+
+    path: str
+    kind: str
+    format: str
+    n_records: int = 0
+    n_lines: int = 0
+    languages: list[str] = field(default_factory=list)
+    scripts: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "kind": self.kind, "format": self.format,
+            "records": self.n_records, "lines": self.n_lines, "languages": self.languages,
+            "scripts": {k: round(v, 4) for k, v in self.scripts.items()},
+            "stats": self.stats, "errors": self.n_errors, "warnings": self.n_warnings,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def _shares(texts: Iterable[str], limit: int = 5000) -> dict[str, float]:
+    counts: Counter = Counter()
+    for i, t in enumerate(texts):
+        if i >= limit:
+            break
+        counts.update(script_counts(t))
+    total = sum(counts.values())
+    return {s: n / total for s, n in counts.most_common()} if total else {}
+
+
+def _summarise(obj: Any, report: InspectReport) -> None:
+    from lexiconlm.types import Corpus, InflectionDataset, InflectionTable, Lexicon, NLUDataset
+
+    report.problems = list(getattr(obj, "problems", ()))
+    prov = getattr(obj, "provenance", None)
+    if prov is not None:
+        report.n_lines = prov.n_lines
+        report.format = prov.format or report.format
+    if isinstance(obj, Lexicon):
+        report.n_records = len(obj)
+        report.languages = [obj.src.code, obj.tgt.code]
+        report.scripts = _shares(e.target for e in obj.entries)
+        report.stats = {
+            "source words": len({e.source for e in obj.entries}),
+            "multi-word entries": sum(1 for e in obj.entries if e.is_multiword),
+            "duplicates removed": obj.n_duplicates,
+        }
+    elif isinstance(obj, InflectionTable):
+        report.n_records = len(obj)
+        report.languages = [obj.language.code]
+        report.scripts = _shares(e.form or "" for e in obj.entries)
+        report.stats = {
+            "lemmas": len({e.lemma for e in obj.entries}),
+            "feature bundles": len({e.features for e in obj.entries}),
+            "blank lines": obj.n_blank_lines,
+        }
+    elif isinstance(obj, InflectionDataset):
+        report.n_records = len(obj)
+        report.languages = [obj.language.code]
+        report.scripts = _shares(e.lemma + (e.form or "") for e in obj.entries)
+        report.stats = {
+            "edition": obj.edition, "split": obj.split + (f" ({obj.setting})" if obj.setting else ""),
+            "covered": obj.covered, "lemmas": len({e.lemma for e in obj.entries}),
+            "feature bundles": len({e.features for e in obj.entries}),
+        }
+    elif isinstance(obj, NLUDataset):
+        report.n_records = len(obj)
+        report.languages = [f"{obj.language.code} ({obj.locale})" if obj.locale else obj.language.code]
+        report.scripts = _shares(u.text for u in obj.utterances)
+        report.stats = {
+            "intents": len({u.intent for u in obj.utterances}),
+            "slot types": len({s.label for u in obj.utterances for s in u.slots}),
+            "slots": sum(len(u.slots) for u in obj.utterances),
+            "partitions": ",".join(sorted({u.partition for u in obj.utterances if u.partition})) or "-",
+        }
+    elif isinstance(obj, Corpus):
+        report.n_records = len(obj)
+        report.languages = [obj.language.code]
+        report.scripts = _shares(s.text for s in obj.segments)
+        report.stats = {
+            "tokens (whitespace)": sum(len(s.text.split()) for s in obj.segments),
+            "blank lines": obj.n_blank_lines,
+        }
+
+
+def inspect_path(path: str | os.PathLike, *, kind: str | None = None, format: str | None = None) -> InspectReport:
+    """Detect, read (collecting every problem) and summarise one file. Never raises for bad data:
+    a file that cannot be read at all gives a report whose problems say why."""
+    p = Path(path)
+    try:
+        guess = FormatGuess(kind, format or "auto", "given") if kind else detect_format(p)
+    except DataFormatError as exc:
+        return InspectReport(str(p), "unknown", "", problems=list(exc.problems))
+    report = InspectReport(str(p), guess.kind, guess.format)
+    if guess.kind == "not-data":
+        report.stats = {"reason": guess.reason}
+        return report
+    try:
+        obj = read_any(p, kind=guess.kind, format=format or guess.format, errors="collect")
+    except DataFormatError as exc:
+        report.problems = list(exc.problems)
+        return report
+    _summarise(obj, report)
+    return report
+
+
+def iter_data_files(root: str | os.PathLike) -> list[Path]:
+    """Every regular file under ``root`` (sorted, hidden files skipped); ``root`` itself if a file."""
+    r = Path(root)
+    if r.is_file():
+        return [r]
+    return sorted(
+        f for f in r.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(r).parts)
+    )
