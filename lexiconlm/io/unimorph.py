@@ -1,0 +1,715 @@
+"""UniMorph inflection tables: ``lemma <TAB> form <TAB> features``, one entry per line.
+
+Reading (:func:`read_unimorph`) keeps every line accounted for: each line of the
+file is an entry, a blank line (counted in ``InflectionTable.n_blank_lines``) or
+an error, so ``len(table) + table.n_blank_lines + error lines == file lines``.
+
+What is accepted, repaired (a warning says so) or refused (an error, the line is
+skipped) is listed in ``docs/formats-morphology-nlu.md``. In short:
+
+* blank lines separate paradigms in many UniMorph repositories: counted, never errors;
+* ``null``, ``NA``, ``nan``, ``None``, ``#N/A`` are words and stay strings;
+* layered features (``V;IMP;ACC(2,SG);NOM(INFM,2,SG)``) are kept exactly as written;
+* columns after the third (UniMorph 4 allows optional extra columns) are ignored,
+  with one warning for the file;
+* a lemma and form separated by a run of spaces instead of a tab are split when
+  the split is unambiguous (warning); spaces around the feature bundle are stripped (warning);
+* two entries glued together by a missing line break, a feature bundle written twice,
+  a line without features, an empty lemma or form: errors naming ``file:line``.
+
+Example:
+    >>> table = read_unimorph("amh.tsv")                      # doctest: +SKIP
+    >>> table.language.code, len(table), table.n_blank_lines  # doctest: +SKIP
+    ('amh', 38754, 0)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lexiconlm.io._base import (
+    ErrorPolicy,
+    ProblemLog,
+    atomic_write,
+    check_errors_policy,
+    read_lines,
+)
+from lexiconlm.io.detect import looks_like_features as _looks_like_features
+from lexiconlm.types import InflectionEntry, InflectionTable, Language, split_features
+
+# Feature bundles repeat thousands of times in a file: check each distinct string once.
+looks_like_features = functools.lru_cache(maxsize=1 << 16)(_looks_like_features)
+
+_BUNDLE_CHARS = re.compile(r"^[A-Z0-9;,.+()\[\]{}/_\- ]*$")
+
+
+def clearly_not_features(s: str) -> bool:
+    """True for text no feature bundle looks like: lower-case words, other scripts (``ging``,
+    ``დაწერე``). Short upper-case or numeric strings (``1``, ``BAN``) are not flagged."""
+    return bool(s) and not looks_like_features(s) and not _BUNDLE_CHARS.match(s)
+
+
+__all__ = [
+    "read_unimorph",
+    "write_unimorph",
+    "paradigms",
+    "language_code_from_name",
+    "remove_inner_boms",
+    "tag_dimension",
+    "FeatureStats",
+    "feature_stats",
+    "UNIMORPH_DIMENSIONS",
+]
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def resolve_language(
+    language: str | Language | None,
+    code: str,
+    *,
+    context: str | None,
+    log: ProblemLog,
+    what: str = "file name",
+) -> Language:
+    """The :class:`Language` for a reader.
+
+    An explicit ``language`` must be known to the catalog (a typo raises
+    :class:`~lexiconlm.errors.UnknownLanguageError` with suggestions); a code taken
+    from the file name that the catalog does not know becomes
+    ``Language.unknown(code)`` with a warning, so unusual data still reads.
+    """
+    if isinstance(language, Language):
+        return language
+    from lexiconlm.languages import get_catalog
+
+    catalog = get_catalog()
+    if language is not None:
+        return catalog.lookup(language, context=context)
+    if not code:
+        log.warning(
+            None,
+            f"no language code in the {what}; language left unknown",
+            "pass language=<ISO 639-3 code>",
+        )
+        return Language.unknown("")
+    found = catalog.find(code, context=context)
+    if found is None and "-" in code:  # 2017-style names such as "scottish-gaelic"
+        found = catalog.find(code.replace("-", " "), context=context)
+    if found is None:
+        log.warning(
+            None,
+            f"language {code!r} (from the {what}) is not in the language catalog; kept as an unknown language",
+            "pass language=<ISO 639-3 code>, or add the language to resources/languages.tsv",
+        )
+        return Language.unknown(code)
+    return found
+
+
+_CODE_IN_NAME = re.compile(r"^([A-Za-z]{2,3})(?=$|[._\-])")
+
+
+def language_code_from_name(path: str | os.PathLike) -> str:
+    """The language code a UniMorph file name starts with.
+
+    >>> [language_code_from_name(p) for p in ["amh.tsv", "ckb.arab.gold.tsv", "kaz.noun.tsv", "amh", "ckb-arab.tsv"]]
+    ['amh', 'ckb', 'kaz', 'amh', 'ckb']
+    """
+    name = Path(path).name
+    m = _CODE_IN_NAME.match(name)
+    return m.group(1).lower() if m else name.split(".")[0]
+
+
+# --------------------------------------------------------------------------- repairs tally
+
+
+class RepairTally:
+    """Collects a repeated repair or oddity and reports it as one warning per kind (not one per line)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[int]] = {}
+        self._text: dict[str, tuple[str, str]] = {}
+
+    def add(self, key: str, line: int, message: str, hint: str = "") -> None:
+        self._lines.setdefault(key, []).append(line)
+        self._text.setdefault(key, (message, hint))
+
+    def flush(self, log: ProblemLog) -> None:
+        for key, lines in self._lines.items():
+            message, hint = self._text[key]
+            shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            log.warning(lines[0], f"{message} on {len(lines)} line(s) (line {shown})", hint)
+        self._lines.clear()
+        self._text.clear()
+
+
+# --------------------------------------------------------------------------- line parsing
+
+
+def unwritable(value: str) -> str:
+    """Why ``value`` cannot be a TSV field that reads back unchanged (``""`` when it can)."""
+    if "\t" in value or "\n" in value or "\r" in value:
+        return "contains a tab or line break"
+    if "\x00" in value:
+        return "contains a NUL character (readers take the file for binary)"
+    if "\ufeff" in value:
+        return "contains U+FEFF, which readers remove"
+    return ""
+
+
+def remove_inner_boms(lines: Sequence[tuple[int, str]], log: ProblemLog) -> list[tuple[int, str]]:
+    """Drop U+FEFF (a byte-order mark) found *inside* lines, e.g. where files were concatenated.
+
+    :func:`~lexiconlm.io._base.read_lines` removes the BOM at the start of a file; one in the
+    middle (SIGMORPHON's Magahi files have them at the start of lemmas) is invisible junk
+    that would make ``<U+FEFF>दाम`` and ``दाम`` different words. One warning lists the lines.
+    """
+    tally = RepairTally()
+    out: list[tuple[int, str]] = []
+    for no, line in lines:
+        if "\ufeff" in line:
+            line = line.replace("\ufeff", "")
+            tally.add("bom", no, "U+FEFF (byte-order mark) characters inside the line were removed")
+        out.append((no, line))
+    tally.flush(log)
+    return out
+
+
+_FEATURE_PREFIX = re.compile(r"^[A-Z0-9;,.+()\[\]{}/_\-]*")
+
+
+def _glued_hint(features: str) -> str:
+    """Where a feature bundle seems to run into the next entry's lemma (for the error's remedy)."""
+    prefix = _FEATURE_PREFIX.match(features).group(0)  # type: ignore[union-attr]
+    rest = features[len(prefix) :]
+    if prefix and rest and looks_like_features(prefix.rstrip(";")):
+        return f"insert a line break between {prefix!r} and {rest!r}"
+    return "insert the missing line break between the two entries"
+
+
+def _doubled_bundle(features: str) -> bool:
+    """``X;YX;Y``: the same bundle written twice without a separator (a copy-paste defect)."""
+    n = len(features)
+    if n < 6 or n % 2:
+        return False
+    half = features[: n // 2]
+    return half == features[n // 2 :] and ";" in half
+
+
+def check_features(features: str, line: int, log: ProblemLog, tally: RepairTally) -> str | None:
+    """Validate one feature bundle; returns it (edge spaces stripped) or ``None`` after logging an error."""
+    stripped = features.strip()
+    if not stripped:
+        log.error(
+            line,
+            "no features (the feature column is empty)",
+            "every entry needs a UniMorph feature bundle",
+        )
+        return None
+    if stripped != features:
+        tally.add(
+            "feature-spaces",
+            line,
+            "spaces around the feature bundle were stripped",
+            "remove the spaces before/after the features",
+        )
+    if _doubled_bundle(stripped):
+        half = stripped[: len(stripped) // 2]
+        log.error(
+            line,
+            f"the feature bundle is written twice without a separator: {stripped!r}",
+            f"keep one copy: {half!r}",
+        )
+        return None
+    return stripped
+
+
+def _split_spaced(text: str, parts: int) -> list[str] | None:
+    """Split ``text`` at runs of 2+ spaces into exactly ``parts`` pieces, or ``None`` if that is ambiguous."""
+    pieces = re.split(r" {2,}", text.strip(" "))
+    if len(pieces) == parts and all(p.strip() for p in pieces):
+        return pieces
+    return None
+
+
+def parse_unimorph_line(
+    line: str, no: int, log: ProblemLog, tally: RepairTally
+) -> InflectionEntry | None:
+    """One non-blank line of a UniMorph table → an entry, or ``None`` after logging its error(s)."""
+    fields = line.split("\t")
+    n = len(fields)
+    if n >= 3:
+        lemma, form, features = fields[0], fields[1], fields[2]
+        if n > 3:
+            if n >= 5 and looks_like_features(fields[-1].strip()):
+                log.error(
+                    no,
+                    f"{n} tab-separated fields: two entries seem glued together (missing line break); "
+                    f"third field is {features!r}",
+                    _glued_hint(features),
+                )
+                return None
+            if not looks_like_features(features.strip()):
+                log.error(
+                    no,
+                    f"{n} tab-separated fields and the third ({features!r}) is not a feature bundle",
+                    "expected lemma<TAB>form<TAB>features[<TAB>extra columns]",
+                )
+                return None
+    elif n == 2:
+        pair = _split_spaced(fields[0], 2)
+        if pair is not None and looks_like_features(fields[1].strip()):
+            lemma, form, features = pair[0], pair[1], fields[1]
+            log.warning(
+                no,
+                f"lemma and form separated by spaces instead of a tab ({fields[0]!r}); split at the spaces",
+                "use a tab between lemma and form",
+            )
+        else:
+            what = (
+                "the form is missing"
+                if looks_like_features(fields[1].strip())
+                else "the features are missing"
+            )
+            log.error(
+                no,
+                f"expected 3 tab-separated fields (lemma, form, features), got 2: {line!r}",
+                f"{what}; a line needs lemma<TAB>form<TAB>features",
+            )
+            return None
+    else:
+        triple = _split_spaced(line, 3)
+        if triple is not None and looks_like_features(triple[2]):
+            lemma, form, features = triple
+            log.warning(
+                no,
+                "fields separated by spaces instead of tabs; split at the runs of spaces",
+                "use tabs between lemma, form and features",
+            )
+        else:
+            log.error(
+                no,
+                f"expected 3 tab-separated fields (lemma, form, features), got 1: {line!r}",
+                "a line needs lemma<TAB>form<TAB>features",
+            )
+            return None
+    ok = True
+    if not lemma.strip():
+        log.error(no, "empty lemma", "fill in the lemma or remove the line")
+        ok = False
+    if not form.strip():
+        log.error(no, "empty form", "fill in the inflected form or remove the line")
+        ok = False
+    checked = check_features(features, no, log, tally)
+    if checked is None or not ok:
+        return None
+    if n > 3:
+        tally.add(
+            "extra-columns",
+            no,
+            "columns after the third (lemma, form, features) were ignored",
+            "UniMorph 4 extra columns (e.g. segmentation) are not read; remove stray tabs otherwise",
+        )
+    return InflectionEntry(lemma, form, checked)
+
+
+def _check_orientation(lines: Sequence[tuple[int, str]], log: ProblemLog) -> None:
+    """A SIGMORPHON 2023 file (lemma, features, form) given to the UniMorph reader: say so once."""
+    swapped = right = 0
+    for _, line in lines[:500]:
+        f = line.split("\t")
+        if len(f) < 3:
+            continue
+        a, b = f[1].strip(), f[2].strip()
+        swapped += looks_like_features(a) and clearly_not_features(b)
+        right += looks_like_features(b) and clearly_not_features(a)
+    if swapped > max(right, 0) and swapped >= 3:
+        log.error(
+            None,
+            "the features are in the second column (lemma, features, form): this is the SIGMORPHON 2023 layout, "
+            "not a UniMorph table",
+            "read it with lexiconlm.io.sigmorphon.read_sigmorphon(path, edition='2023')",
+        )
+
+
+# --------------------------------------------------------------------------- reader / writer
+
+
+def read_unimorph(
+    path: str | os.PathLike,
+    *,
+    language: str | Language | None = None,
+    errors: ErrorPolicy = "raise",
+) -> InflectionTable:
+    """Read a UniMorph table (``lemma<TAB>form<TAB>features`` per line).
+
+    Args:
+        path: the file (``amh``, ``amh.tsv``, ``ckb.arab.gold.tsv``, ``kaz.noun.tsv`` ...).
+        language: ISO 639-3 code, name or :class:`Language`; by default the code the
+            file name starts with (an unknown code gives ``Language.unknown`` and a warning).
+        errors: ``"raise"`` raises one :class:`DataFormatError` listing every bad line;
+            ``"collect"`` returns the good entries with all problems in ``table.problems``.
+
+    Returns:
+        :class:`InflectionTable` with every entry in file order (duplicates kept) and
+        ``n_blank_lines``; ``len(table) + n_blank_lines + error lines`` equals the file's line count.
+
+    Raises:
+        DataFormatError: with ``errors="raise"``, if any line is an error (all are listed).
+        UnknownLanguageError: ``language`` was given and is not in the catalog.
+
+    Example:
+        >>> t = read_unimorph("ckb.arab.gold.tsv", errors="collect")   # doctest: +SKIP
+        >>> [str(p) for p in t.problems if p.severity == "error"][:1]  # doctest: +SKIP
+        ['ckb.arab.gold.tsv:200: error: 5 tab-separated fields: two entries seem glued together ...']
+    """
+    check_errors_policy(errors)
+    raw = read_lines(path)
+    log = raw.log
+    lang = resolve_language(language, language_code_from_name(path), context=None, log=log)
+    tally = RepairTally()
+    entries: list[InflectionEntry] = []
+    n_blank = 0
+    lines = remove_inner_boms(raw.lines, log)
+    _check_orientation([x for x in lines if x[1].strip()], log)
+    for no, line in lines:
+        if not line.strip():
+            n_blank += 1
+            if line:
+                tally.add("ws-line", no, "lines with only spaces/tabs were treated as blank lines")
+            continue
+        entry = parse_unimorph_line(line, no, log, tally)
+        if entry is not None:
+            entries.append(entry)
+    tally.flush(log)
+    problems = log.finish(errors)
+    return InflectionTable(
+        language=lang,
+        entries=tuple(entries),
+        provenance=raw.provenance("unimorph"),
+        problems=problems,
+        n_blank_lines=n_blank,
+    )
+
+
+def _check_entry_writable(e: InflectionEntry, what: str = "entry") -> None:
+    for name, value in (("lemma", e.lemma), ("form", e.form), ("features", e.features)):
+        if value is None:
+            raise ValueError(
+                f"{what} {e!r}: {name} is None; UniMorph tables need lemma, form and features"
+            )
+        why = unwritable(value)
+        if why:
+            raise ValueError(f"{what} {e!r}: {name} {why}; it cannot be written as TSV")
+        if not value.strip():
+            raise ValueError(f"{what} {e!r}: {name} is empty")
+    if e.features != e.features.strip():
+        raise ValueError(f"{what} {e!r}: features have leading/trailing spaces")
+
+
+def write_unimorph(
+    entries: InflectionTable | Iterable[InflectionEntry],
+    path: str | os.PathLike,
+    *,
+    blank_between_paradigms: bool = False,
+) -> Path:
+    """Write entries as a UniMorph table, atomically (``lemma<TAB>form<TAB>features``, LF line ends).
+
+    :func:`read_unimorph` gives the same entries back. With ``blank_between_paradigms``
+    a blank line is written whenever the lemma changes (as many UniMorph repositories do).
+
+    Raises:
+        ValueError: an entry has no form, an empty field, or a tab/line break inside a field
+            (nothing is written).
+    """
+    items = list(entries)
+    for e in items:
+        _check_entry_writable(e)
+    parts: list[str] = []
+    prev: str | None = None
+    for e in items:
+        if blank_between_paradigms and prev is not None and e.lemma != prev:
+            parts.append("\n")
+        parts.append(f"{e.lemma}\t{e.form}\t{e.features}\n")
+        prev = e.lemma
+    with atomic_write(path) as fh:
+        fh.write("".join(parts))
+    return Path(path)
+
+
+def paradigms(
+    entries: InflectionTable | Iterable[InflectionEntry],
+) -> dict[str, list[InflectionEntry]]:
+    """Entries grouped by lemma (lemmas in order of first appearance, entries in file order)."""
+    out: dict[str, list[InflectionEntry]] = {}
+    for e in entries:
+        out.setdefault(e.lemma, []).append(e)
+    return out
+
+
+# --------------------------------------------------------------------------- feature statistics
+
+#: The UniMorph schema's dimensions and their features (Sylak-Glassman 2016, UniMorph 4 additions).
+#: Tags that start with ``LGSPEC``, ``ARG``, ``PSS``, ``BANTU`` or ``NAKH`` are matched by prefix.
+UNIMORPH_DIMENSIONS: Mapping[str, tuple[str, ...]] = {
+    "Part of speech": (
+        "N",
+        "PROPN",
+        "ADJ",
+        "PRO",
+        "CLF",
+        "ART",
+        "DET",
+        "V",
+        "ADV",
+        "AUX",
+        "V.PTCP",
+        "V.MSDR",
+        "V.CVB",
+        "ADP",
+        "COMP",
+        "CONJ",
+        "NUM",
+        "PART",
+        "INTJ",
+    ),
+    "Aktionsart": ("ACCMP", "ACH", "ACTY", "ATEL", "DUR", "DYN", "PCT", "SEMEL", "STAT", "TEL"),
+    "Animacy": ("ANIM", "HUM", "INAN", "NHUM"),
+    "Aspect": ("HAB", "IPFV", "ITER", "PFV", "PRF", "PROG", "PROSP"),
+    "Case": (
+        "NOM",
+        "ACC",
+        "ERG",
+        "ABS",
+        "NOMS",
+        "DAT",
+        "BEN",
+        "PRP",
+        "GEN",
+        "REL",
+        "PRT",
+        "INS",
+        "COM",
+        "VOC",
+        "COMPV",
+        "EQTV",
+        "PRIV",
+        "PROPR",
+        "AVR",
+        "FRML",
+        "TRANS",
+        "BYWAY",
+        "INTER",
+        "AT",
+        "POST",
+        "IN",
+        "CIRC",
+        "ANTE",
+        "APUD",
+        "ON",
+        "ONHR",
+        "ONVR",
+        "SUB",
+        "REM",
+        "PROXM",
+        "ESS",
+        "ALL",
+        "ABL",
+        "APPRX",
+        "TERM",
+        "LOC",
+        "OBL",
+    ),
+    "Comparison": ("AB", "CMPR", "EQT", "RL", "SPRL"),
+    "Definiteness": ("DEF", "INDF", "NDEF", "SPEC", "NSPEC"),
+    "Deixis": (
+        "PROX",
+        "MED",
+        "REMT",
+        "REF1",
+        "REF2",
+        "NOREF",
+        "PHOR",
+        "VIS",
+        "NVIS",
+        "ABV",
+        "EVEN",
+        "BEL",
+    ),
+    "Evidentiality": (
+        "FH",
+        "DRCT",
+        "SEN",
+        "VISU",
+        "NVSEN",
+        "AUD",
+        "NFH",
+        "QUOT",
+        "RPRT",
+        "HRSY",
+        "INFER",
+        "ASSUM",
+    ),
+    "Finiteness": ("FIN", "NFIN"),
+    "Gender": ("MASC", "FEM", "NEUT"),
+    "Information structure": ("TOP", "FOC"),
+    "Interrogativity": ("DECL", "INT"),
+    "Mood": (
+        "IND",
+        "SBJV",
+        "REAL",
+        "IRR",
+        "AUPRP",
+        "AUNPRP",
+        "IMP",
+        "COND",
+        "PURP",
+        "INTEN",
+        "POT",
+        "LKLY",
+        "ADM",
+        "OBLIG",
+        "DEB",
+        "PERM",
+        "DED",
+        "SIM",
+        "OPT",
+    ),
+    "Number": ("SG", "PL", "GRPL", "DU", "TRI", "PAUC", "GRPAUC", "INVN"),
+    "Person": ("0", "1", "2", "3", "4", "INCL", "EXCL", "PRX", "OBV"),
+    "Polarity": ("POS", "NEG"),
+    "Politeness": (
+        "INFM",
+        "FORM",
+        "ELEV",
+        "HUMB",
+        "POL",
+        "AVOID",
+        "LOW",
+        "HIGH",
+        "STELEV",
+        "STSUPR",
+        "LIT",
+        "FOREG",
+        "COL",
+    ),
+    "Possession": ("ALN", "NALN"),
+    "Switch-reference": ("SS", "SSADV", "DS", "DSADV", "OR", "SIMMA", "SEQMA", "LOG"),
+    "Tense": ("PRS", "PST", "FUT", "IMMED", "HOD", "1DAY", "RCT", "RMT"),
+    "Valency": ("IMPRS", "INTR", "TR", "DITR", "REFL", "RECP", "CAUS", "APPL"),
+    "Voice": (
+        "ACT",
+        "MID",
+        "PASS",
+        "ANTIP",
+        "DIR",
+        "INV",
+        "AGFOC",
+        "PFOC",
+        "LFOC",
+        "BFOC",
+        "ACFOC",
+        "IFOC",
+        "CFOC",
+    ),
+}
+_TAG_TO_DIM = {t: d for d, tags in UNIMORPH_DIMENSIONS.items() for t in tags}
+_PREFIX_DIMS = (
+    ("LGSPEC", "Language-specific"),
+    ("ARG", "Argument marking"),
+    ("PSS", "Possession"),
+    ("BANTU", "Gender"),
+    ("NAKH", "Gender"),
+)
+
+
+def tag_dimension(tag: str, pos: str | None = None) -> str:
+    """The UniMorph dimension of one top-level tag, ``"Unknown"`` if the schema does not list it.
+
+    Layered tags take the dimension of their head: ``PSS(1,PL)`` is Possession. A case head
+    with layers is Case on nominals (``N;NOM(PL;PSS(1,PL))``) but agreement with that argument
+    on verbs (``V;IMP;NOM(INFM,2,SG)``): pass the bundle's part of speech as ``pos`` to tell them
+    apart. ``non{NOM}``, ``ALL+ESS`` and ``PRS/FUT`` take the dimension of their first feature.
+
+    >>> [tag_dimension(t) for t in ["V", "PL", "NOM(3,SG)", "PSS1S", "LGSPEC8(3S)", "non{NOM}", "XYZ"]]
+    ['Part of speech', 'Number', 'Case', 'Possession', 'Language-specific', 'Case', 'Unknown']
+    >>> tag_dimension("NOM(3,SG)", pos="V")
+    'Argument marking'
+    """
+    t = tag.strip()
+    m = re.match(r"^non\{(.*)\}$", t)
+    if m:
+        t = m.group(1)
+    head, sep, _ = t.partition("(")
+    if sep and pos and pos.startswith("V") and _TAG_TO_DIM.get(head) == "Case":
+        return "Argument marking"
+    head = re.split(r"[+/]", head)[0]
+    if head in _TAG_TO_DIM:
+        return _TAG_TO_DIM[head]
+    for prefix, dim in _PREFIX_DIMS:
+        if head.startswith(prefix):
+            return dim
+    return "Unknown"
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Counts over a table's feature bundles (what a coverage report summarises).
+
+    ``pos`` counts the part-of-speech tag of each entry (``"?"`` when a bundle has none),
+    ``tags`` every top-level tag, ``dimensions`` the entries that mark each dimension
+    (an entry counts once per dimension), ``unknown_tags`` the tags outside the schema.
+    """
+
+    n_entries: int = 0
+    n_lemmas: int = 0
+    n_bundles: int = 0
+    pos: Mapping[str, int] = field(default_factory=dict)
+    tags: Mapping[str, int] = field(default_factory=dict)
+    dimensions: Mapping[str, int] = field(default_factory=dict)
+    unknown_tags: tuple[str, ...] = ()
+    mean_paradigm_size: float = 0.0
+
+
+def feature_stats(entries: InflectionTable | Iterable[InflectionEntry]) -> FeatureStats:
+    """Summarise the feature bundles of ``entries`` (see :class:`FeatureStats`).
+
+    >>> s = feature_stats([InflectionEntry("a", "b", "N;PL"), InflectionEntry("a", "c", "N;SG")])
+    >>> s.n_lemmas, s.pos["N"], s.dimensions["Number"]
+    (1, 2, 2)
+    """
+    items = list(entries)
+    pos: Counter = Counter()
+    tags: Counter = Counter()
+    dims: Counter = Counter()
+    bundle_dims: dict[str, tuple[tuple[str, ...], str, frozenset[str]]] = {}
+    for e in items:
+        cached = bundle_dims.get(e.features)
+        if cached is None:
+            ts = split_features(e.features)
+            p = next((t for t in ts if tag_dimension(t) == "Part of speech"), "?")
+            ds = frozenset(tag_dimension(t, p) for t in ts)
+            cached = bundle_dims[e.features] = (ts, p, ds)
+        ts, p, ds = cached
+        tags.update(ts)
+        pos[p] += 1
+        dims.update(ds)
+    lemmas = {e.lemma for e in items}
+    unknown = tuple(sorted(t for t in tags if tag_dimension(t) == "Unknown"))
+    return FeatureStats(
+        n_entries=len(items),
+        n_lemmas=len(lemmas),
+        n_bundles=len(bundle_dims),
+        pos=dict(pos.most_common()),
+        tags=dict(tags.most_common()),
+        dimensions=dict(dims.most_common()),
+        unknown_tags=unknown,
+        mean_paradigm_size=(len(items) / len(lemmas)) if lemmas else 0.0,
+    )
