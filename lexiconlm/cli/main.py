@@ -48,7 +48,7 @@ for _verb in VERBS:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; lexiconlm's own errors are printed without a traceback (exit code 2)."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="lexiconlm")
+        rv = app(args=argv, standalone_mode=False, prog_name="lexiconlm")
     except LexiconLMError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return 2
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    # with standalone_mode=False click returns the code of typer.Exit(code) instead of exiting
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":
