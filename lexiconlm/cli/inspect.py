@@ -39,8 +39,18 @@ def _print_reports(reports: list[InspectReport], max_problems: int, show_not_dat
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    import os
+    import sys
+
+    # a pipe or file gets a wide table instead of rich's 80-column default
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     data = [r for r in reports if r.kind != "not-data"]
+    base = os.path.commonpath([os.path.dirname(os.path.abspath(r.path)) for r in reports]) if reports else ""
+
+    def short(path: str) -> str:
+        rel = os.path.relpath(os.path.abspath(path), base) if base else path
+        return rel if len(reports) > 1 else path
+
     skipped = [r for r in reports if r.kind == "not-data"]
     if len(reports) == 1 and data:
         r = data[0]
@@ -55,12 +65,12 @@ def _print_reports(reports: list[InspectReport], max_problems: int, show_not_dat
         table.add_row("problems", f"{r.n_errors} errors, {r.n_warnings} warnings")
         console.print(table)
     elif data:
-        table = Table(title=f"{len(data)} data files", title_justify="left")
+        table = Table(title=f"{len(data)} data files under {base}", title_justify="left")
         for col in ("file", "kind", "records", "lines", "languages", "scripts", "errors", "warnings"):
             table.add_column(col, justify="right" if col in ("records", "lines", "errors", "warnings") else "left")
         for r in data:
             table.add_row(
-                r.path, f"{r.kind}/{r.format}", f"{r.n_records:,}", f"{r.n_lines:,}",
+                short(r.path), f"{r.kind}/{r.format}", f"{r.n_records:,}", f"{r.n_lines:,}",
                 ",".join(r.languages), _fmt_scripts(r.scripts, 2),
                 f"[red]{r.n_errors}[/red]" if r.n_errors else "0", str(r.n_warnings),
             )
@@ -75,7 +85,7 @@ def _print_reports(reports: list[InspectReport], max_problems: int, show_not_dat
     if skipped:
         if show_not_data:
             for r in skipped:
-                console.print(f"[dim]skipped {r.path}: {r.stats.get('reason', '')}[/dim]")
+                console.print(f"[dim]skipped {short(r.path)}: {r.stats.get('reason', '')}[/dim]")
         else:
             console.print(f"[dim]{len(skipped)} non-data file(s) skipped (README, PROVENANCE, metadata); --show-skipped lists them[/dim]")
     problems = [p for r in reports for p in r.problems]

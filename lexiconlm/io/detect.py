@@ -56,6 +56,9 @@ _METADATA_NAMES = {
     "languages_from_readme.tsv", "baseline_accuracy_computed.tsv", "languages_staged.tsv",
 }
 
+# Result and score tables (official baseline figures, team scores): numbers, not records.
+_RESULTS_NAME = re.compile(r"(^|[_.\-])(results?|scores?|accuracy|baseline_accuracy)([_.\-]|$)|\.res(\.txt)?$")
+
 _SIGMORPHON_NAME = re.compile(
     r"""(
         \.(trn|dev|tst|train|test|gold|pred|out)$          # 2020/2021/2022/2023 splits, predictions
@@ -119,6 +122,8 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
         return FormatGuess("not-data", "", f"{suffix or name} files are documentation or metadata")
     if lower in _METADATA_NAMES:
         return FormatGuess("not-data", "", "an index/metadata table, not records")
+    if _RESULTS_NAME.search(lower) or p.parent.name.lower() in ("baseline_results", "results"):
+        return FormatGuess("not-data", "", "a table of results or scores, not records")
     with open(p, "rb") as fh:
         sample = fh.read(8192)
     if not sample:
