@@ -104,17 +104,12 @@ def _code_key(text: str) -> str:
 
 
 def resources_dir() -> Path:
-    """The folder holding ``languages.tsv``: ``$LEXICONLM_RESOURCES``, else the
-    repository's ``resources/``, else the copy installed as ``lexiconlm._resources``."""
-    env = os.environ.get(RESOURCES_ENV)
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[1] / "resources"
-    if (repo / LANGUAGES_FILE).is_file():
-        return repo
-    from importlib.resources import files
+    """The folder holding ``languages.tsv`` (see :func:`lexiconlm.resources.resources_dir`).
 
-    return Path(str(files("lexiconlm._resources")))
+    Not cached here, so that a changed ``$LEXICONLM_RESOURCES`` takes effect."""
+    from lexiconlm.resources import resources_dir as _dir
+
+    return _dir()
 
 
 def _parse_tsv(

@@ -7,30 +7,28 @@ then the copy packaged into the wheel as ``lexiconlm._resources``.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["resources_dir", "resource_path"]
 
 
-@lru_cache(maxsize=1)
 def resources_dir() -> Path:
+    """The bundled resources folder (cheap; re-reads ``$LEXICONLM_RESOURCES`` on every call)."""
     env = os.environ.get("LEXICONLM_RESOURCES")
     if env:
         return Path(env)
-    checkout = Path(__file__).resolve().parents[1] / "resources"
-    if checkout.is_dir():
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "resources"
+    if (checkout / "languages.tsv").is_file():
         return checkout
-    try:
-        from importlib.resources import files
+    packaged = here / "_resources"  # a wheel install (see pyproject.toml package-dir)
+    if (packaged / "languages.tsv").is_file():
+        return packaged
+    from lexiconlm.errors import LexiconLMError
 
-        packaged = Path(str(files("lexiconlm._resources")))
-        if packaged.is_dir():
-            return packaged
-    except (ModuleNotFoundError, TypeError):
-        pass
-    raise FileNotFoundError(
-        "lexiconlm's resources folder was not found; set LEXICONLM_RESOURCES to the repository's resources/"
+    raise LexiconLMError(
+        "lexiconlm's resources folder (with languages.tsv) was not found; "
+        "set LEXICONLM_RESOURCES to the repository's resources/ folder"
     )
 
 
