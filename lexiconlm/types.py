@@ -219,6 +219,7 @@ class InflectionDataset:
     setting: str = ""
     covered: bool = False
     problems: tuple[Problem, ...] = ()
+    n_blank_lines: int = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -281,6 +282,7 @@ class NLUDataset:
     utterances: tuple[Utterance, ...]
     provenance: Provenance
     problems: tuple[Problem, ...] = ()
+    n_blank_lines: int = 0
 
     def __len__(self) -> int:
         return len(self.utterances)

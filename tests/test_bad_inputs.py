@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import assert_accounted, warning_strings, write_file
 
 from lexiconlm.errors import DataFormatError
 from lexiconlm.io.detect import inspect_path
@@ -79,16 +80,14 @@ KINDS = [
 ]
 
 
+def _body(kind: Kind, lines: list[str]) -> list[str]:
+    """The file's lines: the kind's header (if any), then ``lines``."""
+    return ([kind.header] if kind.header else []) + lines
+
+
 def _write(tmp: Path, kind: Kind, lines: list[str], *, raw: bytes | None = None, name: str | None = None) -> Path:
-    d = tmp / kind.name
-    d.mkdir(parents=True, exist_ok=True)
-    f = d / (name or kind.filename)
-    if raw is not None:
-        f.write_bytes(raw)
-    else:
-        body = ([kind.header] if kind.header else []) + lines
-        f.write_text("".join(line + "\n" for line in body), encoding="utf-8")
-    return f
+    content = raw if raw is not None else "".join(line + "\n" for line in _body(kind, lines))
+    return write_file(tmp / kind.name / (name or kind.filename), content)
 
 
 def _line_no(kind: Kind, i: int) -> int:
@@ -124,18 +123,21 @@ def test_wrong_column_count_names_file_and_line(tmp_path, kind):
     assert len(kind.values(obj)) == 2
     [err] = [p for p in obj.problems if p.severity == "error"]
     assert err.line == _line_no(kind, 1) and err.path == str(f)
+    assert_accounted(obj, f, header_lines=len(_body(kind, [])))
 
 
 def test_bom_and_crlf_are_repaired(tmp_path, kind):
-    body = ([kind.header] if kind.header else []) + list(kind.good)
+    body = _body(kind, list(kind.good))
     raw = b"\xef\xbb\xbf" + "".join(line + "\r\n" for line in body).encode("utf-8")
     f = _write(tmp_path, kind, [], raw=raw)
     obj = kind.read(f)
     assert len(kind.values(obj)) == len(kind.good)
     for v in kind.values(obj):
         assert all(x is None or ("\r" not in x and "\ufeff" not in x) for x in v)
-    msgs = " ".join(p.message for p in obj.problems)
-    assert "BOM" in msgs and "CRLF" in msgs
+    ws = warning_strings(obj)
+    assert f"{f}:1: warning: UTF-8 byte-order mark (BOM) at the start of the file was removed" in ws
+    crlf = f"{len(body)} line(s) end with CRLF (Windows line endings); read as LF"
+    assert f"{f}:1: warning: {crlf}" in ws
 
 
 def test_nfd_text_is_normalised(tmp_path, kind):
@@ -145,6 +147,8 @@ def test_nfd_text_is_normalised(tmp_path, kind):
     flat = [x for v in kind.values(obj) for x in v if x]
     assert any("café" in x for x in flat)
     assert all(unicodedata.is_normalized("NFC", x) for x in flat)
+    nfc = "1 line(s) were not in Unicode NFC (e.g. decomposed accents) and were normalised to NFC"
+    assert f"{f}:{_line_no(kind, 1)}: warning: {nfc}" in warning_strings(obj)
 
 
 def test_stray_quotes_are_kept_literally(tmp_path, kind):
@@ -156,29 +160,51 @@ def test_stray_quotes_are_kept_literally(tmp_path, kind):
     assert len(kind.values(obj)) == len(kind.good)
 
 
+def test_missing_file_and_directory_are_clear_errors(tmp_path, kind):
+    with pytest.raises(DataFormatError, match="file not found"):
+        kind.read(tmp_path / kind.filename)
+    with pytest.raises(DataFormatError, match="is a directory"):
+        kind.read(tmp_path)
+
+
 def test_empty_file_is_a_clear_error(tmp_path, kind):
     f = _write(tmp_path, kind, [], raw=b"")
-    with pytest.raises(DataFormatError, match="empty"):
+    with pytest.raises(DataFormatError) as exc:
         kind.read(f)
+    [err] = exc.value.errors
+    assert str(exc.value) == str(err) == (
+        f"{f}: error: file is empty (fix: check that the file was written completely)"
+    )
 
 
 def test_binary_junk_is_a_clear_error(tmp_path, kind):
-    f = _write(tmp_path, kind, [], raw=b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03junk\x00\x01")
-    with pytest.raises(DataFormatError, match="binary"):
+    body = _body(kind, [kind.good[0]])
+    text = "".join(line + "\n" for line in body).encode("utf-8")
+    junk = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03junk\x00\x01"
+    f = _write(tmp_path, kind, [], raw=text + junk)
+    with pytest.raises(DataFormatError) as exc:
         kind.read(f)
+    [err] = exc.value.errors
+    assert str(err).startswith(
+        f"{f}:{len(body) + 1}: error: binary data (NUL byte at offset {len(text) + 3})"
+    )
 
 
 def test_invalid_utf8_line_is_reported_and_others_kept(tmp_path, kind):
-    body = ([kind.header] if kind.header else []) + list(kind.good)
-    enc = [line.encode("utf-8") for line in body]
+    enc = [line.encode("utf-8") for line in _body(kind, list(kind.good))]
     bad_index = len(enc) - 2  # the "café" line
     enc[bad_index] = enc[bad_index].replace("é".encode("utf-8"), b"\xe9")
     f = _write(tmp_path, kind, [], raw=b"".join(e + b"\n" for e in enc))
     with pytest.raises(DataFormatError) as exc:
         kind.read(f)
-    assert f"{f}:{bad_index + 1}:" in str(exc.value) and "UTF-8" in str(exc.value)
+    offset = sum(len(e) + 1 for e in enc[:bad_index]) + enc[bad_index].index(b"\xe9")
+    [err] = exc.value.errors
+    assert str(err).startswith(
+        f"{f}:{bad_index + 1}: error: invalid UTF-8 at byte {offset} (byte 0xe9)"
+    )
     obj = kind.read(f, errors="collect")
     assert len(kind.values(obj)) == len(kind.good) - 1
+    assert_accounted(obj, f, header_lines=len(_body(kind, [])))
 
 
 def test_every_bad_line_is_reported_not_only_the_first(tmp_path, kind):

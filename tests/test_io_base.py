@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import ProblemLog, atomic_write, atomic_write_text, read_lines
+from lexiconlm.io._base import (
+    ProblemLog,
+    RepairTally,
+    atomic_write,
+    atomic_write_text,
+    read_head,
+    read_lines,
+)
 
 
 def test_plain_lines_numbered_and_blank_lines_kept(tmp_path):
@@ -91,6 +98,39 @@ def test_missing_file_and_directory_raise(tmp_path):
         read_lines(tmp_path / "nope.tsv")
     with pytest.raises(DataFormatError, match="is a directory"):
         read_lines(tmp_path)
+
+
+def test_read_head_gives_the_first_non_blank_lines_without_failing(tmp_path):
+    f = tmp_path / "h.tsv"
+    f.write_bytes(b"\xef\xbb\xbfa\tb\r\n\n  \nc\xe9\td\ne\n")
+    assert read_head(f) == ["a\tb", "c\ufffd\td", "e"]
+    assert read_head(f, 2) == ["a\tb", "c\ufffd\td"]
+    # a line cut off by the byte limit is left out
+    assert read_head(f, n_bytes=14) == ["a\tb"]
+
+
+def test_read_head_of_a_missing_file_or_a_directory(tmp_path):
+    with pytest.raises(DataFormatError, match="file not found"):
+        read_head(tmp_path / "nope.tsv")
+    with pytest.raises(DataFormatError) as exc:
+        read_head(tmp_path, dir_hint="read the folder with read_all(DIR)")
+    assert str(exc.value) == (
+        f"{tmp_path}: error: is a directory, not a file (fix: read the folder with read_all(DIR))"
+    )
+
+
+def test_repair_tally_reports_one_warning_per_kind(tmp_path):
+    log = ProblemLog(tmp_path / "x")
+    tally = RepairTally()
+    for line in range(3, 10):
+        tally.add("spaces", line, "spaces stripped", "remove them")
+    tally.add("bom", 2, "U+FEFF removed")
+    tally.flush(log)
+    x = tmp_path / "x"
+    assert [str(p) for p in log.items] == [
+        f"{x}:3: warning: spaces stripped on 7 line(s) (line 3, 4, 5, 6, 7, ...) (fix: remove them)",
+        f"{x}:2: warning: U+FEFF removed on 1 line(s) (line 2)",
+    ]
 
 
 def test_only_newline_splits_lines(tmp_path):

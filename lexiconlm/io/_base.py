@@ -1,4 +1,4 @@
-"""Shared machinery of the readers: robust line reading, problem collection, atomic writes.
+"""Shared machinery of the readers and writers.
 
 Every reader goes through :func:`read_lines`, which
 
@@ -12,6 +12,12 @@ Every reader goes through :func:`read_lines`, which
 
 Quoting is never interpreted: ``"`` is an ordinary character, and ``null`` /
 ``NA`` are words, not missing values.
+
+Besides that: :func:`read_head` (the first lines, for format detection),
+:class:`RepairTally` and :func:`remove_inner_boms` (repairs reported once per
+file), the language of a file (:func:`explicit_language`, :func:`lookup_language`,
+:func:`resolve_language`), what writers refuse (:func:`unwritable`,
+:func:`check_round_trip`) and atomic writes (:func:`atomic_write`).
 """
 
 from __future__ import annotations
@@ -22,20 +28,31 @@ import tempfile
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Literal, Sequence
+from typing import BinaryIO, Iterator, Literal, Sequence
 
-from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.types import Provenance
+from lexiconlm.errors import DataFormatError, Problem, UnknownLanguageError
+from lexiconlm.types import Language, Provenance
 
 ErrorPolicy = Literal["raise", "collect"]
+LanguageSpec = Language | str | None
 
 __all__ = [
     "ErrorPolicy",
+    "LanguageSpec",
     "ProblemLog",
     "RawFile",
+    "RepairTally",
     "read_lines",
-    "split_tsv",
+    "read_head",
+    "preview",
+    "remove_inner_boms",
+    "explicit_language",
+    "lookup_language",
+    "resolve_language",
+    "unwritable",
+    "check_round_trip",
     "atomic_write",
     "atomic_write_text",
     "check_errors_policy",
@@ -92,6 +109,20 @@ class RawFile:
         )
 
 
+@contextmanager
+def _open_data_file(p: Path, dir_hint: str) -> Iterator[BinaryIO]:
+    """Open ``p`` to read bytes; a file that cannot be opened or read is a DataFormatError naming it."""
+    try:
+        with p.open("rb") as fh:
+            yield fh
+    except FileNotFoundError:
+        raise DataFormatError.single(str(p), None, "file not found", "check the path") from None
+    except IsADirectoryError:
+        raise DataFormatError.single(str(p), None, "is a directory, not a file", dir_hint) from None
+    except OSError as exc:
+        raise DataFormatError.single(str(p), None, f"cannot read: {exc.strerror}") from None
+
+
 def _decode_lines_slow(data: bytes, log: ProblemLog) -> list[tuple[int, str]]:
     """Decode line by line so every invalid line is reported with its byte offset."""
     out: list[tuple[int, str]] = []
@@ -133,17 +164,8 @@ def read_lines(
     """
     p = Path(path)
     log = log or ProblemLog(p)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise DataFormatError.single(str(p), None, "file not found", "check the path") from None
-    except IsADirectoryError:
-        raise DataFormatError.single(
-            str(p), None, "is a directory, not a file", "give one file, or use `lexiconlm inspect DIR`"
-        ) from None
-    except OSError as exc:
-        raise DataFormatError.single(str(p), None, f"cannot read: {exc.strerror}") from None
-
+    with _open_data_file(p, "give one file, or use `lexiconlm inspect DIR`") as fh:
+        data = fh.read()
     sha = hashlib.sha256(data).hexdigest()
     if not data:
         if not allow_empty:
@@ -210,9 +232,199 @@ def read_lines(
     return RawFile(p, lines, sha, n_lines, log)
 
 
-def split_tsv(line: str) -> list[str]:
-    """Split on tabs with no quoting: ``"`` and ``null`` are kept as written."""
-    return line.split("\t")
+def read_head(
+    path: str | os.PathLike, max_lines: int = 50, *, n_bytes: int = 1 << 16, dir_hint: str = ""
+) -> list[str]:
+    """The first ``max_lines`` non-blank lines of a file, for telling its format.
+
+    Reads only as far as needed, and at most ``n_bytes``. Never fails on content: a
+    BOM is dropped, invalid UTF-8 becomes U+FFFD, CR line ends are removed, and a
+    line cut off by the byte limit is left out. Reading the file properly
+    (:func:`read_lines`) reports all that.
+
+    Args:
+        path: the file.
+        max_lines: how many non-blank lines to return at most.
+        n_bytes: how much of the file to read at most.
+        dir_hint: the remedy given when ``path`` is a directory.
+
+    Returns:
+        The lines, without line terminators.
+
+    Raises:
+        DataFormatError: the file is missing, a directory or cannot be read.
+
+    Example:
+        >>> read_head("data/lexicons/gatitos/en_sw.tsv", 2)  # doctest: +SKIP
+        ['journey\\tsafari', 'water\\tmaji']
+    """
+    size = min(n_bytes, 1 << 13)
+    with _open_data_file(Path(path), dir_hint) as fh:
+        head = fh.read(size)
+        while True:  # read more, up to n_bytes, only while the lines read are too few
+            cut = len(head) == size
+            lines = head.removeprefix(_UTF8_BOM).decode("utf-8", errors="replace").split("\n")
+            if cut:
+                lines.pop()
+            found = [line.rstrip("\r") for line in lines if line.strip()]
+            if not cut or len(found) >= max_lines or size >= n_bytes:
+                return found[:max_lines]
+            more = min(size, n_bytes - size)
+            head += fh.read(more)
+            size += more
+
+
+def preview(line: str, width: int = 60) -> str:
+    """``repr`` of a line, shortened with an ellipsis, for error messages that quote it."""
+    return repr(line if len(line) <= width else line[: width - 1] + "…")
+
+
+class RepairTally:
+    """Collects a repeated repair or oddity and reports it as one warning per kind (not one per line)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[int]] = {}
+        self._text: dict[str, tuple[str, str]] = {}
+
+    def add(self, key: str, line: int, message: str, hint: str = "") -> None:
+        self._lines.setdefault(key, []).append(line)
+        self._text.setdefault(key, (message, hint))
+
+    def flush(self, log: ProblemLog) -> None:
+        for key, lines in self._lines.items():
+            message, hint = self._text[key]
+            shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            log.warning(lines[0], f"{message} on {len(lines)} line(s) (line {shown})", hint)
+        self._lines.clear()
+        self._text.clear()
+
+
+def remove_inner_boms(lines: Sequence[tuple[int, str]], log: ProblemLog) -> list[tuple[int, str]]:
+    """Drop U+FEFF (a byte-order mark) found *inside* lines, e.g. where files were concatenated.
+
+    :func:`read_lines` removes the BOM at the start of a file; one in the middle
+    (SIGMORPHON's Magahi files have them at the start of lemmas) is invisible junk
+    that would make ``<U+FEFF>दाम`` and ``दाम`` different words. One warning lists the lines.
+    """
+    tally = RepairTally()
+    out: list[tuple[int, str]] = []
+    for no, line in lines:
+        if "\ufeff" in line:
+            line = line.replace("\ufeff", "")
+            tally.add("bom", no, "U+FEFF (byte-order mark) characters inside the line were removed")
+        out.append((no, line))
+    tally.flush(log)
+    return out
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def explicit_language(spec: LanguageSpec, context: str | None) -> Language | None:
+    """A language the caller gave: a Language as is, a code or name looked up (raising if unknown)."""
+    if spec is None or isinstance(spec, Language):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"a language must be a Language or a code string, got {type(spec).__name__}"
+        )
+    from lexiconlm.languages import get_catalog
+
+    return get_catalog().lookup(spec, context=context)  # UnknownLanguageError lists close matches
+
+
+def lookup_language(query: str, context: str | None) -> tuple[Language | None, str]:
+    """Catalog lookup, cached per process; returns (language, why-not message)."""
+    from lexiconlm.languages import get_catalog
+
+    return _lookup_in(get_catalog(), query, context)
+
+
+@lru_cache(maxsize=4096)
+def _lookup_in(catalog: object, query: str, context: str | None) -> tuple[Language | None, str]:
+    # Keyed by the catalog too, so that a catalog loaded from elsewhere is not answered from cache.
+    try:
+        return catalog.lookup(query, context=context), ""  # type: ignore[attr-defined]
+    except UnknownLanguageError as exc:
+        return None, str(exc)
+
+
+def resolve_language(
+    language: LanguageSpec,
+    code: str,
+    *,
+    context: str | None,
+    log: ProblemLog,
+    what: str = "file name",
+) -> Language:
+    """The :class:`Language` of a file: ``language`` if given, else ``code`` (from ``what``).
+
+    An explicit ``language`` must be known to the catalog (a typo raises
+    :class:`~lexiconlm.errors.UnknownLanguageError` with suggestions); a code taken
+    from the file name that the catalog does not know becomes
+    ``Language.unknown(code)`` with a warning, so unusual data still reads.
+    """
+    explicit = explicit_language(language, context)
+    if explicit is not None:
+        return explicit
+    if not code:
+        log.warning(
+            None,
+            f"no language code in the {what}; language left unknown",
+            "pass language=<ISO 639-3 code>",
+        )
+        return Language.unknown("")
+    found = lookup_language(code, context)[0]
+    if found is None and "-" in code:  # 2017-style names such as "scottish-gaelic"
+        found = lookup_language(code.replace("-", " "), context)[0]
+    if found is None:
+        log.warning(
+            None,
+            f"language {code!r} (from the {what}) is not in the language catalog; kept as an unknown language",
+            "pass language=<ISO 639-3 code>, or add the language to resources/languages.tsv",
+        )
+        return Language.unknown(code)
+    return found
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def unwritable(value: str) -> str:
+    """Why ``value`` cannot be a TSV field that reads back unchanged (``""`` when it can).
+
+    For readers that also remove U+FEFF inside lines (:func:`remove_inner_boms`).
+    """
+    if "\t" in value or "\n" in value or "\r" in value:
+        return "contains a tab or line break"
+    if "\x00" in value:
+        return "contains a NUL character (readers take the file for binary)"
+    if "\ufeff" in value:
+        return "contains U+FEFF, which readers remove"
+    return ""
+
+
+def check_round_trip(value: str, label: str, *, first: bool) -> str:
+    """Refuse a field that :func:`read_lines` or a reader's stripping would change.
+
+    Returns the field in Unicode NFC, as the readers give it back. Callers check
+    their own separators and emptiness first. ``label`` starts the message (``"entry 3: source"``); ``first`` marks the first field of the file,
+    where a leading U+FEFF would be taken for a byte-order mark.
+    """
+    if "\x00" in value:
+        raise ValueError(
+            f"{label} {value!r} contains a NUL character, which makes the file read as binary"
+        )
+    if value != value.strip():
+        raise ValueError(
+            f"{label} {value!r} has whitespace at its start or end, which the reader "
+            "strips; strip it first"
+        )
+    if first and value.startswith("\ufeff"):
+        raise ValueError(
+            f"{label} starts with U+FEFF, which the reader takes for a byte-order mark"
+        )
+    return unicodedata.normalize("NFC", value)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -262,10 +474,3 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path) as fh:
         fh.write(text)
     return Path(path)
-
-
-def check_no_tabs_or_newlines(values: Sequence[str], what: str) -> None:
-    """Writers refuse fields that would break the TSV layout instead of silently mangling them."""
-    for v in values:
-        if "\t" in v or "\n" in v or "\r" in v:
-            raise ValueError(f"{what} {v!r} contains a tab or line break; it cannot be written as TSV")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lexiconlm.errors import DataFormatError, Problem
+from lexiconlm.io._base import read_head
 from lexiconlm.scripts import script_counts
 
 __all__ = [
@@ -71,6 +72,8 @@ _SIGMORPHON_NAME = re.compile(
 _FEATURE_CHARS = re.compile(r"^[A-Za-z0-9;,.+()\[\]{}/_\-]+$")
 _ID_LIKE = re.compile(r"^[\w.:\-]*\d[\w.:\-]*$")
 _MUSE_NAME = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}(\.\d+-\d+)?\.txt$")
+# Detection looks at the first 50 non-blank lines within this many bytes.
+_HEAD_BYTES = 1 << 20
 
 
 def looks_like_features(s: str) -> bool:
@@ -91,19 +94,6 @@ class FormatGuess:
     kind: str
     format: str = "auto"
     reason: str = ""
-
-
-def _head(path: Path, n: int = 50) -> list[str]:
-    """First ``n`` non-blank lines, decoded leniently (detection must not fail on bad bytes)."""
-    out: list[str] = []
-    with open(path, "rb") as fh:
-        for raw in fh:
-            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
-            if line.strip():
-                out.append(line)
-                if len(out) >= n:
-                    break
-    return out
 
 
 def detect_format(path: str | os.PathLike) -> FormatGuess:
@@ -133,9 +123,11 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
             str(p), 1, "binary data (NUL bytes); this is not a UTF-8 text file",
             "decompress or convert the file to UTF-8 text first",
         )
-    head = _head(p)
+    head = read_head(p, 50, n_bytes=_HEAD_BYTES)
     if not head:
-        raise DataFormatError.single(str(p), None, "file has only blank lines")
+        if p.stat().st_size < _HEAD_BYTES:
+            raise DataFormatError.single(str(p), None, "file has only blank lines")
+        raise DataFormatError.single(str(p), None, "no complete non-blank line in the first MiB")
     first = head[0]
 
     if suffix == ".jsonl" or first.lstrip().startswith("{"):
@@ -286,6 +278,7 @@ def _summarise(obj: Any, report: InspectReport) -> None:
             "edition": obj.edition, "split": obj.split + (f" ({obj.setting})" if obj.setting else ""),
             "covered": obj.covered, "lemmas": len({e.lemma for e in obj.entries}),
             "feature bundles": len({e.features for e in obj.entries}),
+            "blank lines": obj.n_blank_lines,
         }
     elif isinstance(obj, NLUDataset):
         report.n_records = len(obj)
@@ -296,6 +289,7 @@ def _summarise(obj: Any, report: InspectReport) -> None:
             "slot types": len({s.label for u in obj.utterances for s in u.slots}),
             "slots": sum(len(u.slots) for u in obj.utterances),
             "partitions": ",".join(sorted({u.partition for u in obj.utterances if u.partition})) or "-",
+            "blank lines": obj.n_blank_lines,
         }
     elif isinstance(obj, Corpus):
         report.n_records = len(obj)

@@ -62,15 +62,20 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from lexiconlm.errors import DataFormatError, LexiconLMError, Problem, UnknownLanguageError
+from lexiconlm.errors import DataFormatError, LexiconLMError, Problem
 from lexiconlm.io._base import (
     ErrorPolicy,
+    LanguageSpec,
     ProblemLog,
-    atomic_write,
+    atomic_write_text,
     check_errors_policy,
+    check_round_trip,
+    explicit_language,
+    lookup_language,
+    preview,
+    read_head,
     read_lines,
 )
 from lexiconlm.types import Language, Lexicon, LexiconEntry, Provenance
@@ -89,8 +94,6 @@ __all__ = [
 
 LEXICON_FORMATS = ("gatitos", "wiktionary", "muse", "panlex", "tsv")
 WRITE_FORMATS = ("tsv", "muse")
-
-LanguageSpec = Language | str | None
 
 # Who publishes each format and under which licence they state (Provenance.source / .license).
 _PUBLISHER = {
@@ -335,62 +338,17 @@ def detect_lexicon_format(path: str | os.PathLike) -> str:
         'gatitos'
     """
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(1 << 16)
-    except FileNotFoundError:
-        raise DataFormatError.single(str(p), None, "file not found", "check the path") from None
-    except IsADirectoryError:
-        raise DataFormatError.single(
-            str(p), None, "is a directory, not a file", "use read_lexicons(DIR) for a directory"
-        ) from None
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    text = head.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if len(head) == 1 << 16:
-        lines = lines[:-1]  # the last one may be cut
-    sample = [ln.rstrip("\r") for ln in lines if ln.strip()][:50]
-    return _sniff(p, sample)
+    return _sniff(p, read_head(p, 50, dir_hint="use read_lexicons(DIR) for a directory"))
 
 
 # --------------------------------------------------------------------------- languages
-
-
-def _lookup(query: str, context: str | None) -> tuple[Language | None, str]:
-    """Catalog lookup, cached per process; returns (language, why-not message)."""
-    from lexiconlm.languages import get_catalog
-
-    return _lookup_in(get_catalog(), query, context)
-
-
-@lru_cache(maxsize=4096)
-def _lookup_in(catalog: object, query: str, context: str | None) -> tuple[Language | None, str]:
-    # Keyed by the catalog too, so that a catalog loaded from elsewhere is not answered from cache.
-    try:
-        return catalog.lookup(query, context=context), ""  # type: ignore[attr-defined]
-    except UnknownLanguageError as exc:
-        return None, str(exc)
-
-
-def _explicit_language(spec: LanguageSpec, context: str | None) -> Language | None:
-    """A language the caller gave: a Language as is, a code or name looked up (raising if unknown)."""
-    if spec is None or isinstance(spec, Language):
-        return spec
-    if not isinstance(spec, str):
-        raise TypeError(
-            f"a language must be a Language or a code string, got {type(spec).__name__}"
-        )
-    from lexiconlm.languages import get_catalog
-
-    return get_catalog().lookup(spec, context=context)  # UnknownLanguageError lists close matches
 
 
 def _inferred_language(
     query: str, role: str, context: str | None, log: ProblemLog, origin: str
 ) -> Language:
     """Resolve a code or name read from the file; unknown ones become Language.unknown + a warning."""
-    lang, why = _lookup(query, context)
+    lang, why = lookup_language(query, context)
     if lang is not None:
         return lang
     arg = "src" if role == "source" else "tgt"
@@ -413,8 +371,8 @@ def _languages(
     log: ProblemLog,
 ) -> tuple[Language, Language]:
     """Source and target languages: explicit ones win, else the header, the file name, English."""
-    src_lang = _explicit_language(src, context)
-    tgt_lang = _explicit_language(tgt, context)
+    src_lang = explicit_language(src, context)
+    tgt_lang = explicit_language(tgt, context)
     if src_lang is not None and tgt_lang is not None:
         return src_lang, tgt_lang
     name = unicodedata.normalize("NFC", path.name)
@@ -438,7 +396,7 @@ def _languages(
         else:
             # A generic <src>_<tgt>.tsv name counts only when both parts are languages.
             m = _PAIR_NAME.match(name)
-            if m and _lookup(m["src"], ctx)[0] and _lookup(m["tgt"], ctx)[0]:
+            if m and lookup_language(m["src"], ctx)[0] and lookup_language(m["tgt"], ctx)[0]:
                 src_q, tgt_q = m["src"], m["tgt"]
         if not src_q and fmt == "muse":
             src_q = "en"
@@ -500,10 +458,6 @@ def gatitos_pos(target: str) -> str | None:
 # --------------------------------------------------------------------------- reading
 
 
-def _preview(line: str, width: int = 60) -> str:
-    return repr(line if len(line) <= width else line[: width - 1] + "…")
-
-
 def _parse_weight(text: str) -> float | None | str:
     """A finite float, None for an empty field, or the error message."""
     if not text:
@@ -515,12 +469,6 @@ def _parse_weight(text: str) -> float | None | str:
     if not math.isfinite(value):
         return f"weight {text!r} is not a finite number"
     return value
-
-
-_FIELD_HINT = (
-    "put exactly one tab between the fields; a line with a single field is often "
-    "a translation that was broken off the line above"
-)
 
 
 @dataclass
@@ -541,6 +489,12 @@ class _Parsed:
     sources: list[str] | str
     targets: list[str] | str
     extras: dict[int, tuple[str | None, float | None]]
+
+    @classmethod
+    def unread(cls, provenance: Provenance, problems: Iterable[Problem]) -> _Parsed:
+        """A file that is not a lexicon or cannot be read: no entries, only its problems."""
+        empty = Language.unknown("")
+        return cls(empty, empty, provenance, tuple(problems), 0, 0, [], [], {})
 
     def pack(self) -> _Parsed:
         if isinstance(self.sources, list):
@@ -663,12 +617,12 @@ def _parse_lines(
         pos = weight = None
         if simple:
             if n != 2:
-                error(no, f"expected {ranges}, got {n}: {_preview(line)}", _FIELD_HINT)
+                error(no, f"expected {ranges}, got {n}: {preview(line)}", _FIELD_HINT)
                 continue
             s, t = parts
         elif columns is not None:
             if n != n_fields:
-                error(no, f"expected {ranges}, got {n}: {_preview(line)}", _FIELD_HINT)
+                error(no, f"expected {ranges}, got {n}: {preview(line)}", _FIELD_HINT)
                 continue
             s, t = parts[columns.source], parts[columns.target]
             if columns.pos is not None:
@@ -677,7 +631,7 @@ def _parse_lines(
                 weight = _parse_weight(parts[columns.weight].strip())
         elif fmt == "tsv":
             if not 2 <= n <= 4:
-                error(no, f"expected {ranges}, got {n}: {_preview(line)}", _FIELD_HINT)
+                error(no, f"expected {ranges}, got {n}: {preview(line)}", _FIELD_HINT)
                 continue
             s, t = parts[0], parts[1]
             if n > 2:
@@ -686,7 +640,7 @@ def _parse_lines(
                 weight = _parse_weight(parts[3].strip())
         else:  # panlex without a header
             if not 2 <= n <= 3:
-                error(no, f"expected {ranges}, got {n}: {_preview(line)}", _FIELD_HINT)
+                error(no, f"expected {ranges}, got {n}: {preview(line)}", _FIELD_HINT)
                 continue
             s, t = parts[0], parts[1]
             if n > 2:
@@ -702,7 +656,7 @@ def _parse_lines(
         if not s or not t:
             what = "source and target" if not s and not t else ("source" if not s else "target")
             error(
-                no, f"empty {what}: {_preview(line)}", "fill in the missing word or delete the line"
+                no, f"empty {what}: {preview(line)}", "fill in the missing word or delete the line"
             )
             continue
         if annotate and t[-1] == ")":
@@ -718,6 +672,13 @@ def _parse_lines(
         sources.append(s)
         targets.append(t)
     return (sources, targets, extras, n_dup), blank, stripped
+
+
+def _check_format(fmt: str) -> None:
+    if fmt != "auto" and fmt not in LEXICON_FORMATS:
+        raise ValueError(
+            f"unknown lexicon format {fmt!r}; choose one of {', '.join(LEXICON_FORMATS)} or 'auto'"
+        )
 
 
 def _parse_file(
@@ -738,14 +699,9 @@ def _parse_file(
             fmt = _sniff(path, sample)
         except DataFormatError as exc:
             log.items.extend(exc.problems)
-            empty = Language.unknown("")
-            return _Parsed(
-                empty, empty, raw.provenance("unknown"), tuple(log.items), 0, 0, [], [], {}
-            )
-    elif fmt not in LEXICON_FORMATS:
-        raise ValueError(
-            f"unknown lexicon format {fmt!r}; choose one of {', '.join(LEXICON_FORMATS)} or 'auto'"
-        )
+            return _Parsed.unread(raw.provenance("unknown"), log.items)
+    else:
+        _check_format(fmt)
 
     # Header: generic TSV and PanLex files may start with one.
     columns: _Columns | None = None
@@ -897,10 +853,7 @@ def _parse_job(args: tuple) -> _Parsed:
     try:
         return _parse_file(path, fmt, src, tgt, dedupe, context)
     except DataFormatError as exc:
-        empty = Language.unknown("")
-        return _Parsed(
-            empty, empty, Provenance(str(path), "unknown"), exc.problems, 0, 0, [], [], {}
-        )
+        return _Parsed.unread(Provenance(str(path), "unknown"), exc.problems)
 
 
 def _parse_job_packed(args: tuple) -> _Parsed:
@@ -945,13 +898,10 @@ def read_lexicons(
         1703592
     """
     check_errors_policy(errors)
-    if format != "auto" and format not in LEXICON_FORMATS:
-        raise ValueError(
-            f"unknown lexicon format {format!r}; choose one of {', '.join(LEXICON_FORMATS)} or 'auto'"
-        )
+    _check_format(format)
     files = _expand(paths)
-    src_lang = _explicit_language(src, context)
-    tgt_lang = _explicit_language(tgt, context)
+    src_lang = explicit_language(src, context)
+    tgt_lang = explicit_language(tgt, context)
     jobs = [(f, format, src_lang, tgt_lang, dedupe, context) for f in files]
     n_workers = _n_workers(workers, files)
     with _gc_paused():
@@ -1058,35 +1008,23 @@ def _as_entries(data: Lexicon | Iterable[EntryLike]) -> list[LexiconEntry]:
 
 def _check_field(value: object, what: str, i: int, *, first: bool, spaces: bool) -> str:
     """Refuse what the reader would change or split, so that write -> read is exact."""
+    label = f"entry {i}: {what}"
     if not isinstance(value, str):
-        raise TypeError(f"entry {i}: {what} must be a string, got {value!r}")
+        raise TypeError(f"{label} must be a string, got {value!r}")
     if "\t" in value or "\n" in value or "\r" in value:
         raise ValueError(
-            f"entry {i}: {what} {value!r} contains a tab or line break; "
+            f"{label} {value!r} contains a tab or line break; "
             "it cannot be written one entry per line"
         )
-    if "\x00" in value:
-        raise ValueError(
-            f"entry {i}: {what} {value!r} contains a NUL character, which makes "
-            "the file read as binary"
-        )
     if not value:
-        raise ValueError(f"entry {i}: {what} is empty")
-    if value != value.strip():
-        raise ValueError(
-            f"entry {i}: {what} {value!r} has whitespace at its start or end, "
-            "which the reader strips; strip it first"
-        )
-    if first and value.startswith("\ufeff"):
-        raise ValueError(
-            f"entry {i}: {what} starts with U+FEFF, which the reader takes for a byte-order mark"
-        )
+        raise ValueError(f"{label} is empty")
+    value = check_round_trip(value, label, first=first)
     if not spaces and value != "".join(value.split()):
         raise ValueError(
-            f"entry {i}: {what} {value!r} contains whitespace, which separates the "
+            f"{label} {value!r} contains whitespace, which separates the "
             "fields of a MUSE file; write format='tsv' instead"
         )
-    return unicodedata.normalize("NFC", value)
+    return value
 
 
 def write_lexicon(
@@ -1174,9 +1112,4 @@ def write_lexicon(
                     raise ValueError(f"entry {i}: weight must be a finite number, got {w!r}")
                 fields.append(repr(float(w)))
         rows.append(("\t" if not muse else " ").join(fields))
-    target = Path(path)
-    with atomic_write(target) as fh:
-        for row in rows:
-            fh.write(row)
-            fh.write("\n")
-    return target
+    return atomic_write_text(path, "".join(row + "\n" for row in rows))

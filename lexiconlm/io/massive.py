@@ -51,9 +51,12 @@ from lexiconlm.errors import LexiconLMError
 from lexiconlm.io._base import (
     ErrorPolicy,
     ProblemLog,
-    atomic_write,
+    atomic_write_text,
     check_errors_policy,
     read_lines,
+    remove_inner_boms,
+    resolve_language,
+    unwritable,
 )
 from lexiconlm.types import Language, NLUDataset, SlotSpan, Utterance
 
@@ -514,8 +517,8 @@ def read_massive(
 
     Returns:
         :class:`NLUDataset` whose utterances have text, tokens, slots (character and token
-        offsets), intent, locale and partition. ``len(ds) + blank lines + error lines`` is the
-        file's line count (minus the TSV header); blank lines are skipped with a warning.
+        offsets), intent, locale and partition. ``len(ds) + ds.n_blank_lines + error lines`` is
+        the file's line count (minus the TSV header); blank lines are skipped with a warning.
 
     Raises:
         DataFormatError: missing header columns, wrong field counts, bad JSON, malformed
@@ -530,8 +533,6 @@ def read_massive(
     p = Path(path)
     raw = read_lines(p)
     log = raw.log
-    from lexiconlm.io.unimorph import remove_inner_boms, resolve_language
-
     lines = remove_inner_boms(raw.lines, log)
     jsonl = _is_jsonl(p, lines)
     rows, n_blank = (_jsonl_rows if jsonl else _tsv_rows)(lines, log)
@@ -614,6 +615,7 @@ def read_massive(
         utterances=tuple(utterances),
         provenance=raw.provenance("massive-jsonl" if jsonl else "massive-tsv"),
         problems=problems,
+        n_blank_lines=n_blank,
     )
 
 
@@ -637,8 +639,6 @@ def _annot_for(u: Utterance) -> str:
 
 
 def _check_field(u: Utterance, name: str, value: str) -> None:
-    from lexiconlm.io.unimorph import unwritable
-
     why = unwritable(value)
     if why:
         raise ValueError(f"utterance {u.id!r}: {name} {value!r} {why}")
@@ -698,9 +698,7 @@ def write_massive_tsv(
         if not u.id or not u.intent:
             raise ValueError(f"utterance {u.id!r}: id and intent must be non-empty")
         lines.append("\t".join(row) + "\n")
-    with atomic_write(p) as fh:
-        fh.write("".join(lines))
-    return p
+    return atomic_write_text(p, "".join(lines))
 
 
 def write_massive_jsonl(
@@ -733,6 +731,4 @@ def write_massive_jsonl(
             obj[k] = json.loads(v)
         # U+FEFF stays escaped: a raw one inside a line is removed by the reader as a stray BOM.
         lines.append(json.dumps(obj, ensure_ascii=False).replace("\ufeff", "\\ufeff") + "\n")
-    with atomic_write(path) as fh:
-        fh.write("".join(lines))
-    return Path(path)
+    return atomic_write_text(path, "".join(lines))

@@ -49,19 +49,15 @@ from lexiconlm.io._base import (
     ErrorPolicy,
     ProblemLog,
     RawFile,
-    atomic_write,
+    RepairTally,
+    atomic_write_text,
     check_errors_policy,
     read_lines,
-)
-from lexiconlm.io.unimorph import (
-    RepairTally,
-    check_features,
-    clearly_not_features,
-    looks_like_features,
     remove_inner_boms,
     resolve_language,
     unwritable,
 )
+from lexiconlm.io.unimorph import check_features, clearly_not_features, looks_like_features
 from lexiconlm.types import InflectionDataset, InflectionEntry, Language
 
 __all__ = [
@@ -478,6 +474,7 @@ def _read(
         setting=info.setting,
         covered=info.covered,
         problems=problems,
+        n_blank_lines=n_blank,
     )
 
 
@@ -502,7 +499,8 @@ def read_sigmorphon(
 
     Returns:
         :class:`InflectionDataset`; in a covered file every ``entry.form`` is ``None`` and
-        ``covered`` is true. Blank lines are skipped with a warning that counts them.
+        ``covered`` is true. Blank lines are skipped, counted in ``n_blank_lines`` and in one
+        warning.
 
     Raises:
         DataFormatError: bad lines (each ``file:line``), or columns that contradict the edition.
@@ -586,9 +584,7 @@ def write_sigmorphon(
             lines.append(f"{e.lemma}\t{e.features}\t{e.form}\n")
         else:
             lines.append(f"{e.lemma}\t{e.form}\t{e.features}\n")
-    with atomic_write(path) as fh:
-        fh.write("".join(lines))
-    return Path(path)
+    return atomic_write_text(path, "".join(lines))
 
 
 # --------------------------------------------------------------------------- folders

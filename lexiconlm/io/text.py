@@ -34,12 +34,18 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from lexiconlm.errors import DataFormatError, UnknownLanguageError
+from lexiconlm.errors import DataFormatError
 from lexiconlm.io._base import (
     ErrorPolicy,
+    LanguageSpec,
     ProblemLog,
-    atomic_write,
+    atomic_write_text,
     check_errors_policy,
+    check_round_trip,
+    explicit_language,
+    lookup_language,
+    preview,
+    read_head,
     read_lines,
 )
 from lexiconlm.types import Corpus, Language, TextSegment
@@ -58,8 +64,6 @@ _NAME_CODE_RE = re.compile(r"^(?P<code>[a-z]{2,3})(?=$|[_.\-\d])")
 _INDEX_FILES = ("index.tsv", "staged_files.tsv", "metadata.tsv")
 _INDEX_FILE_KEYS = ("staged_file", "file", "filename", "file_name")
 _INDEX_NAME_KEYS = ("name", "language", "language_name")
-
-LanguageSpec = Language | str | None
 
 
 # --------------------------------------------------------------------------- detection
@@ -104,32 +108,10 @@ def detect_text_format(path: str | os.PathLike) -> str:
         'id_tsv'
     """
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(1 << 16)
-    except FileNotFoundError:
-        raise DataFormatError.single(str(p), None, "file not found", "check the path") from None
-    except IsADirectoryError:
-        raise DataFormatError.single(str(p), None, "is a directory, not a file") from None
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    lines = head.decode("utf-8", errors="replace").split("\n")
-    if len(head) == 1 << 16:
-        lines = lines[:-1]
-    return _sniff(p, [ln.rstrip("\r") for ln in lines if ln.strip()][:20])
+    return _sniff(p, read_head(p, 20))
 
 
 # --------------------------------------------------------------------------- languages
-
-
-def _lookup(query: str, context: str | None) -> tuple[Language | None, str]:
-    """Catalog lookup; returns (language, why-not message)."""
-    from lexiconlm.languages import get_catalog
-
-    try:
-        return get_catalog().lookup(query, context=context), ""
-    except UnknownLanguageError as exc:
-        return None, str(exc)
 
 
 @lru_cache(maxsize=64)
@@ -173,16 +155,6 @@ def _index_entry(path: Path) -> tuple[str, str, str] | None:
     return None
 
 
-def _explicit(spec: LanguageSpec, context: str | None) -> Language | None:
-    if spec is None or isinstance(spec, Language):
-        return spec
-    if not isinstance(spec, str):
-        raise TypeError(f"language must be a Language or a code string, got {type(spec).__name__}")
-    from lexiconlm.languages import get_catalog
-
-    return get_catalog().lookup(spec, context=context)  # raises UnknownLanguageError
-
-
 def text_language(
     path: str | os.PathLike, *, context: str | None = None, log: ProblemLog | None = None
 ) -> Language:
@@ -200,7 +172,7 @@ def text_language(
     entry = _index_entry(p) if p.parent.is_dir() else None
     if entry is not None:
         iso, lname, index_name = entry
-        lang = _lookup(iso, context)[0] if iso and iso != "und" else None
+        lang = lookup_language(iso, context)[0] if iso and iso != "und" else None
         if lang is not None:
             return lang
         if log is not None:
@@ -214,7 +186,7 @@ def text_language(
     m = _NAME_CODE_RE.match(name)
     why = "the file name does not start with a language code"
     if m:
-        lang, why = _lookup(m["code"], context)
+        lang, why = lookup_language(m["code"], context)
         if lang is not None:
             return lang
     if log is not None:
@@ -228,10 +200,6 @@ def text_language(
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _preview(line: str, width: int = 60) -> str:
-    return repr(line if len(line) <= width else line[: width - 1] + "…")
 
 
 def read_text(
@@ -276,7 +244,7 @@ def read_text(
     raw = read_lines(p)
     log = raw.log
     lines = raw.lines
-    lang = _explicit(language, context)
+    lang = explicit_language(language, context)
     fmt = format
     if fmt == "auto":
         sample = [ln for _, ln in lines[:100] if ln and not ln.isspace()][:20]
@@ -314,7 +282,7 @@ def read_text(
                 log.error(
                     no,
                     f"expected 2 tab-separated fields (id, text), got {len(parts)}: "
-                    f"{_preview(line)}",
+                    f"{preview(line)}",
                     "a tab inside the text? replace it with a space",
                 )
                 continue
@@ -325,7 +293,7 @@ def read_text(
                 what = (
                     "id and text" if not seg_id and not text else ("id" if not seg_id else "text")
                 )
-                log.error(no, f"empty {what}: {_preview(line)}", "fill it in or delete the line")
+                log.error(no, f"empty {what}: {preview(line)}", "fill it in or delete the line")
                 continue
             if seg_id in first_seen:
                 log.error(
@@ -353,33 +321,21 @@ def read_text(
 
 def _check(value: object, what: str, i: int, *, first: bool) -> str:
     """Refuse what read_text would change or split, so that write -> read is exact."""
+    label = f"{what} {i}"
     if not isinstance(value, str):
-        raise TypeError(f"{what} {i} must be a string, got {value!r}")
+        raise TypeError(f"{label} must be a string, got {value!r}")
     if "\n" in value or "\r" in value:
-        raise ValueError(f"{what} {i} {value!r} contains a line break; write one text per line")
+        raise ValueError(f"{label} {value!r} contains a line break; write one text per line")
     if "\t" in value:
         raise ValueError(
-            f"{what} {i} {value!r} contains a tab, which separates id and text; "
+            f"{label} {value!r} contains a tab, which separates id and text; "
             "replace it with a space"
-        )
-    if "\x00" in value:
-        raise ValueError(
-            f"{what} {i} {value!r} contains a NUL character, which makes the file read as binary"
         )
     if not value.strip():
         raise ValueError(
-            f"{what} {i} is empty or blank; it would be read back as a skipped blank line"
+            f"{label} is empty or blank; it would be read back as a skipped blank line"
         )
-    if value != value.strip():
-        raise ValueError(
-            f"{what} {i} {value!r} has whitespace at its start or end, which the "
-            "reader strips; strip it first"
-        )
-    if first and value.startswith("\ufeff"):
-        raise ValueError(
-            f"{what} {i} starts with U+FEFF, which the reader takes for a byte-order mark"
-        )
-    return unicodedata.normalize("NFC", value)
+    return check_round_trip(value, label, first=first)
 
 
 def write_text(
@@ -443,9 +399,4 @@ def write_text(
             rows.append(seg_id + "\t" + _check(text, "text", i, first=False))
         else:
             rows.append(_check(text, "text", i, first=i == 0))
-    target = Path(path)
-    with atomic_write(target) as fh:
-        for row in rows:
-            fh.write(row)
-            fh.write("\n")
-    return target
+    return atomic_write_text(path, "".join(row + "\n" for row in rows))

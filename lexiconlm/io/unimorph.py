@@ -36,9 +36,13 @@ from pathlib import Path
 from lexiconlm.io._base import (
     ErrorPolicy,
     ProblemLog,
-    atomic_write,
+    RepairTally,
+    atomic_write_text,
     check_errors_policy,
     read_lines,
+    remove_inner_boms,
+    resolve_language,
+    unwritable,
 )
 from lexiconlm.io.detect import looks_like_features as _looks_like_features
 from lexiconlm.types import InflectionEntry, InflectionTable, Language, split_features
@@ -70,49 +74,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------- languages
 
-
-def resolve_language(
-    language: str | Language | None,
-    code: str,
-    *,
-    context: str | None,
-    log: ProblemLog,
-    what: str = "file name",
-) -> Language:
-    """The :class:`Language` for a reader.
-
-    An explicit ``language`` must be known to the catalog (a typo raises
-    :class:`~lexiconlm.errors.UnknownLanguageError` with suggestions); a code taken
-    from the file name that the catalog does not know becomes
-    ``Language.unknown(code)`` with a warning, so unusual data still reads.
-    """
-    if isinstance(language, Language):
-        return language
-    from lexiconlm.languages import get_catalog
-
-    catalog = get_catalog()
-    if language is not None:
-        return catalog.lookup(language, context=context)
-    if not code:
-        log.warning(
-            None,
-            f"no language code in the {what}; language left unknown",
-            "pass language=<ISO 639-3 code>",
-        )
-        return Language.unknown("")
-    found = catalog.find(code, context=context)
-    if found is None and "-" in code:  # 2017-style names such as "scottish-gaelic"
-        found = catalog.find(code.replace("-", " "), context=context)
-    if found is None:
-        log.warning(
-            None,
-            f"language {code!r} (from the {what}) is not in the language catalog; kept as an unknown language",
-            "pass language=<ISO 639-3 code>, or add the language to resources/languages.tsv",
-        )
-        return Language.unknown(code)
-    return found
-
-
 _CODE_IN_NAME = re.compile(r"^([A-Za-z]{2,3})(?=$|[._\-])")
 
 
@@ -127,59 +88,7 @@ def language_code_from_name(path: str | os.PathLike) -> str:
     return m.group(1).lower() if m else name.split(".")[0]
 
 
-# --------------------------------------------------------------------------- repairs tally
-
-
-class RepairTally:
-    """Collects a repeated repair or oddity and reports it as one warning per kind (not one per line)."""
-
-    def __init__(self) -> None:
-        self._lines: dict[str, list[int]] = {}
-        self._text: dict[str, tuple[str, str]] = {}
-
-    def add(self, key: str, line: int, message: str, hint: str = "") -> None:
-        self._lines.setdefault(key, []).append(line)
-        self._text.setdefault(key, (message, hint))
-
-    def flush(self, log: ProblemLog) -> None:
-        for key, lines in self._lines.items():
-            message, hint = self._text[key]
-            shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
-            log.warning(lines[0], f"{message} on {len(lines)} line(s) (line {shown})", hint)
-        self._lines.clear()
-        self._text.clear()
-
-
 # --------------------------------------------------------------------------- line parsing
-
-
-def unwritable(value: str) -> str:
-    """Why ``value`` cannot be a TSV field that reads back unchanged (``""`` when it can)."""
-    if "\t" in value or "\n" in value or "\r" in value:
-        return "contains a tab or line break"
-    if "\x00" in value:
-        return "contains a NUL character (readers take the file for binary)"
-    if "\ufeff" in value:
-        return "contains U+FEFF, which readers remove"
-    return ""
-
-
-def remove_inner_boms(lines: Sequence[tuple[int, str]], log: ProblemLog) -> list[tuple[int, str]]:
-    """Drop U+FEFF (a byte-order mark) found *inside* lines, e.g. where files were concatenated.
-
-    :func:`~lexiconlm.io._base.read_lines` removes the BOM at the start of a file; one in the
-    middle (SIGMORPHON's Magahi files have them at the start of lemmas) is invisible junk
-    that would make ``<U+FEFF>दाम`` and ``दाम`` different words. One warning lists the lines.
-    """
-    tally = RepairTally()
-    out: list[tuple[int, str]] = []
-    for no, line in lines:
-        if "\ufeff" in line:
-            line = line.replace("\ufeff", "")
-            tally.add("bom", no, "U+FEFF (byte-order mark) characters inside the line were removed")
-        out.append((no, line))
-    tally.flush(log)
-    return out
 
 
 _FEATURE_PREFIX = re.compile(r"^[A-Z0-9;,.+()\[\]{}/_\-]*")
@@ -439,9 +348,7 @@ def write_unimorph(
             parts.append("\n")
         parts.append(f"{e.lemma}\t{e.form}\t{e.features}\n")
         prev = e.lemma
-    with atomic_write(path) as fh:
-        fh.write("".join(parts))
-    return Path(path)
+    return atomic_write_text(path, "".join(parts))
 
 
 def paradigms(
