@@ -104,7 +104,7 @@ TOKENIZER_COLUMNS: tuple[str, ...] = (
     "tok_sample",
 )
 #: Version of the per-file statistics kept in the cache; bump when they change.
-CACHE_VERSION = "coverage-cache.v1"
+CACHE_VERSION = "coverage-cache.v2"  # v2: Wiktionary/GATITOS source language resolved as eng
 #: Version of the row definition (recorded in every table's signature).
 TABLE_VERSION = "coverage.v1"
 

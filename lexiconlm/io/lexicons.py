@@ -379,14 +379,17 @@ def _languages(
     src_q = tgt_q = ""
     origin = "from the file name"
     ctx = context
+    # The implied English source is resolved without the resource's alias context: in a
+    # context such as "wiktionary", "en" is the name of another language (En, enc).
+    src_ctx: str | None = ctx
     if columns is not None and (columns.src_code or columns.tgt_code):
         src_q, tgt_q, origin = columns.src_code, columns.tgt_code, "from the header"
     elif fmt == "gatitos":
         m = _GATITOS_NAME.match(name)
-        src_q, tgt_q = "en", (m["tgt"] if m else "")
+        src_q, tgt_q, src_ctx = "eng", (m["tgt"] if m else ""), None
         ctx = context or "gatitos"
     elif fmt == "wiktionary":
-        src_q, tgt_q = "en", (name[:-4] if name.endswith(".txt") else path.stem)
+        src_q, tgt_q, src_ctx = "eng", (name[:-4] if name.endswith(".txt") else path.stem), None
     else:
         for pattern in (_MUSE_NAME, *_PANLEX_NAMES):
             m = pattern.match(name)
@@ -399,10 +402,10 @@ def _languages(
             if m and lookup_language(m["src"], ctx)[0] and lookup_language(m["tgt"], ctx)[0]:
                 src_q, tgt_q = m["src"], m["tgt"]
         if not src_q and fmt == "muse":
-            src_q = "en"
+            src_q, src_ctx = "eng", None
     if src_lang is None:
         if src_q:
-            src_lang = _inferred_language(src_q, "source", ctx, log, origin)
+            src_lang = _inferred_language(src_q, "source", src_ctx, log, origin)
         else:
             src_lang = Language.unknown("")
             _warn_unnamed(log, "source", "src")
