@@ -7,9 +7,8 @@ The only errors allowed are the source defects listed below, each checked by han
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import file_lines
 
 from lexiconlm.io.detect import inspect_path, iter_data_files
 
@@ -43,15 +42,6 @@ FOLDERS = {
 }
 
 
-def _blank_and_total(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    if data.endswith(b"\n"):
-        lines = lines[:-1]
-    blank = sum(1 for line in lines if not line.strip())
-    return blank, len(lines)
-
-
 @pytest.mark.parametrize("folder", list(FOLDERS))
 def test_inspect_reads_every_staged_file(shared_data, folder):
     root = shared_data / folder
@@ -71,7 +61,8 @@ def test_inspect_reads_every_staged_file(shared_data, folder):
         for p in errors:
             assert (rel, p.line) in KNOWN_DEFECTS, str(p)
             seen_defects.add((rel, p.line))
-        blank, total = _blank_and_total(f)
+        blank, total = file_lines(f)
+        assert rep.stats.get("blank lines", blank) == blank, f"{rel}: blank lines {rep.stats}"
         header = 1 if rep.kind == "massive" else 0
         dups = int(rep.stats.get("duplicates removed", 0))
         error_lines = len({p.line for p in errors})

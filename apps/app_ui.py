@@ -1,0 +1,311 @@
+"""Streamlit glue shared by the pages: cached loaders, the config error screen, download buttons.
+
+The work itself is done by plain functions in :mod:`lexiconlm.app_support`; this
+module wraps them in ``st.cache_data`` / ``st.cache_resource`` (keyed by the config
+file and its modification time, so an edited config is picked up) and turns their
+errors into messages with the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lexiconlm import app_support as sup
+from lexiconlm.errors import ConfigError, LexiconLMError
+
+#: What the overview's table groups by (see lexiconlm.coverage.aggregate.AGGREGATE_BY).
+GROUPINGS = ("family", "script", "macroarea", "genus", "tier", "resources")
+
+
+def _mtime(p: Path | None) -> float:
+    try:
+        return p.stat().st_mtime if p is not None else 0.0
+    except OSError:
+        return 0.0
+
+
+# ---------------------------------------------------------------------- config
+
+
+@st.cache_resource(show_spinner=False)
+def _context(config: str, tokenizer: str | None, stamp: float) -> sup.AppContext:
+    return sup.load_context(config, tokenizer=tokenizer)
+
+
+def _key() -> tuple[str, str | None, float]:
+    path = sup.app_config_path()
+    tok = sup.app_tokenizer_path()
+    return str(path), (str(tok) if tok else None), _mtime(path)
+
+
+def require_context() -> sup.AppContext:
+    """The app's :class:`~lexiconlm.app_support.AppContext`. On a bad config the page shows
+    what is wrong and how to fix it, then stops (no traceback)."""
+    key = _key()
+    try:
+        return _context(*key)
+    except ConfigError as exc:
+        st.error(
+            f"The config `{key[0]}` is not valid:\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+            + "\n\nFix it, or start the app on the bundled demo data: "
+            "`lexiconlm app --config configs/coverage/demo.yaml`."
+        )
+    except LexiconLMError as exc:
+        st.error(str(exc))
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def show_missing_folders(ctx: sup.AppContext) -> None:
+    """A warning that names each configured folder that does not exist, with the fix."""
+    msg = ctx.missing_message()
+    if msg:
+        st.warning(msg, icon=":material/folder_off:")
+
+
+# ---------------------------------------------------------------------- coverage
+
+
+@st.cache_data(show_spinner="Loading the coverage table ...")
+def _coverage(config: str, tokenizer: str | None, stamp: float) -> tuple[pd.DataFrame, dict, str]:
+    table = sup.load_coverage(_context(config, tokenizer, stamp))
+    return pd.DataFrame(table.rows, columns=list(table.columns)), dict(table.sources), table.signature
+
+
+def coverage(ctx: sup.AppContext) -> tuple[pd.DataFrame, dict]:
+    """The coverage table as a DataFrame and its ``sources``. Built once from the statistics
+    cache, then served from Streamlit's cache until the config changes or the
+    "Recount resources" button in the sidebar is pressed."""
+    try:
+        df, sources, _ = _coverage(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path))
+    except LexiconLMError as exc:
+        st.error(f"The coverage table could not be built:\n\n{exc}")
+        st.stop()
+        raise
+    return df, sources
+
+
+def signature(ctx: sup.AppContext) -> str:
+    return _coverage(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path))[2]
+
+
+@st.cache_data(show_spinner=False)
+def _language_files(config: str, tokenizer: str | None, stamp: float) -> dict[str, list[dict[str, str]]]:
+    return sup.language_files(_context(config, tokenizer, stamp))
+
+
+def language_files(ctx: sup.AppContext) -> dict[str, list[dict[str, str]]]:
+    """Data files per language, from the coverage statistics cache."""
+    return _language_files(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path))
+
+
+def clear_caches() -> None:
+    """Forget the loaded tables (the "Recount resources" button)."""
+    _coverage.clear()
+    _language_files.clear()
+    _aggregate.clear()
+    _runs.clear()
+    _samples.clear()
+    _tokenizers.clear()
+
+
+def any_resource(df: pd.DataFrame) -> pd.Series:
+    """Rows with at least one kind of data (lexicon, morphology, NLU, text); an epitran map alone does not count."""
+    if "resource_kinds" in df.columns:
+        return df["resource_kinds"].fillna("").astype(str) != ""
+    mask = pd.Series(False, index=df.index)
+    for res in sup.RESOURCE_COLUMNS:
+        if res != "epitran":
+            mask |= sup.resource_mask(df, res)
+    return mask
+
+
+#: Colours of the tiers, lowest first: grey for "no lexicon", then warm to dark.
+TIER_COLOURS = ("#c4ccd4", "#f2a541", "#3fa07f", "#c0504d", "#2e3f8f", "#7b3294", "#111111")
+
+
+def tier_order(df: pd.DataFrame) -> list[str]:
+    """Every tier label of ``resources/tiers.tsv`` (lowest first), then any other label in ``df``."""
+    from lexiconlm.coverage.compute import load_tiers
+
+    labels = [t.label for t in load_tiers()]
+    if "tier_label" not in df.columns:
+        return labels
+    if "tier" in df.columns:
+        pairs = df[["tier", "tier_label"]].drop_duplicates().sort_values("tier")
+    else:
+        pairs = df[["tier_label"]].drop_duplicates()
+    return list(dict.fromkeys([*labels, *(str(x) for x in pairs["tier_label"])]))
+
+
+@st.cache_data(show_spinner=False)
+def _aggregate(config: str, tokenizer: str | None, stamp: float, by: str, area: str,
+               only_res: bool) -> pd.DataFrame:
+    from lexiconlm.coverage.aggregate import aggregate
+
+    df, _, _ = _coverage(config, tokenizer, stamp)
+    if area != "All":
+        df = df[df["macroarea"] == area]
+    if only_res:
+        df = df[any_resource(df)]
+    return pd.DataFrame(aggregate(sup.records(df), by=by))
+
+
+def aggregate_frame(ctx: sup.AppContext, by: str, area: str = "All", only_res: bool = False) -> pd.DataFrame:
+    """The coverage table aggregated by ``by`` (family, genus, macroarea, script, tier ...), filtered."""
+    return _aggregate(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path), by, area, only_res)
+
+
+def sources_frame(sources: dict) -> pd.DataFrame:
+    """The table's ``sources`` (resource -> folders, files, absent, problems ...) as rows."""
+    rows = []
+    for key, info in sources.items():
+        info = info if isinstance(info, dict) else {"value": info}
+        rows.append({
+            "resource": key,
+            "folders": ", ".join(map(str, info.get("folders", []))),
+            "files": info.get("files", 0),
+            "languages": info.get("languages", 0),
+            "absent": ", ".join(map(str, info.get("absent", []))),
+            "problems": info.get("n_problems", len(info.get("problems", []))),
+            "unresolved": len(info.get("unresolved", [])),
+        })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def _runs_stamp(folders: Sequence[Path]) -> tuple[float, ...]:
+    """Modification times of the run folders and their children (a new run changes them)."""
+    out: list[float] = []
+    for f in folders:
+        out.append(_mtime(f))
+        if f.is_dir():
+            out.extend(_mtime(c) for c in sorted(f.iterdir())[:500])
+    return tuple(out)
+
+
+@st.cache_data(show_spinner="Looking for runs ...")
+def _runs(folders: tuple[str, ...], stamp: tuple[float, ...]) -> list[sup.RunInfo]:
+    return sup.discover_runs([Path(f) for f in folders])
+
+
+def runs(ctx: sup.AppContext) -> list[sup.RunInfo]:
+    """Every run in the config's run folders (cached until a folder changes)."""
+    return _runs(tuple(str(f) for f in ctx.run_folders), _runs_stamp(ctx.run_folders))
+
+
+@st.cache_data(show_spinner=False)
+def _result_table(path: str, roots: tuple[str, ...], stamp: float) -> pd.DataFrame:
+    return sup.read_result_table(path, list(roots))
+
+
+def table_of(ctx: sup.AppContext, path: Path) -> pd.DataFrame:
+    """A run's CSV table (its path is checked to lie inside the run folders)."""
+    return _result_table(str(path), tuple(str(r) for r in ctx.run_folders), _mtime(path))
+
+
+# ---------------------------------------------------------------------- widgets
+
+
+def download(label: str, data: pd.DataFrame | Callable[[], Any], name: str, key: str) -> None:
+    """A CSV download button; the CSV is built when the button is clicked."""
+    if isinstance(data, pd.DataFrame):
+        frame = data
+
+        def payload() -> bytes:
+            return sup.table_csv(frame)
+    else:
+        make = data
+
+        def payload() -> bytes:
+            return sup.table_csv(make())
+    st.download_button(
+        label, data=payload, file_name=sup.safe_file_name(name), mime="text/csv", key=key,
+        on_click="ignore", icon=":material/download:",
+    )
+
+
+def sidebar() -> None:
+    """The config in use and the recount button, in the sidebar of every page."""
+    path = sup.app_config_path()
+    try:
+        shown: Path | str = path.relative_to(Path.cwd())
+    except ValueError:
+        shown = path
+    with st.sidebar:
+        st.caption(f"Config: `{shown}`")
+        if st.button("Recount resources", key="recount", icon=":material/refresh:",
+                     help="Read the data folders again (only new or changed files are read)."):
+            clear_caches()
+
+
+# ---------------------------------------------------------------------- tokenizers
+
+
+def tokenizers(ctx: sup.AppContext) -> dict[str, str]:
+    """Local tokenizers to choose from (folder -> label)."""
+    return _tokenizers(tuple(str(f) for f in ctx.run_folders), ctx.tokenizer,
+                       _runs_stamp(ctx.run_folders))
+
+
+@st.cache_data(show_spinner=False)
+def _tokenizers(folders: tuple[str, ...], given: str | None, stamp: tuple[float, ...]) -> dict[str, str]:
+    return sup.find_tokenizers(_bare_context(folders, given))
+
+
+def _bare_context(folders: tuple[str, ...], given: str | None) -> sup.AppContext:
+    return sup.AppContext(Path("."), None, {}, tuple(Path(f) for f in folders), None, given)
+
+
+@st.cache_resource(show_spinner="Loading the tokenizer ...", max_entries=4)
+def _tokenizer(folder: str, roots: tuple[str, ...]) -> Any:
+    return sup.load_local_tokenizer(folder, list(roots))
+
+
+def load_tokenizer(ctx: sup.AppContext, folder: str) -> Any:
+    """A tokenizer folder (checked to lie inside the app's folders), loaded once per process."""
+    return _tokenizer(folder, tuple(str(r) for r in ctx.allowed_roots))
+
+
+# ---------------------------------------------------------------------- one language
+
+
+@st.cache_data(show_spinner="Reading samples ...", max_entries=64)
+def _samples(config: str, tokenizer: str | None, stamp: float, iso: str) -> dict[str, Any]:
+    from lexiconlm.languages import get_catalog
+
+    ctx = _context(config, tokenizer, stamp)
+    index = _language_files(config, tokenizer, stamp)
+    lang = get_catalog().get(iso)
+
+    def files(kind: str, split: str | None = None) -> list[Path]:
+        return sup.files_for_language(ctx, index, iso, kind, split=split)
+
+    lexicon, lex_notes = sup.sample_lexicon(ctx, files("lexicons"), lang)
+    paradigms, par_notes = sup.sample_paradigms(ctx, files("unimorph"), files("sigmorphon", "train"), lang)
+    sentences, sent_notes = sup.sample_sentences(ctx, files("text"), files("nlu"), lang)
+    return {
+        "lexicon": lexicon, "lexicon_notes": lex_notes,
+        "paradigms": paradigms, "paradigm_notes": par_notes,
+        "sentences": sentences, "sentence_notes": sent_notes,
+    }
+
+
+def samples(ctx: sup.AppContext, iso: str) -> dict[str, Any]:
+    """Sample lexicon entries, paradigms and sentences of one language (read once, then cached)."""
+    return _samples(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path), iso)
+
+
+@st.cache_data(show_spinner="Transcribing ...", max_entries=64)
+def ipa(iso: str, words: tuple[str, ...]) -> sup.IpaResult:
+    """IPA of sample words of a language (epitran maps are loaded once per process)."""
+    from lexiconlm.languages import get_catalog
+
+    return sup.transcribe(get_catalog().get(iso), words)

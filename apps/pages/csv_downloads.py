@@ -1,0 +1,36 @@
+"""Downloads: every table the app shows, as CSV."""
+
+from __future__ import annotations
+
+import app_ui
+import streamlit as st
+
+from lexiconlm import app_support as sup
+
+st.title("Downloads")
+ctx = app_ui.require_context()
+app_ui.show_missing_folders(ctx)
+df, sources = app_ui.coverage(ctx)
+
+st.markdown("Every table is written as UTF-8 CSV when its button is clicked.")
+
+st.subheader("Coverage")
+st.caption(f"One row per catalog language ({len(df):,} rows, {len(df.columns)} columns). "
+           f"Signature: `{app_ui.signature(ctx)}`")
+app_ui.download("Coverage table", df, "coverage", key="dl_coverage")
+for by in app_ui.GROUPINGS:
+    app_ui.download(f"Coverage by {by}", lambda by=by: app_ui.aggregate_frame(ctx, by),
+                    f"coverage-by-{by}", key=f"dl_by_{by}")
+app_ui.download("Sources counted", app_ui.sources_frame(sources), "coverage-sources", key="dl_sources")
+
+st.subheader("Runs")
+runs = app_ui.runs(ctx) if ctx.run_folders else []
+if not runs:
+    st.info("No runs were found in the configured run folders (see docs/run-folders.md).")
+else:
+    app_ui.download("Runs summary", lambda: sup.runs_summary(runs), "runs", key="dl_runs_all")
+    for i, run in enumerate(runs):
+        for j, path in enumerate(run.tables):
+            label = path.name if path == run.path else path.relative_to(run.path).as_posix()
+            app_ui.download(f"{run.name} · {label}", lambda p=path: app_ui.table_of(ctx, p),
+                            f"{run.name}-{path.stem}", key=f"dl_run_{i}_{j}")
