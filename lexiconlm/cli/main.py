@@ -16,7 +16,7 @@ import typer
 from lexiconlm import __version__
 from lexiconlm.errors import LexiconLMError
 
-VERBS = ("inspect", "languages")
+VERBS = ("inspect", "languages", "coverage", "app", "synth")
 
 app = typer.Typer(
     name="lexiconlm",

@@ -1,0 +1,860 @@
+"""Word-by-word translation of source text through a bilingual lexicon.
+
+:class:`LexiconTranslator` replaces each source word (or the longest multi-word
+source entry starting at it) by a target word chosen from the lexicon, the way
+Wang, Ruder & Neubig (2022) synthesize pseudo-monolingual and pseudo-labelled
+data for languages without parallel text. Everything is deterministic given
+the seed, and :attr:`LexiconTranslator.signature` names every setting.
+
+Matching
+    Lexicon sources are split on whitespace into keys of one or more tokens
+    (sources with punctuation are also indexed as :func:`~lexiconlm.synth.tokenize.tokenize`
+    splits them). At each position the longest key that matches wins
+    (``max_ngram`` caps its length). With ``lowercase_lookup`` a token is looked
+    up as written first, then lowercased; a lowercased match gets the casing
+    pattern of the source restored (``Title``, ``UPPER``) where the target
+    script has case. Multi-word targets become several output tokens.
+Senses (:data:`SENSES`, versioned names; ``random``/``first``/``frequency``/
+``prefer-consensus`` mean the latest version)
+    ``random.v1``: uniform over the translations of a word. ``first.v1``: the
+    first in file order. ``frequency.v1``: proportional to ``weight``; entries
+    without a weight count as the smallest weight given; a lexicon without any
+    weight falls back to uniform (``random.v1``). ``prefer-consensus.v1``: see
+    :func:`sense_prefer_consensus`.
+Out-of-lexicon words (:data:`OOV_POLICIES`)
+    ``keep`` (copy the source word), ``drop``, ``transliterate`` (through IPA
+    into the target script with epitran's maps, where they exist; see
+    :class:`Transliterator`). Numbers and punctuation are always kept.
+Randomness
+    One uniform draw per translated unit, in text order, from a
+    :class:`numpy.random.Generator` (the translator's own, seeded with ``seed``,
+    unless ``rng`` is given), so translating sentence by sentence and
+    translating a whole corpus at once (:mod:`lexiconlm.synth.pseudo_mono`)
+    give the same output.
+
+Example:
+    >>> from lexiconlm.types import Language, Lexicon, LexiconEntry, Provenance
+    >>> lex = Lexicon(Language("eng", "English", scripts=("Latn",)), Language("ind", "Indonesian", scripts=("Latn",)),
+    ...               (LexiconEntry("dog", "anjing"), LexiconEntry("the", "itu")), Provenance("demo/en-id.tsv", "tsv"))
+    >>> text, tr = LexiconTranslator(lex, sense="first").translate("The dog barks.")
+    >>> text, tr.n_replaced, tr.n_words
+    ('Itu anjing barks.', 2, 3)
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from lexiconlm.errors import LexiconLMError, UnknownNameError
+from lexiconlm.synth.hygiene import entry_script
+from lexiconlm.synth.signature import Signature, lexicon_id
+from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
+from lexiconlm.types import Lexicon, LexiconEntry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lexiconlm.synth.hygiene import HygieneConfig, HygieneReport
+
+__all__ = [
+    "Translation",
+    "LexiconTranslator",
+    "SENSES",
+    "OOV_POLICIES",
+    "SenseContext",
+    "register_sense",
+    "resolve_sense",
+    "sense_random",
+    "sense_first",
+    "sense_frequency",
+    "sense_prefer_consensus",
+    "is_whole_word",
+    "Transliterator",
+    "transliteration_languages",
+    "supports_transliteration",
+    "case_pattern",
+    "apply_case",
+]
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The result of translating one token sequence.
+
+    ``alignment`` holds one ``(src_start, src_end, tgt_start, tgt_end)`` span per
+    source unit (a token, or the tokens of a multi-word entry), covering every
+    source token in order; a dropped source token has ``tgt_start == tgt_end``.
+    """
+
+    tokens: tuple[str, ...]
+    alignment: tuple[tuple[int, int, int, int], ...]
+    n_words: int
+    n_replaced: int
+
+    @property
+    def ratio(self) -> float:
+        """Share of source word tokens translated through the lexicon (0.0 without words)."""
+        return self.n_replaced / self.n_words if self.n_words else 0.0
+
+
+# --------------------------------------------------------------------------- casing
+
+
+def case_pattern(token: str) -> int:
+    """0: leave as is, 1: Title (first letter upper), 2: UPPER (two or more letters, all upper)."""
+    if not token or not token[0].isupper():
+        return 0
+    if len(token) > 1 and token.isupper():
+        return 2
+    return 1
+
+
+def apply_case(text: str, pattern: int) -> str:
+    """Give ``text`` the casing pattern of a source token (only letters that have case change)."""
+    if pattern == 0 or not text:
+        return text
+    if pattern == 2:
+        return text.upper()
+    # titlecase, not uppercase: Georgian Mkhedruli letters keep their form (their
+    # uppercase is Mtavruli, used only for all-caps text)
+    return text[0].title() + text[1:]
+
+
+# --------------------------------------------------------------------------- senses
+
+
+@dataclass
+class SenseContext:
+    """Lexicon-wide facts a sense strategy may use (computed lazily, once per translator)."""
+
+    entries: Sequence[LexiconEntry]
+    target_scripts: frozenset  # character-level scripts of the target language ('' when unknown)
+    _target_counts: Optional[dict] = None
+    _multiword_targets: Optional[dict] = None
+    _multiword_counts: Optional[dict] = None
+
+    @property
+    def target_counts(self) -> dict:
+        """How many entries (distinct sources) have each target: a target many words share is a safe choice."""
+        if self._target_counts is None:
+            counts: dict[str, int] = {}
+            for e in self.entries:
+                counts[e.target] = counts.get(e.target, 0) + 1
+            self._target_counts = counts
+        return self._target_counts
+
+    @property
+    def multiword_targets(self) -> dict:
+        """target -> lowercased words of the multi-word sources that have it."""
+        if self._multiword_targets is None:
+            out: dict[str, set] = {}
+            for e in self.entries:
+                if " " in e.source:
+                    out.setdefault(e.target, set()).update(e.source.lower().split())
+            self._multiword_targets = out
+        return self._multiword_targets
+
+    @property
+    def multiword_counts(self) -> dict:
+        """target -> number of entries with a multi-word source that have it."""
+        if self._multiword_counts is None:
+            counts: dict[str, int] = {}
+            for e in self.entries:
+                if " " in e.source:
+                    counts[e.target] = counts.get(e.target, 0) + 1
+            self._multiword_counts = counts
+        return self._multiword_counts
+
+
+SenseFn = Callable[[Sequence[LexiconEntry], SenseContext], Optional[Sequence[float]]]
+
+
+def sense_random(cands: Sequence[LexiconEntry], ctx: SenseContext) -> list[float]:
+    """``random.v1``: every translation equally likely."""
+    return [1.0] * len(cands)
+
+
+def sense_first(cands: Sequence[LexiconEntry], ctx: SenseContext) -> list[float]:
+    """``first.v1``: always the first translation in file order."""
+    return [1.0] + [0.0] * (len(cands) - 1)
+
+
+def sense_frequency(cands: Sequence[LexiconEntry], ctx: SenseContext) -> list[float]:
+    """``frequency.v1``: proportional to ``weight``; missing weights count as the smallest
+    weight given; without any weight, uniform (as ``random.v1``)."""
+    weights = [e.weight for e in cands if e.weight is not None and e.weight > 0]
+    if not weights:
+        return [1.0] * len(cands)
+    floor = min(weights)
+    return [e.weight if (e.weight is not None and e.weight > 0) else floor for e in cands]
+
+
+def _script_ok(text: str, ctx: SenseContext) -> bool:
+    if not ctx.target_scripts:
+        return True
+    s = entry_script(text)
+    return s is None or s in ctx.target_scripts
+
+
+def sense_prefer_consensus(cands: Sequence[LexiconEntry], ctx: SenseContext) -> Optional[list[float]]:
+    """``prefer-consensus.v1``: a deterministic choice that avoids the common traps.
+
+    Candidates are ranked by, in order:
+
+    0. the target is a whole word: not an affix (``-dha``, ``እ-``) and not a
+       pattern with a placeholder (``op ... af``), which dictionaries list
+       under English prepositions;
+    1. the target is written in the target language's script (a Georgian entry
+       in Armenian script loses);
+    2. the target is *not* a fragment of a multi-word source: Wiktionary lists
+       the Georgian word for the @ sign under "at" because it translates
+       "at sign"; a target that another entry gives for a multi-word source
+       containing this word, while no single-word source but this one has it, is
+       such a fragment;
+    3. the target is the translation of more entries in the lexicon (consensus);
+    4. the entry has a weight, then a larger weight;
+    5. file order.
+
+    The best candidate gets all the probability. A word whose only candidates
+    are affixes or patterns (rule 0), fragments (rule 2) or in a foreign script
+    (rule 1) is rejected and handled by the out-of-lexicon policy.
+    """
+    scored = []
+    for i, e in enumerate(cands):
+        script_ok = _script_ok(e.target, ctx) and is_whole_word(e.target)
+        mw = ctx.multiword_targets.get(e.target)
+        src_words = e.source.lower().split()
+        fragment = (
+            len(src_words) == 1
+            and mw is not None
+            and src_words[0] in mw
+            and ctx.target_counts.get(e.target, 0) <= 1 + _n_multiword_with(e.target, ctx)
+        )
+        key = (
+            script_ok,
+            not fragment,
+            ctx.target_counts.get(e.target, 0),
+            e.weight is not None,
+            e.weight or 0.0,
+            -i,
+        )
+        scored.append((key, i, script_ok and not fragment))
+    if not any(ok for _, _, ok in scored):
+        return None
+    best = max((s for s in scored if s[2]), key=lambda s: s[0])[1]
+    return [1.0 if i == best else 0.0 for i in range(len(cands))]
+
+
+def is_whole_word(target: str) -> bool:
+    """False for affixes (``-dha``, ``un-``) and patterns with placeholders (``op ... af``)."""
+    t = target.strip()
+    if not t or t[0] in "-‐" or t[-1] in "-‐":
+        return False
+    return "..." not in t and "…" not in t
+
+
+def _n_multiword_with(target: str, ctx: SenseContext) -> int:
+    """Number of multi-word-source entries with this target."""
+    return ctx.multiword_counts.get(target, 0)
+
+
+# name -> "module:function"; resolved on first use (a registry of versioned names)
+SENSES: dict[str, str] = {
+    "random.v1": "lexiconlm.synth.translate:sense_random",
+    "first.v1": "lexiconlm.synth.translate:sense_first",
+    "frequency.v1": "lexiconlm.synth.translate:sense_frequency",
+    "prefer-consensus.v1": "lexiconlm.synth.translate:sense_prefer_consensus",
+}
+_SENSE_FNS: dict[str, SenseFn] = {}
+
+
+def register_sense(name: str, fn: SenseFn | str) -> None:
+    """Add a sense strategy under a versioned name such as ``"mine.v1"``.
+
+    ``fn(candidates, context)`` returns one non-negative weight per candidate
+    (they need not sum to 1), or ``None`` to treat the word as out of lexicon.
+    """
+    if "." not in name.rsplit("v", 1)[0] and not name.rsplit(".", 1)[-1].startswith("v"):
+        raise ValueError(f"sense names carry a version, e.g. {name}.v1")
+    if isinstance(fn, str):
+        SENSES[name] = fn
+    else:
+        SENSES[name] = f"<registered>:{name}"
+        _SENSE_FNS[name] = fn
+
+
+def _latest(short: str) -> str | None:
+    versions = [n for n in SENSES if n.rsplit(".", 1)[0] == short]
+    if not versions:
+        return None
+    return max(versions, key=lambda n: int(n.rsplit(".v", 1)[1]) if n.rsplit(".v", 1)[1].isdigit() else 0)
+
+
+def resolve_sense(name: str) -> tuple[str, SenseFn]:
+    """``(versioned name, function)`` for a sense strategy name (short names mean the latest version).
+
+    Raises:
+        UnknownNameError: not registered (the message lists close names).
+    """
+    full = name if name in SENSES else _latest(name)
+    if full is None:
+        import difflib
+
+        names = sorted(set(SENSES) | {n.rsplit(".", 1)[0] for n in SENSES})
+        raise UnknownNameError(name, difflib.get_close_matches(name, names, 3, 0.4) or names, "Unknown sense strategy.")
+    if full not in _SENSE_FNS:
+        module, attr = SENSES[full].split(":")
+        _SENSE_FNS[full] = getattr(importlib.import_module(module), attr)
+    return full, _SENSE_FNS[full]
+
+
+OOV_POLICIES = ("keep", "drop", "transliterate")
+
+
+# --------------------------------------------------------------------------- transliteration
+
+
+def _epitran_map_dir():
+    try:
+        import epitran
+    except ImportError:  # pragma: no cover - depends on the environment
+        from lexiconlm.errors import MissingDependencyError
+
+        raise MissingDependencyError("OOV transliteration", "phon", "epitran") from None
+    from pathlib import Path
+
+    return Path(epitran.__file__).parent / "data" / "map"
+
+
+@lru_cache(maxsize=None)
+def _read_map(tag: str) -> tuple[tuple[str, str], ...]:
+    """(grapheme, IPA) rows of epitran's ``<tag>.csv`` map."""
+    import csv
+
+    path = _epitran_map_dir() / f"{tag}.csv"
+    with open(path, encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return tuple((r[0], r[1]) for r in rows[1:] if len(r) >= 2 and r[0])
+
+
+# The IPA segments a Latin-script source word turns into (epitran's generic-Latn map);
+# a target map is usable in reverse when it can write every one of them (or a close phone).
+_BASIC_SEGMENTS = ("a", "b", "d", "e", "f", "ɡ", "h", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "v", "z")
+# Largest panphon feature edit distance (share of differing features) at which a missing
+# phone is written with the nearest one the target map has (a -> ɑ 0.02, h -> x 0.08,
+# f -> pʰ 0.13; h -> l, 0.23, is too far).
+_MAX_PHONE_DISTANCE = 0.15
+
+
+@lru_cache(maxsize=1)
+def _panphon():
+    try:
+        import panphon
+        import panphon.distance
+    except ImportError:  # pragma: no cover - depends on the environment
+        from lexiconlm.errors import MissingDependencyError
+
+        raise MissingDependencyError("OOV transliteration", "phon", "panphon") from None
+    return panphon.FeatureTable(), panphon.distance.Distance()
+
+
+@lru_cache(maxsize=None)
+def _reverse_map(tag: str) -> dict[str, str]:
+    """IPA -> grapheme from a target map: the shortest grapheme for each IPA string."""
+    import unicodedata
+
+    def cost(g: str) -> tuple[int, int]:
+        # shorter first, then without diacritics (Russian o is о, not ё)
+        return len(g), len(unicodedata.normalize("NFD", g))
+
+    rev: dict[str, str] = {}
+    for g, ipa in _read_map(tag):
+        g = "".join(c for c in g if unicodedata.category(c) != "Cf")  # bidi controls in some maps
+        if not ipa or not any(c.isalpha() for c in g):
+            continue
+        if ipa not in rev or cost(g) < cost(rev[ipa]):
+            rev[ipa] = g
+    return rev
+
+
+# Scripts a letter-by-letter writer cannot write: abugidas (vowels are signs attached to
+# consonants, which carry an inherent vowel) and Hangul (letters composed into syllable blocks).
+_NOT_LETTER_BY_LETTER = frozenset(
+    "Hang Deva Beng Guru Gujr Orya Taml Telu Knda Mlym Sinh Thai Laoo Tibt Mymr Khmr "
+    "Java Bali Sund Bugi Batk Tglg Lana Cham Ethi Cans Thaa".split()
+)
+
+
+def _writable_letter_by_letter(tag: str) -> bool:
+    return tag.split("-")[1] not in _NOT_LETTER_BY_LETTER
+
+
+@lru_cache(maxsize=None)
+def _single_phones(tag: str) -> tuple[str, ...]:
+    """The IPA keys of a target map that are one phone (consonant+vowel syllables are not)."""
+    ft, _ = _panphon()
+    return tuple(k for k in _reverse_map(tag) if len(ft.segs_safe(k)) == 1)
+
+
+@lru_cache(maxsize=None)
+def _nearest(tag: str, phone: str) -> str | None:
+    """Grapheme for ``phone``: its own, else that of the nearest phone the map writes (or None)."""
+    rev = _reverse_map(tag)
+    if phone in rev:
+        return rev[phone]
+    _, dist = _panphon()
+    scored = [
+        # closest in features; among equals, a phone written with this one as its base (k -> kʰ before ɡ)
+        (dist.feature_edit_distance(phone, k), not k.startswith(phone), i, k)
+        for i, k in enumerate(_single_phones(tag))
+    ]
+    scored = [x for x in scored if x[0] <= _MAX_PHONE_DISTANCE]
+    return rev[min(scored)[3]] if scored else None
+
+
+@lru_cache(maxsize=1)
+def transliteration_languages() -> tuple[str, ...]:
+    """epitran tags (``rus-Cyrl``, ``kat-Geor`` ...) of non-Latin maps usable in reverse offline.
+
+    A map qualifies when every basic phone of a Latin-script word (:data:`_BASIC_SEGMENTS`)
+    has a grapheme in it, exactly or through a close phone.
+    """
+    return tuple(p.stem for p in sorted(_epitran_map_dir().glob("*-*.csv")) if supports_transliteration(p.stem))
+
+
+@lru_cache(maxsize=None)
+def supports_transliteration(tag: str) -> bool:
+    """Whether OOV words can be transliterated into ``tag`` (``rus-Cyrl``) offline."""
+    parts = tag.split("-")
+    if len(parts) != 2 or parts[1] == "Latn" or not re.fullmatch(r"[a-z]{3}", parts[0]) \
+            or not re.fullmatch(r"[A-Z][a-z]{3}", parts[1]):
+        return False
+    if not (_epitran_map_dir() / f"{tag}.csv").is_file() or not _writable_letter_by_letter(tag):
+        return False
+    try:
+        return all(_nearest(tag, seg) is not None for seg in _BASIC_SEGMENTS)
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        return False
+
+
+@lru_cache(maxsize=8)
+def _epitran(tag: str):
+    """One epitran instance per map (loading one takes seconds)."""
+    import epitran
+
+    return epitran.Epitran(tag)
+
+
+class Transliterator:
+    """Writes a source word in the target script through IPA.
+
+    The source word goes to IPA with epitran (its map for the source language
+    and script, else epitran's ``generic-Latn`` for Latin script); the IPA is
+    split into phones (panphon) and written with epitran's map for the target
+    language read in reverse: the longest run of phones the map has a grapheme
+    for, else the grapheme of the nearest phone it writes (panphon feature
+    edit distance at most 0.15). Supported targets (:func:`transliteration_languages`)
+    are alphabets and abjads whose map can write every basic phone; abugidas
+    (vowels written as combining signs) and Hangul (letters composed into
+    syllable blocks) are not. A phone nothing is close to is left out.
+    """
+
+    def __init__(self, src_tag: str, tgt_tag: str):
+        if not supports_transliteration(tgt_tag):
+            supported = transliteration_languages()
+            raise LexiconLMError(
+                f"OOV transliteration into {tgt_tag} is not supported offline; epitran maps "
+                f"usable in reverse: {', '.join(supported)}. Use oov='keep' or 'drop'."
+            )
+        src_map = src_tag if (_epitran_map_dir() / f"{src_tag}.csv").is_file() else "generic-Latn"
+        if src_map == "generic-Latn" and not src_tag.endswith("-Latn"):
+            raise LexiconLMError(
+                f"OOV transliteration from {src_tag} needs an epitran map for it; "
+                "only Latin-script sources fall back to generic-Latn"
+            )
+        self.src_tag, self.tgt_tag = src_map, tgt_tag
+        self._epi = _epitran(src_map)
+        self._rev = _reverse_map(tgt_tag)
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        out = self._cache.get(word)
+        if out is None:
+            out = self._cache[word] = self._write(word)
+        return out
+
+    def _write(self, word: str) -> str:
+        ft, _ = _panphon()
+        ipa = self._epi.transliterate(word.lower())
+        phones = ft.segs_safe(ipa)
+        out = []
+        i = 0
+        while i < len(phones):
+            for n in range(min(3, len(phones) - i), 0, -1):
+                g = self._rev.get("".join(phones[i:i + n]))
+                if g is not None:
+                    out.append(g)
+                    i += n
+                    break
+            else:
+                g = _nearest(self.tgt_tag, phones[i])
+                if g is not None:
+                    out.append(g)
+                i += 1
+        return "".join(out) or word
+
+
+# --------------------------------------------------------------------------- the translator
+
+
+_ANNOTATION = re.compile(r"\s+\([^()]*\)$")
+
+
+def target_tokens(target: str) -> tuple[str, ...]:
+    """Output tokens of a lexicon target: split on whitespace, a final translator note such
+    as ``(verb)`` or ``(masculine)`` removed (GATITOS writes senses that way)."""
+    if target.endswith(")"):
+        stripped = _ANNOTATION.sub("", target)
+        if stripped.strip():
+            target = stripped
+    return tuple(target.split())
+
+
+def _keys(source: str) -> list[tuple[str, ...]]:
+    """Token keys a lexicon source is indexed under: whitespace split, and the tokenizer's split if different."""
+    ws = tuple(source.split())
+    if not ws:
+        return []
+    if all(w.isalnum() for w in ws):
+        return [ws]
+    toks = tuple(split_tokens(source)[0])
+    return [ws] if toks == ws or not toks else [ws, toks]
+
+
+class _Compiled:
+    """Lexicon lookup tables: key -> group of candidate targets with cumulative bounds."""
+
+    def __init__(self, entries: Sequence[LexiconEntry], sense_fn: SenseFn, ctx: SenseContext,
+                 lowercase: bool, max_ngram: int | None):
+        exact: dict[tuple, list[int]] = {}
+        lower: dict[tuple, list[int]] = {}
+        for i, e in enumerate(entries):
+            for key in _keys(e.source):
+                if (max_ngram is not None and len(key) > max_ngram) or not any(map(is_word, key)):
+                    continue  # numbers and punctuation are never translated
+                exact.setdefault(key, []).append(i)
+                if lowercase:
+                    lower.setdefault(tuple(t.lower() for t in key), []).append(i)
+        target_ids: dict[str, int] = {}
+        self.targets: list[tuple[str, ...]] = []  # target id -> tokens
+        cand_target: list[int] = []
+        bounds: list[float] = []
+        group_start: list[int] = [0]
+
+        finite = math.isfinite
+
+        def add_group(idx: list[int]) -> int:
+            # identical targets from different entries (e.g. "May"/"may") are one candidate
+            seen: set[str] = set()
+            uniq: list[LexiconEntry] = []
+            for j in idx:
+                c = entries[j]
+                if c.target not in seen:
+                    seen.add(c.target)
+                    uniq.append(c)
+            weights = sense_fn(uniq, ctx)
+            if weights is None:
+                return -1
+            if len(weights) != len(uniq) or not all(finite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+                raise ValueError(f"sense strategy returned bad weights {weights!r} for {len(uniq)} candidates")
+            g = len(group_start) - 1
+            total = float(sum(weights))
+            run = 0.0
+            last = len(uniq) - 1
+            for k, (c, w) in enumerate(zip(uniq, weights)):
+                tid = target_ids.get(c.target)
+                if tid is None:
+                    tid = target_ids[c.target] = len(self.targets)
+                    self.targets.append(target_tokens(c.target))
+                cand_target.append(tid)
+                run += w
+                bounds.append(g + (1.0 if k == last else run / total))
+            group_start.append(len(cand_target))
+            return g
+
+        self.exact = {}
+        for k, v in exact.items():
+            g = add_group(v)
+            if g >= 0:
+                self.exact[k] = g
+        self.lower = {}
+        for k, v in lower.items():
+            # a lowercase key whose entries are exactly those of the same exact key shares its group
+            same = exact.get(k)
+            if same is not None and same == v:
+                g = self.exact.get(k, -1)
+            else:
+                g = add_group(v)
+            if g >= 0:
+                self.lower[k] = g
+        self.cand_target = np.asarray(cand_target, dtype=np.int64)
+        self.bounds = np.asarray(bounds, dtype=np.float64)
+        self.group_start = np.asarray(group_start, dtype=np.int64)
+        self.group_size = np.diff(self.group_start)
+        self.n_groups = len(group_start) - 1
+        self.max_n = max((len(k) for k in self.exact), default=1)
+        # per key length: single-token keys, and multi-word keys holding a word
+        self.single_exact = [(k[0], g) for k, g in self.exact.items() if len(k) == 1]
+        self.single_lower = [(k[0], g) for k, g in self.lower.items() if len(k) == 1]
+        self.multi_exact = [(k, g) for k, g in self.exact.items() if len(k) > 1 and any(map(is_word, k))]
+        self.multi_lower = [(k, g) for k, g in self.lower.items() if len(k) > 1 and any(map(is_word, k))]
+        self.starters_exact = frozenset(k[0] for k in self.exact if len(k) > 1)
+        self.starters_lower = frozenset(k[0] for k in self.lower if len(k) > 1)
+        self.has_multi = bool(self.starters_exact or self.starters_lower)
+
+    def choose_index(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Candidate indices for groups given uniform draws (vectorised inverse-CDF sampling).
+
+        Groups with one candidate need no search; the others are found with one
+        ``searchsorted`` over the global bounds (group ``g``'s bounds lie in ``(g, g + 1]``).
+        """
+        idx = self.group_start[groups]
+        multi = np.flatnonzero(self.group_size[groups] > 1)
+        if multi.size:
+            idx[multi] = np.searchsorted(self.bounds, groups[multi] + u[multi], side="right")
+        return idx
+
+    def choose(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Target ids for groups given uniform draws."""
+        return self.cand_target[self.choose_index(groups, u)]
+
+
+class LexiconTranslator:
+    """Translate source text word by word through a :class:`~lexiconlm.types.Lexicon`.
+
+    Args:
+        lexicon: source -> target lexicon.
+        sense: sense strategy (:data:`SENSES`): ``random``, ``first``, ``frequency``,
+            ``prefer-consensus`` or a versioned name such as ``random.v1``.
+        oov: out-of-lexicon words: ``keep``, ``drop`` or ``transliterate``.
+        seed: seed of the translator's random generator.
+        lowercase_lookup: look tokens up as written, then lowercased (restoring case).
+        max_ngram: longest multi-word source entry to match (default: the longest in the lexicon).
+        hygiene: a :class:`~lexiconlm.synth.hygiene.HygieneConfig` applied to the
+            lexicon first (``None``: no filtering).
+
+    Raises:
+        EmptyLexiconError: the lexicon has no entries (or none after hygiene).
+        UnknownNameError: an unknown sense strategy or OOV policy.
+        LexiconLMError: ``oov="transliterate"`` for a target epitran cannot write.
+
+    Example:
+        >>> tr = LexiconTranslator(lexicon, sense="random", seed=13)  # doctest: +SKIP
+        >>> text, t = tr.translate("Wake me up at nine.")  # doctest: +SKIP
+        >>> t.ratio, tr.signature  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        *,
+        sense: str = "random",
+        oov: str = "keep",
+        seed: int = 13,
+        lowercase_lookup: bool = True,
+        max_ngram: int | None = None,
+        hygiene: "HygieneConfig | None" = None,
+    ):
+        from lexiconlm.synth.hygiene import (
+            char_scripts_of,
+            choose_script,
+            filter_lexicon,
+            require_entries,
+        )
+
+        require_entries(lexicon)
+        if oov not in OOV_POLICIES:
+            import difflib
+
+            raise UnknownNameError(oov, difflib.get_close_matches(oov, OOV_POLICIES, 3, 0.3) or OOV_POLICIES,
+                                   "Unknown OOV policy.")
+        if max_ngram is not None and max_ngram < 1:
+            raise ValueError(f"max_ngram must be at least 1, got {max_ngram}")
+        self.lexicon = lexicon
+        self.hygiene = hygiene
+        self.hygiene_report: "HygieneReport | None" = None
+        if hygiene is not None:
+            lexicon, self.hygiene_report = filter_lexicon(lexicon, hygiene)
+        self.entries = lexicon.entries
+        self.sense, sense_fn = resolve_sense(sense)
+        self.oov = oov
+        self.seed = int(seed)
+        self.lowercase_lookup = lowercase_lookup
+        self.max_ngram = max_ngram
+        self.rng = np.random.default_rng(self.seed)
+        # the script output is written in: hygiene's choice, else the one it would choose
+        script = self.hygiene_report.target_script if self.hygiene_report else choose_script(lexicon)[0]
+        self.target_script = script or None
+        chars: set[str] = set()
+        if self.hygiene_report and self.hygiene_report.allowed_scripts:
+            for s in self.hygiene_report.allowed_scripts:
+                chars |= char_scripts_of(s)
+        elif script:
+            chars |= char_scripts_of(script)
+        self.target_chars = frozenset(chars)
+        ctx = SenseContext(self.entries, self.target_chars)
+        self._table = _Compiled(self.entries, sense_fn, ctx, lowercase_lookup, max_ngram)
+        self._join = join_rule(self.target_script)
+        self._translit: Transliterator | None = None
+        if oov == "transliterate":
+            src = lexicon.src
+            src_tag = src.tag("Latn" if "Latn" in src.scripts or not src.scripts else src.scripts[0])
+            tgt_tag = lexicon.tgt.tag(self.target_script)
+            self._translit = Transliterator(src_tag, tgt_tag)
+
+    # ------------------------------------------------------------------ signature
+    @property
+    def signature(self) -> str:
+        """The settings as one line, e.g. ``lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0``."""
+        pairs: list[tuple[str, object]] = [
+            ("lex", lexicon_id(self.lexicon.provenance.path)),
+            ("sense", self.sense),
+            ("oov", self.oov),
+            ("seed", self.seed),
+            ("hyg", self.hygiene.name if self.hygiene is not None else "none"),
+        ]
+        if not self.lowercase_lookup:
+            pairs.append(("case", "exact"))
+        if self.max_ngram is not None:
+            pairs.append(("ngram", self.max_ngram))
+        return str(Signature.from_pairs(pairs))
+
+    # ------------------------------------------------------------------ lookup
+    def _lookup(self, toks: Sequence[str], i: int, lowered: Sequence[str]) -> tuple[int, int, bool]:
+        """(group, length, exact) of the longest match at ``i``; group -1 when none."""
+        t = self._table
+        n_max = min(t.max_n, len(toks) - i)
+        if n_max > 1 and t.has_multi and (toks[i] in t.starters_exact or lowered[i] in t.starters_lower):
+            for n in range(n_max, 1, -1):
+                key = tuple(toks[i:i + n])
+                g = t.exact.get(key)
+                if g is not None:
+                    return g, n, True
+                if self.lowercase_lookup:
+                    g = t.lower.get(tuple(lowered[i:i + n]))
+                    if g is not None:
+                        return g, n, False
+        g = t.exact.get((toks[i],))
+        if g is not None:
+            return g, 1, True
+        if self.lowercase_lookup:
+            g = t.lower.get((lowered[i],))
+            if g is not None:
+                return g, 1, False
+        return -1, 1, False
+
+    def _oov(self, token: str) -> tuple[str, ...]:
+        if self.oov == "keep":
+            return (token,)
+        if self.oov == "drop":
+            return ()
+        assert self._translit is not None
+        s = _edge_scripts(token)[0]
+        if s is not None and s in self.target_chars:
+            return (token,)
+        return (apply_case(self._translit(token), case_pattern(token)),)
+
+    def _as_rng(self, rng) -> np.random.Generator:
+        if rng is None:
+            return self.rng
+        if isinstance(rng, np.random.Generator):
+            return rng
+        return np.random.default_rng(rng)
+
+    # ------------------------------------------------------------------ translation
+    def translate_tokens(self, tokens: Sequence[str], *, rng=None) -> Translation:
+        """Translate a sequence of source tokens.
+
+        Args:
+            tokens: source tokens, e.g. whitespace tokens of a MASSIVE utterance or
+                :func:`~lexiconlm.synth.tokenize.tokenize` output texts.
+            rng: a :class:`numpy.random.Generator` or a seed; default the
+                translator's own generator (advanced by every call).
+
+        Returns:
+            A :class:`Translation` whose alignment covers every source token.
+
+        Example:
+            >>> t = translator.translate_tokens(["wake", "me", "up"])  # doctest: +SKIP
+            >>> t.tokens, t.alignment  # doctest: +SKIP
+        """
+        toks = list(tokens)
+        lowered = [t.lower() for t in toks] if self.lowercase_lookup else toks
+        units: list[tuple[int, int, int, bool]] = []  # (start, end, group, exact)
+        i = 0
+        while i < len(toks):
+            g, n, exact = self._lookup(toks, i, lowered)
+            if g >= 0 and not any(is_word(t) for t in toks[i:i + n]):
+                g = -1  # numbers and punctuation are never translated
+            units.append((i, i + n if g >= 0 else i + 1, g, exact))
+            i = units[-1][1]
+        matched = [u for u in units if u[2] >= 0]
+        chosen: list[int] = []
+        if matched:
+            gen = self._as_rng(rng)
+            u = gen.random(len(matched))
+            chosen = self._table.choose(np.fromiter((m[2] for m in matched), np.int64, len(matched)), u).tolist()
+        out: list[str] = []
+        align: list[tuple[int, int, int, int]] = []
+        n_words = sum(1 for t in toks if is_word(t))
+        n_repl = 0
+        k = 0
+        for start, end, g, exact in units:
+            t0 = len(out)
+            if g >= 0:
+                target = self._table.targets[chosen[k]]
+                k += 1
+                pat = 0 if exact else case_pattern(toks[start])
+                if pat and target:
+                    if pat == 2:
+                        target = tuple(x.upper() for x in target)
+                    else:
+                        target = (apply_case(target[0], 1),) + target[1:]
+                out.extend(target)
+                n_repl += sum(1 for t in toks[start:end] if is_word(t))
+            elif is_word(toks[start]):
+                out.extend(self._oov(toks[start]))
+            else:
+                out.append(toks[start])
+            align.append((start, end, t0, len(out)))
+        return Translation(tuple(out), tuple(align), n_words, n_repl)
+
+    def translate(self, text: str, *, rng=None) -> tuple[str, Translation]:
+        """Tokenize ``text``, translate, and join with the target script's rule.
+
+        Returns:
+            ``(translated text, Translation)``; the source spacing is kept between
+            units, words of scripts written without spaces are joined.
+
+        Example:
+            >>> translator.translate("Set an alarm for 7 am.")  # doctest: +SKIP
+        """
+        toks, spaces = split_tokens(text)
+        tr = self.translate_tokens(toks, rng=rng)
+        out_spaces: list[bool] = []
+        for _, s1, t0, t1 in tr.alignment:
+            if t1 > t0:
+                out_spaces.extend([True] * (t1 - t0 - 1))
+                out_spaces.append(spaces[s1 - 1])
+            elif out_spaces:
+                # a dropped word passes its following space to the word before it: "Itu cat, x" -> "Itu, x"
+                out_spaces[-1] = spaces[s1 - 1]
+        return detokenize(tr.tokens, spaces=out_spaces, script=self.target_script), tr
