@@ -94,14 +94,22 @@ else:
         {"latitude": 2, "longitude": 2})
     background = alt.Chart(alt.sphere()).mark_geoshape(fill="#eef3f8", stroke="#c9d6e3")
     grid = alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(stroke="#d5dde6", strokeWidth=0.5)
-    points = (
-        alt.Chart(geo.sort_values("tier"))
-        .mark_circle(opacity=0.8)
+    # Languages without resources (most of the catalog) are drawn as a light layer with only
+    # coordinates, so the chart's inline data stays small and the page renders fast.
+    bare = geo[geo["tier"] <= 0][["latitude", "longitude"]]
+    rich = geo[geo["tier"] > 0].sort_values("tier")
+    dots = (
+        alt.Chart(bare)
+        .mark_circle(size=8, opacity=0.6, color=app_ui.TIER_COLOURS[0])
+        .encode(longitude="longitude:Q", latitude="latitude:Q")
+    )
+    points = dots + (
+        alt.Chart(rich)
+        .mark_circle(size=28, opacity=0.85)
         .encode(
             longitude="longitude:Q",
             latitude="latitude:Q",
             color=alt.Color("tier_label:N", scale=tier_scale, title="tier"),
-            size=alt.condition("datum.tier > 0", alt.value(28), alt.value(8)),
             tooltip=["name", "iso639_3", "family", "tier_label"],
         )
     )
