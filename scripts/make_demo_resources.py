@@ -10,7 +10,8 @@ Selection (Indonesian, ``ind``, as the demo target language):
     at most 400 lemmas, in file order;
   * MASSIVE: en-US train, the first 10 utterances of each intent; id-ID test,
     the first 5 of each intent;
-  * text: the Indonesian Universal Declaration of Human Rights.
+  * text: the Universal Declaration of Human Rights in Indonesian and in English
+    (article-aligned; the English side is the source for pseudo-monolingual synthesis).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     (out / "text").mkdir(exist_ok=True)
     shutil.copyfile(d / "text" / "udhr" / "ind.tsv", out / "text" / "ind_udhr.tsv")
+    shutil.copyfile(d / "text" / "udhr" / "eng.tsv", out / "text" / "eng_udhr.tsv")
     print(f"lexicon {len(lex_lines)} lines, unimorph {len(um_keep)} rows / {len(lemmas)} lemmas, "
           f"massive train {len(train) - 1}, test {len(test) - 1}")
     return 0
