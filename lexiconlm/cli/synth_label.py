@@ -19,7 +19,8 @@ _HYG_HELP = "Lexicon hygiene: script.v1 (one script per language), script-any.v1
 
 
 def _lexicon_path(lexicon: Path | None, lexicon_dir: list[Path], locale: str | None) -> Path:
-    """The lexicon given, or the first one ``find_lexicons`` finds for the locale in the folders."""
+    """The lexicon given, or the largest one ``find_lexicons`` finds for the locale in the folders
+    (e.g. for nb-NO the 5,000-entry ``norwegian_bokmål.txt``, not the 394-entry ``norwegian.txt``)."""
     from lexiconlm.errors import LexiconLMError
 
     if lexicon is not None:
@@ -33,6 +34,7 @@ def _lexicon_path(lexicon: Path | None, lexicon_dir: list[Path], locale: str | N
         raise LexiconLMError(
             f"no lexicon for {locale} in {', '.join(map(str, lexicon_dir))}; give --lexicon FILE"
         )
+    found = sorted(found, key=lambda p: -p.stat().st_size)  # stable: folder order among equals
     typer.echo(f"lexicon for {locale}: {found[0]}" + (f" (also: {', '.join(p.name for p in found[1:])})" if len(found) > 1 else ""), err=True)
     return found[0]
 
