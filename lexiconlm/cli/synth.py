@@ -28,7 +28,8 @@ synth_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_SENSE_HELP = "Sense strategy: random, first, frequency, prefer-consensus (or a versioned name such as random.v1)."
+_SENSE_HELP = ("Sense strategy: random, first, frequency, prefer-consensus, corpus-frequency (needs --target-text) "
+               "(or a versioned name such as random.v1).")
 _OOV_HELP = "Out-of-lexicon words: keep, drop or transliterate (through IPA, where epitran can write the target script)."
 _HYG_HELP = "Lexicon hygiene: script.v1 (one script per language), script-any.v1 (any script the catalog lists) or none."
 
@@ -54,6 +55,9 @@ def mono_cmd(
     min_replaced: int = typer.Option(0, help="Keep sentences with at least this many words replaced (Wang et al. 2022: 3)."),
     min_ratio: float = typer.Option(0.0, help="Keep sentences whose replacement ratio is at least this."),
     limit: Optional[int] = typer.Option(None, help="Only the first N source sentences."),
+    target_text: Optional[Path] = typer.Option(
+        None, "--target-text", help="Real target-language text (one sentence per line or id<TAB>text) whose word "
+        "frequencies the corpus-frequency sense strategy uses."),
 ) -> None:
     """Translate a source text file word by word into a pseudo target-language corpus.
 
@@ -74,7 +78,13 @@ def mono_cmd(
     from lexiconlm.synth.translate import LexiconTranslator
 
     lex = read_lexicon(lexicon, errors="collect")
-    tr = LexiconTranslator(lex, sense=sense, oov=oov, seed=seed, hygiene=_hygiene(hygiene, target_script))
+    tgt_texts = None
+    if target_text is not None:
+        from lexiconlm.io.text import read_text
+
+        tgt_texts = read_text(target_text, errors="collect").texts
+    tr = LexiconTranslator(lex, sense=sense, oov=oov, seed=seed, hygiene=_hygiene(hygiene, target_script),
+                           target_text=tgt_texts)
     texts = read_source(source, limit=limit)
     if not texts:
         from lexiconlm.errors import LexiconLMError

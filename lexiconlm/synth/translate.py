@@ -20,7 +20,8 @@ Senses (:data:`SENSES`, versioned names; ``random``/``first``/``frequency``/
     first in file order. ``frequency.v1``: proportional to ``weight``; entries
     without a weight count as the smallest weight given; a lexicon without any
     weight falls back to uniform (``random.v1``). ``prefer-consensus.v1``: see
-    :func:`sense_prefer_consensus`.
+    :func:`sense_prefer_consensus`. ``corpus-frequency.v1`` (needs target-language
+    text, ``target_text=``): see :func:`sense_corpus_frequency`.
 Out-of-lexicon words (:data:`OOV_POLICIES`)
     ``keep`` (copy the source word), ``drop``, ``transliterate`` (through IPA
     into the target script with epitran's maps, where they exist; see
@@ -43,10 +44,12 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import math
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
@@ -68,12 +71,14 @@ __all__ = [
     "SENSES",
     "OOV_POLICIES",
     "SenseContext",
+    "count_words",
     "register_sense",
     "resolve_sense",
     "sense_random",
     "sense_first",
     "sense_frequency",
     "sense_prefer_consensus",
+    "sense_corpus_frequency",
     "is_whole_word",
     "Transliterator",
     "transliteration_languages",
@@ -140,6 +145,23 @@ class SenseContext:
     _target_counts: Optional[dict] = None
     _multiword_targets: Optional[dict] = None
     _multiword_counts: Optional[dict] = None
+    text_counts: Optional[Mapping[str, int]] = None  # word frequencies of real target-language text (see count_words)
+    used_text: bool = False  # set when a strategy read corpus_counts (the signature then names the text)
+
+    @property
+    def corpus_counts(self) -> Mapping[str, int]:
+        """Word frequencies of the target-language text (keys NFC + casefolded).
+
+        Raises:
+            LexiconLMError: no target-language text was given to the translator.
+        """
+        if self.text_counts is None:
+            raise LexiconLMError(
+                "this sense strategy needs target-language text: pass target_text=... to "
+                "LexiconTranslator (CLI: --target-text PATH)"
+            )
+        self.used_text = True
+        return self.text_counts
 
     @property
     def target_counts(self) -> dict:
@@ -253,6 +275,68 @@ def sense_prefer_consensus(cands: Sequence[LexiconEntry], ctx: SenseContext) -> 
     return [1.0 if i == best else 0.0 for i in range(len(cands))]
 
 
+def normalize_word(word: str) -> str:
+    """The form words are counted and compared in: NFC, casefolded."""
+    return unicodedata.normalize("NFC", word).casefold()
+
+
+def count_words(texts: Iterable[str]) -> dict[str, int]:
+    """Word frequencies of ``texts`` (tokenised with :func:`~lexiconlm.synth.tokenize.split_tokens`;
+    words only, NFC + casefolded), for ``LexiconTranslator(target_text=...)``.
+
+    Example:
+        >>> count_words(["The dog, the cat."])
+        {'the': 2, 'dog': 1, 'cat': 1}
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        for tok in split_tokens(text)[0]:
+            if is_word(tok):
+                w = normalize_word(tok)
+                counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+@lru_cache(maxsize=1)
+def english_function_words() -> frozenset:
+    """The English function words of ``resources/english_function_words.txt`` (lowercase)."""
+    from lexiconlm.resources import resource_path
+
+    with open(resource_path("english_function_words.txt"), encoding="utf-8") as f:
+        return frozenset(w for w in (line.strip().casefold() for line in f) if w and not w.startswith("#"))
+
+
+def _text_frequency(target: str, counts: Mapping[str, int]) -> int:
+    words = [t for t in split_tokens(" ".join(target_tokens(target)))[0] if is_word(t)]
+    if not words:
+        return 0
+    return min(counts.get(normalize_word(w), 0) for w in words)
+
+
+def sense_corpus_frequency(cands: Sequence[LexiconEntry], ctx: SenseContext) -> Optional[list[float]]:
+    """``corpus-frequency.v1``: proportional to how often the target occurs in real
+    target-language text (``LexiconTranslator(target_text=...)``).
+
+    A multi-word target counts as its rarest word; words are compared NFC +
+    casefolded. Targets never seen in the text are dropped when another candidate
+    is seen. When none is seen, an English function word
+    (``resources/english_function_words.txt``) is treated as out of lexicon, since
+    a common word whose every translation is absent from real text is most likely
+    mistranslated (Georgian "at" → ძაღლუკა, the name of the @ sign); any other
+    word falls back to ``prefer-consensus.v1``.
+
+    Raises:
+        LexiconLMError: the translator was given no target-language text.
+    """
+    counts = ctx.corpus_counts
+    freqs = [float(_text_frequency(e.target, counts)) for e in cands]
+    if any(f > 0 for f in freqs):
+        return freqs
+    if all(normalize_word(e.source) in english_function_words() for e in cands):
+        return None
+    return sense_prefer_consensus(cands, ctx)
+
+
 def is_whole_word(target: str) -> bool:
     """False for affixes (``-dha``, ``un-``) and patterns with placeholders (``op ... af``)."""
     t = target.strip()
@@ -272,6 +356,7 @@ SENSES: dict[str, str] = {
     "first.v1": "lexiconlm.synth.translate:sense_first",
     "frequency.v1": "lexiconlm.synth.translate:sense_frequency",
     "prefer-consensus.v1": "lexiconlm.synth.translate:sense_prefer_consensus",
+    "corpus-frequency.v1": "lexiconlm.synth.translate:sense_corpus_frequency",
 }
 _SENSE_FNS: dict[str, SenseFn] = {}
 
@@ -650,11 +735,15 @@ class LexiconTranslator:
         max_ngram: longest multi-word source entry to match (default: the longest in the lexicon).
         hygiene: a :class:`~lexiconlm.synth.hygiene.HygieneConfig` applied to the
             lexicon first (``None``: no filtering).
+        target_text: real target-language text (an iterable of lines), or word
+            counts from :func:`count_words`, for strategies that use word
+            frequencies (``corpus-frequency``); the signature then names its hash.
 
     Raises:
         EmptyLexiconError: the lexicon has no entries (or none after hygiene).
         UnknownNameError: an unknown sense strategy or OOV policy.
-        LexiconLMError: ``oov="transliterate"`` for a target epitran cannot write.
+        LexiconLMError: ``oov="transliterate"`` for a target epitran cannot write, or
+            a strategy that needs ``target_text`` without it.
 
     Example:
         >>> tr = LexiconTranslator(lexicon, sense="random", seed=13)  # doctest: +SKIP
@@ -672,6 +761,7 @@ class LexiconTranslator:
         lowercase_lookup: bool = True,
         max_ngram: int | None = None,
         hygiene: "HygieneConfig | None" = None,
+        target_text: "Iterable[str] | Mapping[str, int] | None" = None,
     ):
         from lexiconlm.synth.hygiene import (
             char_scripts_of,
@@ -710,8 +800,23 @@ class LexiconTranslator:
         elif script:
             chars |= char_scripts_of(script)
         self.target_chars = frozenset(chars)
-        ctx = SenseContext(self.entries, self.target_chars)
+        text_counts = None
+        self.text_id: str | None = None
+        if target_text is not None:
+            if isinstance(target_text, Mapping):
+                text_counts: dict | None = {}
+                for w, c in target_text.items():
+                    k = normalize_word(w)
+                    text_counts[k] = text_counts.get(k, 0) + int(c)
+            else:
+                text_counts = count_words([target_text] if isinstance(target_text, str) else target_text)
+            digest = hashlib.sha256()
+            for w, c in sorted(text_counts.items()):
+                digest.update(f"{w}\t{c}\n".encode())
+            self.text_id = digest.hexdigest()[:8]
+        ctx = SenseContext(self.entries, self.target_chars, text_counts=text_counts)
         self._table = _Compiled(self.entries, sense_fn, ctx, lowercase_lookup, max_ngram)
+        self._uses_text = ctx.used_text
         self._join = join_rule(self.target_script)
         self._translit: Transliterator | None = None
         if oov == "transliterate":
@@ -726,7 +831,7 @@ class LexiconTranslator:
         """The settings as one line, e.g. ``lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0``."""
         pairs: list[tuple[str, object]] = [
             ("lex", lexicon_id(self.lexicon.provenance.path)),
-            ("sense", self.sense),
+            ("sense", f"{self.sense}+text:{self.text_id}" if self._uses_text else self.sense),
             ("oov", self.oov),
             ("seed", self.seed),
             ("hyg", self.hygiene.name if self.hygiene is not None else "none"),
