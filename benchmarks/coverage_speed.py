@@ -25,16 +25,15 @@ import argparse
 import csv
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, load_average, machine, shared_data_dir
 
 # index column -> coverage resource (see configs/coverage/shared.yaml)
 INDEX_COLUMNS = {
@@ -50,16 +49,6 @@ INDEX_COLUMNS = {
     "udhr": "text:udhr",
     "flores200_dev": "text:flores200_dev",
 }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def child(config: str, cache: str, use_cache: bool) -> None:
@@ -144,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         child(args.config, args.cache, not args.no_cache)
         return 0
 
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load_before = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="coverage-bench-"))
     cold = []
     for i in range(2):
@@ -166,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         subprocess.run(cli, check=True, capture_output=True, cwd=REPO)
         cli_times.append(time.perf_counter() - t0)
-    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load_after = load_average()
 
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *(argv or sys.argv[1:])])
-    machine = f"{os.cpu_count()} CPUs (nproc), {cpu_model()}, Python {platform.python_version()}, {platform.system()}"
+    command = command_line(__file__, argv)
+    machine_info = machine()
 
     def stats(runs: list[dict], key: str) -> str:
         xs = sorted(r[key] for r in runs)
@@ -179,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Coverage: cold and warm computation",
         "",
         f"- command: `{command}` (from the repository root)",
-        f"- machine: {machine}",
+        f"- machine: {machine_info}",
         f"- config: `{args.config}` ({cold[0]['rows']:,} catalog languages, "
         f"{cold[0]['files_read']:,} files read cold)",
         f"- 1-minute load average before / after: {load_before:.2f} / {load_after:.2f}",
@@ -215,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     index = args.index
     if index is None:
-        env = os.environ.get("LEXICONLM_SHARED_DATA")
-        index = (Path(env) if env else REPO.parent / "shared" / "data") / "metadata" / "languages_staged.tsv"
+        index = shared_data_dir() / "metadata" / "languages_staged.tsv"
     if index.is_file():
         check = [
             "# Coverage vs the staged-data index",
@@ -235,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text("\n".join(check), encoding="utf-8")
         print(f"wrote {out}")
     if args.tokenizer_demo:
-        lines = tokenizer_demo(args.config, tmp / "cold1.json", index.parent.parent, command, machine)
+        lines = tokenizer_demo(args.config, tmp / "cold1.json", index.parent.parent, command, machine_info)
         out = args.output.with_name("coverage_tokenizer_demo.md")
         out.write_text("\n".join(lines), encoding="utf-8")
         print(f"wrote {out}")

@@ -15,31 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, load_average, machine, shared_data_dir
 
 from lexiconlm.io.lexicons import read_lexicons
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("LEXICONLM_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run(dirs: list[Path], workers: int | None, repeat: int) -> dict:
@@ -67,7 +51,7 @@ def run(dirs: list[Path], workers: int | None, repeat: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("data_dir", nargs="?", type=Path, default=default_data_dir())
+    ap.add_argument("data_dir", nargs="?", type=Path, default=shared_data_dir())
     ap.add_argument(
         "--workers",
         default="0,auto",
@@ -85,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no lexicons/gatitos or lexicons/wiktionary under {args.data_dir}", file=sys.stderr)
         return 2
 
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load_before = load_average()
     rows = []
     for setting in args.workers.split(","):
         workers = None if setting.strip() == "auto" else int(setting)
@@ -99,16 +83,13 @@ def main(argv: list[str] | None = None) -> int:
             f"lines/s={r['lines'] / r['seconds']:,.0f}"
         )
 
-    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *(argv or sys.argv[1:])]
-    )
-    machine = f"{os.cpu_count()} CPUs (nproc), {cpu_model()}, Python {platform.python_version()}, {platform.system()}"
+    load_after = load_average()
+    command = command_line(__file__, argv)
     lines = [
         "# Reading all GATITOS and Wiktionary lexicons",
         "",
         f"- command: `{command}` (from the repository root)",
-        f"- machine: {machine}",
+        f"- machine: {machine()}",
         f"- data: {', '.join(os.path.relpath(d, REPO) for d in dirs)}",
         f"- runs per setting: {args.repeat} (best reported); goal: under 15 s",
         (

@@ -34,19 +34,17 @@ beside the repository (``--data`` overrides).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import platform
-import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, cpu_model, md_table, shared_data_dir, to_csv
 
 from lexiconlm import __version__
 from lexiconlm.inflection.affix import AFFIX_VARIANTS, AffixBaseline
@@ -70,22 +68,12 @@ FLOAT_VARIANT = "sigmorphon-float.v1"
 # --------------------------------------------------------------------------- helpers
 
 def default_data_dir() -> Path:
-    env = os.environ.get("LEXICONLM_SHARED_DATA")
-    base = Path(env) if env else REPO.parent / "shared" / "data"
-    return base / "sigmorphon"
+    return shared_data_dir() / "sigmorphon"
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return (
-        f"{os.cpu_count()} CPUs (nproc), {cpu}; Python {platform.python_version()} "
+        f"{os.cpu_count()} CPUs (nproc), {cpu_model('unknown CPU')}; Python {platform.python_version()} "
         f"on {platform.system()} {platform.machine()}; lexiconlm {__version__}"
     )
 
@@ -116,22 +104,6 @@ def read_raw(path: Path) -> list[InflectionEntry]:
 def r3(x: float) -> float:
     """Round to the tables' 3 decimals, without a negative zero."""
     return round(x, 3) + 0.0
-
-
-def to_csv(rows: list[dict], columns: list[str]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: r.get(k, "") for k in columns})
-    return buf.getvalue()
-
-
-def md_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    head = "| " + " | ".join(title for _, title in columns) + " |"
-    sep = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(str(r.get(k, "")) for k, _ in columns) + " |" for r in rows]
-    return "\n".join([head, sep, *body])
 
 
 def run_model(variant: str, train: list[InflectionEntry], gold: list[InflectionEntry]):
@@ -521,9 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (data / "2022_part1").is_dir():
         print(f"no SIGMORPHON data at {data} (give --data DIR or set LEXICONLM_SHARED_DATA)", file=sys.stderr)
         return 2
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(__file__, Path.cwd()), *(argv if argv is not None else sys.argv[1:])]
-    )
+    command = command_line(__file__, argv, start=Path.cwd())
     editions = [e.strip() for e in args.editions.split(",") if e.strip()]
     t0 = time.perf_counter()
     if "2022" in editions:

@@ -33,11 +33,7 @@ repository (``--data`` overrides); without it the script says so and exits 0.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -45,33 +41,15 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, find_data_dir, machine, to_csv
 
 COLUMNS = [
     "locale", "language", "source", "lexicon", "entries", "entries_kept", "utterances", "words",
     "words_translated", "token_frac", "slots", "slots_full", "slot_frac_full", "slots_partial",
     "slot_frac_partial", "slots_restored", "labels_match", "check_failures", "roundtrip_ok", "seconds",
 ]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def data_dir(arg: str | None) -> Path | None:
-    for c in ([Path(arg)] if arg else []) + (
-        [Path(os.environ["LEXICONLM_SHARED_DATA"])] if os.environ.get("LEXICONLM_SHARED_DATA") else []
-    ) + [REPO.parent / "shared" / "data"]:
-        if c.is_dir():
-            return c
-    return None
 
 
 def run_one(job: tuple) -> tuple[dict, list[tuple[str, str, str]]]:
@@ -131,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="results folder")
     ap.add_argument("--keep-outputs", help="also keep the projected TSV files in this folder")
     args = ap.parse_args(argv)
-    data = data_dir(args.data)
+    data = find_data_dir(args.data)
     if data is None:
         print("skipped: the shared data folder (../shared/data or $LEXICONLM_SHARED_DATA) is absent")
         return 0
@@ -172,21 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    (out / "synth_label_projection.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (out / "synth_label_projection.csv").write_text(to_csv(rows, COLUMNS), encoding="utf-8")
 
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *(argv if argv is not None else sys.argv[1:])])
-    machine = f"{os.cpu_count()} CPUs (nproc), {cpu_model()}, Python {platform.python_version()}, {platform.system()}; lexiconlm {__version__}"
+    command = command_line(__file__, argv)
     n_utt = rows[0]["utterances"] if rows else 0
     all_ok = all(r["check_failures"] == 0 and r["labels_match"] and r["roundtrip_ok"] for r in rows)
     md = [
         "# Label projection: MASSIVE en-US train into the visible MASSIVE locales",
         "",
         f"- command: `{command}` (from the repository root)",
-        f"- machine: {machine}",
+        f"- machine: {machine()}; lexiconlm {__version__}",
         f"- data: `{os.path.relpath(train, REPO)}` ({n_utt:,} utterances); "
         "lexicons found by `find_lexicons` in `lexicons/wiktionary` and `lexicons/gatitos`",
         "- settings: sense random.v1, OOV keep, seed 13, hygiene script.v1, words of scripts without spaces joined (`proj:segments.v1`)",

@@ -41,18 +41,15 @@ repository (``--data`` overrides); without it the script says so and exits 0.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
-import platform
-import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, find_data_dir, machine, to_csv
 
 #: MASSIVE locale -> UniMorph table of its language.
 TABLES = {
@@ -65,25 +62,6 @@ COLUMNS = [
     "from_affix", "same_as_lemma", "no_form", "no_translation", "tokens_with_form", "expansion_entries",
     "expansion_leaks", "mappings", "seconds",
 ]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def data_dir(arg: str | None) -> Path | None:
-    for c in ([Path(arg)] if arg else []) + (
-        [Path(os.environ["LEXICONLM_SHARED_DATA"])] if os.environ.get("LEXICONLM_SHARED_DATA") else []
-    ) + [REPO.parent / "shared" / "data"]:
-        if c.is_dir():
-            return c
-    return None
 
 
 def run_one(job: tuple) -> tuple[dict, list]:
@@ -166,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="processes")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="results folder")
     args = ap.parse_args(argv)
-    data = data_dir(args.data)
+    data = find_data_dir(args.data)
     if data is None:
         print("skipped: the shared data folder (../shared/data or $LEXICONLM_SHARED_DATA) is absent")
         return 0
@@ -194,20 +172,15 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    (out / "synth_morph_augment.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (out / "synth_morph_augment.csv").write_text(to_csv(rows, COLUMNS), encoding="utf-8")
 
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *(argv if argv is not None else sys.argv[1:])])
-    machine = f"{os.cpu_count()} CPUs (nproc), {cpu_model()}, Python {platform.python_version()}, {platform.system()}; lexiconlm {__version__}"
+    command = command_line(__file__, argv)
     n_utt = rows[0]["utterances"] if rows else 0
     md = [
         "# Morphological augmentation of MASSIVE en-US train (locales with a UniMorph table)",
         "",
         f"- command: `{command}` (from the repository root)",
-        f"- machine: {machine}",
+        f"- machine: {machine()}; lexiconlm {__version__}",
         f"- data: `{os.path.relpath(data / 'nlu' / 'massive' / 'en-US' / 'train.tsv', REPO)}` ({n_utt:,} utterances, "
         f"{rows[0]['words'] if rows else 0:,} word tokens); English analyser from SIGMORPHON 2023 `eng.trn` + `eng.dev` "
         "(verbs only); target tables from `unimorph/`",

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import random
-import shlex
 import shutil
 import statistics
 import sys
@@ -42,10 +40,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 import numpy as np
+from _common import REPO, RESULTS, command_line, load_average, machine, shared_data_dir
 
 from lexiconlm.io.lexicons import iter_lexicon_files, read_lexicon
 from lexiconlm.synth.batch import BatchConfig, english_source, run_batch
@@ -65,7 +63,6 @@ from lexiconlm.synth.translate import (
     resolve_sense,
 )
 
-RESULTS = REPO / "benchmarks" / "results"
 LEXICONS = [
     "wiktionary/indonesian.txt",
     "wiktionary/thai.txt",
@@ -74,28 +71,6 @@ LEXICONS = [
     "gatitos/en_ace.tsv",
 ]
 TRAP_EXAMPLES = [("georgian", "at"), ("armenian", "am"), ("japanese", "at"), ("hungarian", "at"), ("dutch", "at"), ("amharic", "at")]
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("LEXICONLM_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
 
 
 def baseline(lex, texts: list[str], seed: int = 13) -> list[str]:
@@ -292,13 +267,12 @@ def trap_rates(data: Path, top: int = 50) -> tuple[list[dict], list[dict]]:
 
 
 def write_report(args, info, rows, batch_info, hyg, traps, trap_examples, load_before, load_after) -> Path:
-    cmd = "python benchmarks/synth_throughput.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    cmd = command_line(__file__, None)
     lines = [
         "# Pseudo-monolingual synthesis: throughput and batch",
         "",
         f"- command: `{cmd.strip()}` (from the repository root)",
-        f"- machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, {platform.system()}",
+        f"- machine: {machine(f'numpy {np.__version__}')}",
         f"- 1-minute load average before / after: {load_before:.2f} / {load_after:.2f} "
         "(other jobs share this machine; timings are medians)",
         f"- source: {info['source']}; for throughput repeated {info['copies']}× = "
@@ -388,12 +362,12 @@ def write_report(args, info, rows, batch_info, hyg, traps, trap_examples, load_b
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("data", nargs="?", type=Path, default=default_data_dir())
+    ap.add_argument("data", nargs="?", type=Path, default=shared_data_dir())
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-batch", action="store_true", help="only the throughput table")
     args = ap.parse_args()
-    load_before = load()
+    load_before = load_average()
     rows, info = throughput(args.data, args.repeat)
     batch_info, hyg = {}, {}
     if not args.skip_batch:
@@ -405,7 +379,7 @@ def main() -> int:
         w = csv.DictWriter(fh, fieldnames=list(examples[0]) if examples else ["lexicon"], lineterminator="\n")
         w.writeheader()
         w.writerows(examples)
-    path = write_report(args, info, rows, batch_info, hyg, traps, examples, load_before, load())
+    path = write_report(args, info, rows, batch_info, hyg, traps, examples, load_before, load_average())
     print(path.read_text(encoding="utf-8"))
     return 0
 

@@ -35,7 +35,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -840,6 +840,15 @@ def files_for_language(
     return out
 
 
+def _read_noting(read: Callable, path: Path, notes: list[str], catch: tuple = (LexiconLMError,)):
+    """``read(path, errors="collect")``, or None after adding a note (file name, first line of the error)."""
+    try:
+        return read(path, errors="collect")
+    except catch as exc:
+        notes.append(f"{path.name}: {str(exc).splitlines()[0]}")
+        return None
+
+
 def sample_lexicon(
     ctx: AppContext, files: Sequence[Path], lang: Language, *, n: int = 15
 ) -> tuple[list[dict], list[str]]:
@@ -853,10 +862,8 @@ def sample_lexicon(
     rows: list[dict] = []
     notes: list[str] = []
     for p in files:
-        try:
-            lex = read_lexicon(p, errors="collect")
-        except LexiconLMError as exc:
-            notes.append(f"{p.name}: {str(exc).splitlines()[0]}")
+        lex = _read_noting(read_lexicon, p, notes)
+        if lex is None:
             continue
         for e in lex.entries[:n]:
             rows.append({"file": _short(p, ctx), "source": e.source, "target": e.target,
@@ -879,10 +886,8 @@ def sample_paradigms(
     out: dict[str, list[dict]] = {}
     notes: list[str] = []
     for p in unimorph:
-        try:
-            table = read_unimorph(p, errors="collect")
-        except LexiconLMError as exc:
-            notes.append(f"{p.name}: {str(exc).splitlines()[0]}")
+        table = _read_noting(read_unimorph, p, notes)
+        if table is None:
             continue
         for lemma, entries in list(paradigms(table).items())[:n_lemmas]:
             out[f"{lemma} ({p.name})"] = [{"form": e.form, "features": e.features} for e in entries]
@@ -891,10 +896,8 @@ def sample_paradigms(
     from lexiconlm.io.sigmorphon import read_sigmorphon
 
     for p in sigmorphon:
-        try:
-            ds = read_sigmorphon(p, errors="collect")
-        except (LexiconLMError, TypeError) as exc:
-            notes.append(f"{p.name}: {str(exc).splitlines()[0]}")
+        ds = _read_noting(read_sigmorphon, p, notes, catch=(LexiconLMError, TypeError))
+        if ds is None:
             continue
         groups: dict[str, list[dict]] = {}
         for e in ds:
@@ -919,20 +922,16 @@ def sample_sentences(
     rows: list[dict] = []
     notes: list[str] = []
     for p in text:
-        try:
-            corpus = read_text(p, errors="collect")
-        except LexiconLMError as exc:
-            notes.append(f"{p.name}: {str(exc).splitlines()[0]}")
+        corpus = _read_noting(read_text, p, notes)
+        if corpus is None:
             continue
         for seg in corpus.segments[:n]:
             rows.append({"file": _short(p, ctx), "id": seg.id, "text": seg.text})
     for p in nlu:
         if p.suffix.lower() not in (".tsv", ".jsonl"):
             continue
-        try:
-            ds = read_massive(p, errors="collect")
-        except LexiconLMError as exc:
-            notes.append(f"{p.name}: {str(exc).splitlines()[0]}")
+        ds = _read_noting(read_massive, p, notes)
+        if ds is None:
             continue
         for u in list(ds)[:n]:
             rows.append({"file": _short(p, ctx), "id": u.id, "text": u.text})

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -954,6 +954,19 @@ def _read_files(spec: ResourceSpec, todo: list[tuple[Path, os.stat_result]]) -> 
         yield f, st, one
 
 
+def _per_source(row: dict, by_source: Mapping[str, Mapping[str, int]], code: str, column: str) -> tuple[int, list[str]]:
+    """Set ``row[column.format(source)]`` to each source's count for ``code``; the total and the sources with any."""
+    total = 0
+    used = []
+    for n, counts in by_source.items():
+        v = counts.get(code, 0)
+        row[column.format(n)] = v
+        total += v
+        if v:
+            used.append(n)
+    return total, used
+
+
 def _empty_row(lang) -> dict:
     return {
         "iso639_3": lang.iso639_3, "name": lang.name, "family": lang.family, "genus": lang.genus,
@@ -1092,14 +1105,7 @@ def compute_coverage(
     for lang in catalog:
         code = lang.iso639_3
         r = _empty_row(lang)
-        total = 0
-        used = []
-        for n, counts in lex.items():
-            v = counts.get(code, 0)
-            r[f"lex_{n}_entries"] = v
-            total += v
-            if v:
-                used.append(n)
+        total, used = _per_source(r, lex, code, "lex_{}_entries")
         r["lex_total_entries"] = total
         r["lex_sources"] = ";".join(used)
         dims = um_dims.get(code, ())
@@ -1114,14 +1120,7 @@ def compute_coverage(
             f"{name}:{','.join(sorted(parts))}" for name, parts in sorted(sets.items(), key=lambda kv: nlu_order.get(kv[0], 0))
         ) if sets else ""
         r["nlu_examples"] = nlu_n.get(code, 0)
-        seg_total = 0
-        text_used = []
-        for n, counts in text_seg.items():
-            v = counts.get(code, 0)
-            r[f"text_{n}_segments"] = v
-            seg_total += v
-            if v:
-                text_used.append(n)
+        seg_total, text_used = _per_source(r, text_seg, code, "text_{}_segments")
         r["text_segments"] = seg_total
         r["text_tokens"] = text_tok.get(code, 0)
         r["text_sources"] = ";".join(text_used)

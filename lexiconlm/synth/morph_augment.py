@@ -939,11 +939,12 @@ def morph_file(
     import json
 
     from lexiconlm.io._base import atomic_write_text
-    from lexiconlm.io.massive import read_massive, write_massive_jsonl, write_massive_tsv
+    from lexiconlm.io.massive import read_massive
     from lexiconlm.io.unimorph import read_unimorph
     from lexiconlm.synth.pseudo_label import (
+        _first,
         _output_format,
-        _write_signature,
+        _write_massive_output,
         make_translator,
         project_utterances,
     )
@@ -959,7 +960,7 @@ def morph_file(
     aug = MorphAugmenter(
         analyser, tr.lexicon, target, generate_english=generate_english, lemma_fallback=lemma_fallback
     )
-    utterances = list(ds.utterances)[:limit] if limit is not None else list(ds.utterances)
+    utterances = _first(ds.utterances, limit)
     pairs = aug.signature_pairs + [("eng", analyser.source)]
     result = project_utterances(utterances, tr, locale=locale, inflect=aug, signature_extra=pairs)
     projected = [p.utterance for p in result.items]
@@ -979,8 +980,7 @@ def morph_file(
                 guard.check(expanded, what="paradigm-expansion")
             else:
                 expanded, exp_leaks = guard.filter(expanded)
-    (write_massive_jsonl if fmt == "jsonl" else write_massive_tsv)(projected, out_path)
-    _write_signature(out_path, result.signature)
+    _write_massive_output(projected, out_path, fmt, result.signature)
     exp_path = None
     if expansion is not None:
         exp_path, _ = write_expansion(expanded, expansion, guard=None)

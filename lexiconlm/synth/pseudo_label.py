@@ -345,6 +345,21 @@ def _render(
     return "".join(text_parts), "".join(annot_parts)
 
 
+def _segment_stats(outs: Sequence[_Out], labels: Sequence[str | None]) -> ProjectionStats:
+    """The counts of one utterance / sentence from its translated segments and their labels (None: outside)."""
+    slot_outs = [o for o, label in zip(outs, labels) if label is not None]
+    return ProjectionStats(
+        n_words=sum(o.n_words for o in outs),
+        n_replaced=sum(o.n_replaced for o in outs),
+        n_slots=len(slot_outs),
+        n_slots_translated=sum(1 for o in slot_outs if o.n_words and o.n_replaced >= o.n_words),
+        n_slots_partial=sum(1 for o in slot_outs if o.n_replaced > 0),
+        n_slots_restored=sum(1 for o in slot_outs if o.restored),
+        n_segments_restored=sum(1 for o in outs if o.segment_restored),
+        n_morph=sum(o.n_morph for o in outs),
+    )
+
+
 def _segment_rng(translator: LexiconTranslator, key: str, rng):
     if rng is not None:
         return rng
@@ -404,17 +419,7 @@ def project_utterance(
     from lexiconlm.io.massive import annotation_text
 
     utt = out_text if annotation_text(annot) != out_text else None
-    slot_outs = [o for o, s in zip(outs, segs) if s.label is not None]
-    stats = ProjectionStats(
-        n_words=sum(o.n_words for o in outs),
-        n_replaced=sum(o.n_replaced for o in outs),
-        n_slots=len(slot_outs),
-        n_slots_translated=sum(1 for o in slot_outs if o.n_words and o.n_replaced >= o.n_words),
-        n_slots_partial=sum(1 for o in slot_outs if o.n_replaced > 0),
-        n_slots_restored=sum(1 for o in slot_outs if o.restored),
-        n_segments_restored=sum(1 for o in outs if o.segment_restored),
-        n_morph=sum(o.n_morph for o in outs),
-    )
+    stats = _segment_stats(outs, labels)
     extra = (
         ("lex_words", f'"{stats.n_replaced}/{stats.n_words}"'),
         ("lex_slots", f'"{stats.n_slots_translated}/{stats.n_slots}"'),
@@ -562,17 +567,7 @@ def project_sentence(
         else:
             out_tags.extend([tag or "O"] * len(o.tokens))
         out_tokens.extend(o.tokens)
-    ent = [o for o, lab in zip(outs, labels) if lab is not None]
-    stats = ProjectionStats(
-        n_words=sum(o.n_words for o in outs),
-        n_replaced=sum(o.n_replaced for o in outs),
-        n_slots=len(ent),
-        n_slots_translated=sum(1 for o in ent if o.n_words and o.n_replaced >= o.n_words),
-        n_slots_partial=sum(1 for o in ent if o.n_replaced > 0),
-        n_slots_restored=sum(1 for o in ent if o.restored),
-        n_segments_restored=sum(1 for o in outs if o.segment_restored),
-        n_morph=sum(o.n_morph for o in outs),
-    )
+    stats = _segment_stats(outs, labels)
     if not out_tokens:  # every word dropped: keep the source sentence rather than an empty one
         out_tokens, out_tags = toks, list(sentence.tags)
     out = TaggedSentence(tuple(out_tokens), tuple(out_tags), 0, (), sentence.docstart)
@@ -616,6 +611,20 @@ def _output_format(output: Path, format: str | None) -> str:
     return fmt
 
 
+def _first(items: Iterable, limit: int | None) -> list:
+    """``items`` as a list, only the first ``limit`` of them unless ``limit`` is None."""
+    items = list(items)
+    return items[:limit] if limit is not None else items
+
+
+def _write_massive_output(utterances: Sequence, output: Path, fmt: str, signature: str) -> None:
+    """Write MASSIVE ``utterances`` to ``output`` (``fmt``: ``tsv``/``jsonl``) and its ``.signature``."""
+    from lexiconlm.io.massive import write_massive_jsonl, write_massive_tsv
+
+    (write_massive_jsonl if fmt == "jsonl" else write_massive_tsv)(utterances, output)
+    _write_signature(output, signature)
+
+
 def project_massive_file(
     input: str | os.PathLike,
     output: str | os.PathLike,
@@ -656,12 +665,12 @@ def project_massive_file(
         DataFormatError: the input has bad lines (all listed).
         LeakageError: the guard found evaluation items.
     """
-    from lexiconlm.io.massive import read_massive, write_massive_jsonl, write_massive_tsv
+    from lexiconlm.io.massive import read_massive
 
     out_path = Path(output)
     fmt = _output_format(out_path, format)
     ds = read_massive(input)
-    utterances = list(ds.utterances)[:limit] if limit is not None else list(ds.utterances)
+    utterances = _first(ds.utterances, limit)
     if script == "":
         signature_extra = [*signature_extra, ("join", "spaces")]
     result = project_utterances(
@@ -671,8 +680,7 @@ def project_massive_file(
     projected = [p.utterance for p in result.items]
     if guard is not None:
         guard.check(projected, what="pseudo-labelled")
-    (write_massive_jsonl if fmt == "jsonl" else write_massive_tsv)(projected, out_path)
-    _write_signature(out_path, result.signature)
+    _write_massive_output(projected, out_path, fmt, result.signature)
     return replace(result, output=out_path)
 
 
@@ -695,7 +703,7 @@ def project_conll_file(
 
     out_path = Path(output)
     ds: ConllDataset = read_conll(input, scheme=scheme)  # type: ignore[arg-type]
-    sentences = list(ds.sentences)[:limit] if limit is not None else list(ds.sentences)
+    sentences = _first(ds.sentences, limit)
     result = project_sentences(sentences, translator, inflect=inflect, signature_extra=signature_extra)
     write_conll([s for s, _ in result.items], out_path, separator=ds.separator)
     _write_signature(out_path, result.signature)
