@@ -202,3 +202,15 @@ def test_core_imports_do_not_import_torch():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_atomic_write_gives_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        f = atomic_write_text(tmp_path / "perm.tsv", "x\n")
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644
+    finally:
+        os.umask(umask)

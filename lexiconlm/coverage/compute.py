@@ -31,7 +31,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ from typing import Any
 from lexiconlm import __version__
 from lexiconlm.coverage.config import CoverageConfig, ResourceSpec, load_config
 from lexiconlm.errors import DataFormatError, LexiconLMError, UnknownNameError
+from lexiconlm.io._base import atomic_write_text
 
 __all__ = [
     "COLUMNS",
@@ -421,14 +421,14 @@ class CoverageTable:
         writer.writerow(self.columns)
         for r in self.rows:
             writer.writerow(["" if r.get(c) is None else _fmt(r.get(c)) for c in self.columns])
-        _atomic_write_text(p, buf.getvalue())
+        atomic_write_text(p, buf.getvalue())
         meta = {
             "signature": self.signature,
             "columns": list(self.columns),
             "seconds": round(self.seconds, 3),
             "sources": self.sources,
         }
-        _atomic_write_text(_sidecar(p), json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+        atomic_write_text(_sidecar(p), json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
         return p
 
     @classmethod
@@ -471,27 +471,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)  # the shortest text that reads back as the same float
     return str(value)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write beside the target, then rename: a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- the cache
@@ -558,7 +537,7 @@ class _StatsCache:
             return
         data = {"fingerprint": self.fingerprint, "files": self.entries}
         try:
-            _atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         except OSError as exc:  # a read-only cache folder must not make the table fail
             print(f"warning: cannot write the coverage cache {self.path}: {exc}", file=sys.stderr)
 
@@ -1178,5 +1157,5 @@ def save_coverage(table: CoverageTable, out: str | os.PathLike, *, top: int = 15
     summary = p.with_name(p.stem + ".summary.md")
     text = summary_markdown(table.rows, top=top, title=f"Coverage summary ({p.name})")
     text += f"\nSignature: `{table.signature}`\n"
-    _atomic_write_text(summary, text)
+    atomic_write_text(summary, text)
     return {"table": p, "sources": _sidecar(p), "summary": summary}

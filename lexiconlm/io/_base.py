@@ -445,6 +445,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     """Write ``path`` atomically: into a temporary file beside it, then ``os.replace``.
 
     A crash or kill mid-write leaves the old file (or none), never a truncated one.
+    The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
 
     Example:
         >>> with atomic_write(tmp_path / "x.tsv") as fh:  # doctest: +SKIP
@@ -455,6 +456,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     binary = "b" in mode
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, mode, **({} if binary else {"encoding": encoding, "newline": ""})) as fh:
             yield fh
             fh.flush()
