@@ -77,8 +77,16 @@ def script_shares(text: str | Iterable[str]) -> dict[str, float]:
 
 
 def dominant_script(text: str | Iterable[str]) -> str | None:
-    """The script with most letters, or ``None`` when there are no letters."""
+    """The script with most letters, or ``None`` when there are no letters.
+
+    Letters of no listed script (``Zyyy``: modifier letters and the like) count only
+    when nothing else is there. ASCII text is Latin at once (a hot path for lexicons).
+    """
+    if isinstance(text, str) and text.isascii():
+        return "Latn" if any(c.isalpha() for c in text) else None
     counts = script_counts(text)
+    if len(counts) > 1:
+        counts.pop("Zyyy", None)
     return counts.most_common(1)[0][0] if counts else None
 
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
-from lexiconlm.scripts import char_script
+from lexiconlm.scripts import dominant_script
 from lexiconlm.types import Language, Lexicon, LexiconEntry
 
 __all__ = [
@@ -155,19 +155,9 @@ def char_scripts_of(script: str) -> frozenset:
 
 
 def entry_script(text: str) -> str | None:
-    """The script with most letters in ``text`` (``None`` without letters); ASCII text is ``Latn`` at once."""
-    if text.isascii():
-        return "Latn" if any(c.isalpha() for c in text) else None
-    counts: dict[str, int] = {}
-    for ch in text:
-        s = char_script(ch)
-        if s is not None:
-            counts[s] = counts.get(s, 0) + 1
-    if not counts:
-        return None
-    if len(counts) > 1:
-        counts.pop("Zyyy", None)  # modifier letters and the like count only when alone
-    return max(counts.items(), key=lambda kv: kv[1])[0]
+    """The script with most letters in ``text`` (``None`` without letters); see
+    :func:`lexiconlm.scripts.dominant_script`."""
+    return dominant_script(text)
 
 
 def require_entries(lexicon: Lexicon, what: str = "") -> None:
