@@ -104,7 +104,7 @@ TOKENIZER_COLUMNS: tuple[str, ...] = (
     "tok_sample",
 )
 #: Version of the per-file statistics kept in the cache; bump when they change.
-CACHE_VERSION = "coverage-cache.v2"  # v2: Wiktionary/GATITOS source language resolved as eng
+CACHE_VERSION = "coverage-cache.v3"  # v3: CoNLL files read (and validated) with read_conll
 #: Version of the row definition (recorded in every table's signature).
 TABLE_VERSION = "coverage.v1"
 
@@ -727,26 +727,22 @@ def _split_of(path: Path) -> str:
 
 
 def _conll_stats(path: Path, context: str | None) -> dict:
-    """Sentences of a CoNLL file (blank-line separated), its split and language from the file name."""
+    """Sentences of a CoNLL file (read and validated by :func:`lexiconlm.synth.conll.read_conll`),
+    its split and its language from the file name."""
     from lexiconlm.languages import get_catalog
+    from lexiconlm.synth.conll import read_conll
 
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    n_sent = 0
-    in_sent = False
-    for line in text.split("\n"):
-        if line.strip():
-            if not in_sent and not line.startswith("-DOCSTART-"):
-                n_sent += 1
-                in_sent = True
-        else:
-            in_sent = False
+    ds = read_conll(path, errors="collect")
+    n_sent = len(ds)
     m = _NAME_CODE.match(path.name)
     code = m.group(1) if m else path.name.split(".")[0]
     lang = get_catalog().find(code, context=context, names=False)
     split = _split_of(path)
+    n_err, n_warn, msgs = _errors(ds.problems)
     return {
         "format": "conll", "lang": lang.iso639_3 if lang else "", "name": lang.name if lang else code,
         "partitions": {split: n_sent}, "examples": n_sent,
+        "errors": n_err, "warnings": n_warn, "problems": msgs,
     }
 
 
