@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -797,13 +796,11 @@ def epitran_maps() -> tuple[Path | None, list[str]]:
 
     Found without importing epitran (which is slow to import); ``(None, [])`` when it is not installed.
     """
-    try:
-        spec = importlib.util.find_spec("epitran")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
+    from lexiconlm.resources import epitran_map_dir
+
+    folder = epitran_map_dir()
+    if folder is None:
         return None, []
-    folder = Path(list(spec.submodule_search_locations)[0]) / "data" / "map"
     if not folder.is_dir():
         return folder, []
     return folder, sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".csv"))

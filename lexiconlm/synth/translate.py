@@ -408,15 +408,14 @@ OOV_POLICIES = ("keep", "drop", "transliterate")
 
 
 def _epitran_map_dir():
-    try:
-        import epitran
-    except ImportError:  # pragma: no cover - depends on the environment
+    from lexiconlm.resources import epitran_map_dir
+
+    folder = epitran_map_dir()
+    if folder is None:  # pragma: no cover - depends on the environment
         from lexiconlm.errors import MissingDependencyError
 
-        raise MissingDependencyError("OOV transliteration", "phon", "epitran") from None
-    from pathlib import Path
-
-    return Path(epitran.__file__).parent / "data" / "map"
+        raise MissingDependencyError("OOV transliteration", "phon", "epitran")
+    return folder
 
 
 @lru_cache(maxsize=None)
