@@ -16,7 +16,7 @@ import typer
 from lexiconlm import __version__
 from lexiconlm.errors import LexiconLMError
 
-VERBS = ("inspect", "languages", "coverage", "app", "synth", "sigmorphon")
+VERBS = ("inspect", "languages", "coverage", "app", "synth", "sigmorphon", "model", "adapt", "nlu", "expand")
 
 app = typer.Typer(
     name="lexiconlm",
