@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""MASSIVE: baseline, zero-shot, translate-train and its control over every test locale -> docs tables.
+
+What it does
+
+Runs (or, when the run folder already holds finished systems, reuses)
+``lexiconlm.nlu.experiments.run_experiments`` with a config (default
+``configs/nlu/massive-e5-small.yaml``), then writes into ``docs/results/massive/``:
+
+* ``results.csv`` — one row per locale and system: ``locale, system, intent_accuracy,
+  slot_f1, exact_match, n, language_name, script, family, lex_token_ratio, lex_slot_ratio, ...``
+  (the layout the Streamlit app reads);
+* ``summary.csv`` — means over the non-English locales, by script and by family;
+* ``pseudo.csv`` — per locale: the matched and control lexicons and their replaced-word
+  and fully-translated-slot ratios on the pseudo-labelled data;
+* ``timing.csv`` — training and evaluation seconds per system, with the machine;
+* ``tables.md`` — the Markdown tables (per locale with gains, means, by script, by family);
+* ``plots/<metric>.{html,vl.json}`` (+ ``.svg``/``.png`` when vl-convert is installed).
+
+Usage::
+
+    python benchmarks/massive_nlu.py                                  # the default config
+    python benchmarks/massive_nlu.py --config configs/nlu/tiny-cpu.yaml --run runs/nlu/tiny --out /tmp/tiny
+
+The data folder must exist (the config names it); without it the script says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _common import REPO, command_line, load_average, machine, md_table, to_csv  # noqa: E402
+
+METRICS = ("intent_accuracy", "slot_f1", "exact_match")
+#: the differences tabulated: translate-train against its control (same steps) and against zero-shot
+PAIRS = (("translate-train", "control"), ("translate-train", "zero-shot:1ep"), ("translate-train", "zero-shot"),
+         ("translate-train:2ep", "control:2ep"), ("translate-train:2ep", "zero-shot"))
+
+
+def _f(v) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if math.isnan(x) else f"{x:.1f}"
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def tables(results: list[dict], summary: list[dict], pseudo: list[dict]) -> str:
+    systems = list(dict.fromkeys(r["system"] for r in results))
+    by = {(r["locale"], r["system"]): r for r in results}
+    locales = sorted({r["locale"] for r in results})
+    ratio = {(p["locale"], p["mode"]): p for p in pseudo}
+    # (column, system, minus system): translate-train against its control and against zero-shot
+    pairs = [(f"{x} − {y}", x, y) for x, y in PAIRS if x in systems and y in systems]
+    out = []
+    for metric in METRICS:
+        rows = []
+        for loc in locales:
+            row = {"locale": loc, "script": by.get((loc, systems[0]), {}).get("script", "")}
+            for s in systems:
+                row[s] = _f(by.get((loc, s), {}).get(metric))
+            for name, x, y in pairs:
+                rx, ry = by.get((loc, x)), by.get((loc, y))
+                if rx and ry and rx[metric] and ry[metric]:
+                    row[name] = f"{float(rx[metric]) - float(ry[metric]):+.1f}"
+            m = ratio.get((loc, "matched"))
+            row["lex words"] = f"{100 * float(m['token_ratio']):.0f}%" if m and m["token_ratio"] else "—"
+            rows.append(row)
+        mean = {"locale": "**mean (non-en)**", "script": ""}
+        for s in systems:
+            r = next((x for x in summary if x["system"] == s and x["group_by"] == "mean"), None)
+            mean[s] = f"**{_f(r[metric])}**" if r else "—"
+        for name, x, y in pairs:
+            rx = next((r for r in summary if r["system"] == x and r["group_by"] == "mean"), None)
+            ry = next((r for r in summary if r["system"] == y and r["group_by"] == "mean"), None)
+            if rx and ry and rx[metric] and ry[metric]:
+                mean[name] = f"**{float(rx[metric]) - float(ry[metric]):+.1f}**"
+        rows.append(mean)
+        cols = [("locale", "locale"), ("script", "script")] + [(s, s) for s in systems]
+        cols += [(name, name) for name, _, _ in pairs if any(name in r for r in rows)]
+        cols += [("lex words", "lexicon words replaced")] if pseudo else []
+        out.append(f"### {metric.replace('_', ' ')}\n\n" + md_table(rows, cols))
+    out.append(gain_analysis(results, pseudo))
+    for group_by in ("script", "family"):
+        groups = sorted({r["group"] for r in summary if r["group_by"] == group_by})
+        rows = []
+        for g in groups:
+            row = {"group": g}
+            for s in systems:
+                r = next((x for x in summary if x["system"] == s and x["group_by"] == group_by and x["group"] == g), None)
+                if r:
+                    row["n"] = r["n_locales"]
+                    row[s] = " / ".join(_f(r[m]) for m in METRICS)
+            rows.append(row)
+        cols = [("group", group_by), ("n", "locales")] + [(s, f"{s} (intent / slot F1 / EM)") for s in systems]
+        out.append(f"### by {group_by} (mean over locales, en-US excluded)\n\n" + md_table(rows, cols))
+    return "\n\n".join(out) + "\n"
+
+
+def _pearson(x: list[float], y: list[float]) -> float:
+    n = len(x)
+    if n < 3:
+        return float("nan")
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else float("nan")
+
+
+def gain_analysis(results: list[dict], pseudo: list[dict]) -> str:
+    """Translate-train gains against the lexicon's replaced-word ratio, and the locales that lose."""
+    by = {(r["locale"], r["system"]): r for r in results}
+    ratio = {p["locale"]: p for p in pseudo if p["mode"] == "matched" and p["token_ratio"]}
+    rows, xs, g_zs, g_ctl = [], [], [], []
+    for loc in sorted({r["locale"] for r in results}):
+        tt, zs, ct = by.get((loc, "translate-train")), by.get((loc, "zero-shot")), by.get((loc, "control"))
+        if not (tt and zs) or loc not in ratio:
+            continue
+        d_zs = float(tt["intent_accuracy"]) - float(zs["intent_accuracy"])
+        d_ct = float(tt["intent_accuracy"]) - float(ct["intent_accuracy"]) if ct else float("nan")
+        xs.append(float(ratio[loc]["token_ratio"]))
+        g_zs.append(d_zs)
+        g_ctl.append(d_ct)
+        if d_zs < 0 or d_ct < 0:
+            rows.append({"locale": loc, "script": tt["script"], "family": tt["family"],
+                         "lexicon": ratio[loc]["lexicon"], "words replaced": f"{100 * xs[-1]:.0f}%",
+                         "slots fully": f"{100 * float(ratio[loc]['slot_ratio']):.0f}%",
+                         "tt − zs": f"{d_zs:+.1f}", "tt − control": f"{d_ct:+.1f}"})
+    if not xs:
+        return ""
+    head = ("### translate-train gains (intent accuracy) against lexicon coverage\n\n"
+            f"Pearson r over {len(xs)} locales with a lexicon: gain over zero-shot vs share of words the lexicon "
+            f"replaced r = {_pearson(xs, g_zs):.2f}; gain over the control vs the same share r = "
+            f"{_pearson(xs, g_ctl):.2f}.\n\nLocales where translate-train loses (to zero-shot or to the control):\n\n")
+    cols = [(k, k) for k in ("locale", "script", "family", "lexicon", "words replaced", "slots fully", "tt − zs", "tt − control")]
+    return head + (md_table(rows, cols) if rows else "(none)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", default=str(REPO / "configs" / "nlu" / "massive-e5-small.yaml"))
+    ap.add_argument("--run", default=str(REPO / "runs" / "nlu" / "massive-e5-small"), help="run folder")
+    ap.add_argument("--out", default=str(REPO / "docs" / "results" / "massive"), help="tables folder")
+    ap.add_argument("--systems", help="comma-separated systems (default: the config's)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--no-run", action="store_true", help="only tabulate the run folder's finished systems")
+    args = ap.parse_args(argv)
+    from lexiconlm.errors import ConfigError
+    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.nlu.experiments import load_experiment_config, run_experiments
+
+    try:
+        cfg = load_experiment_config(args.config)
+    except ConfigError as exc:
+        if "no such file" in str(exc):
+            print(f"skipped: {exc}")
+            return 0
+        raise
+    run = Path(args.run)
+    systems = args.systems.split(",") if args.systems else cfg["systems"]
+    if args.no_run:
+        systems = [s for s in systems if (run / s / "results.json").exists()]
+    results_csv = run_experiments(args.config, out_dir=run, systems=systems, device=args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(results_csv, out / "results.csv")
+    shutil.copyfile(run / "summary.csv", out / "summary.csv")
+    pseudo = _read(run / "pseudo" / "summary.csv") if (run / "pseudo" / "summary.csv").exists() else []
+    if pseudo:
+        shutil.copyfile(run / "pseudo" / "summary.csv", out / "pseudo.csv")
+    timing = []
+    for s in systems:
+        d = json.loads((run / s / "results.json").read_text(encoding="utf-8"))
+        timing.append({"system": s, "n_train": d.get("n_train"), "train_seconds": d.get("train_seconds"),
+                       "eval_seconds": d.get("eval_seconds"), "n_test": sum(int(r["n"]) for r in d["per_locale"].values()),
+                       "machine": machine(), "load_average_end": f"{load_average():.1f}"})
+    atomic_write_text(out / "timing.csv", to_csv(timing, list(timing[0])))
+    header = (f"<!-- generated by {command_line(__file__, argv)}; do not edit -->\n\n"
+              f"Machine: {machine()}; 1 thread per job (`torch.set_num_threads(1)`).\n\n")
+    atomic_write_text(out / "tables.md", header + tables(_read(results_csv), _read(run / "summary.csv"), pseudo))
+    from lexiconlm.nlu.plots import plot_results
+
+    for metric in METRICS:
+        r = plot_results(results_csv, out / "plots" / metric, metric=metric,
+                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "translate-train+adapt") if s in systems])
+        for m in r["missing"]:
+            print(f"{metric}: not written: {m}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.exit(main())
