@@ -101,7 +101,7 @@ TOKENIZER_ENV = "LEXICONLM_APP_TOKENIZER"
 #: The config used when neither the environment nor ``-- --config`` names one.
 DEFAULT_CONFIG = Path("configs") / "coverage" / "demo.yaml"
 #: ``kind`` values of ``run.json`` (see docs/run-folders.md); loose CSV tables are ``benchmark`` runs.
-RUN_KINDS: tuple[str, ...] = ("synthesis", "adaptation", "sigmorphon", "massive", "benchmark")
+RUN_KINDS: tuple[str, ...] = ("synthesis", "adaptation", "sigmorphon", "massive", "expand", "benchmark")
 #: Resource folders of a coverage config, in the order the explorer shows them.
 RESOURCE_KINDS: tuple[str, ...] = ("lexicons", "unimorph", "sigmorphon", "nlu", "text")
 

@@ -1,0 +1,270 @@
+"""``lexiconlm expand``: run the pipeline for one or more languages into run folders.
+
+For each language the steps of :data:`lexiconlm.expand.steps.STEPS` run in order; each is
+skipped when its record in ``<run>/steps/<name>.json`` has the key the step has now
+(:mod:`lexiconlm.expand.cache`). A step that was killed leaves ``<name>.started.json``
+and no record: the next run starts it again with its work folder intact, so training
+resumes from its last checkpoint. A step whose key changed (its config or an input
+changed) has its work folder cleared first.
+
+Example:
+    >>> from lexiconlm.expand.pipeline import run_expand
+    >>> results = run_expand("configs/expand/tiny.yaml", languages=["ind"])  # doctest: +SKIP
+    >>> results[0].report                                                     # doctest: +SKIP
+    PosixPath('runs/expand/ind-tiny/report.md')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lexiconlm.errors import ConfigError
+from lexiconlm.expand.cache import (
+    StepRecord,
+    clear_step,
+    files_signature,
+    read_record,
+    step_key,
+    write_record,
+)
+from lexiconlm.expand.config import ExpandConfig, language_inputs, load_config
+from lexiconlm.expand.steps import STEP_ORDER, STEPS, StepContext, config_part
+from lexiconlm.io._base import atomic_write_text
+
+__all__ = ["LanguageRun", "default_run_dir", "parse_steps", "run_expand", "run_language"]
+
+
+@dataclass
+class LanguageRun:
+    """The outcome for one language: its run folder, the steps run or reused, the report."""
+
+    language: str
+    run_dir: Path
+    ran: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.run_dir / "report.md"
+
+    @property
+    def metrics(self) -> dict:
+        p = self.run_dir / "metrics.json"
+        return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+
+
+def default_run_dir(language: str, cfg: ExpandConfig, root: str | os.PathLike = "runs/expand") -> Path:
+    """``runs/expand/<iso639_3>-<config name>``."""
+    from lexiconlm.languages import get_catalog
+
+    return Path(root) / f"{get_catalog().lookup(language).iso639_3}-{cfg.name}"
+
+
+def parse_steps(spec: str | Sequence[str] | None) -> list[str]:
+    """``"synth,train"`` -> the named steps in pipeline order; unknown names raise ConfigError with suggestions."""
+    import difflib
+
+    if spec is None or spec == "" or spec == "all":
+        return list(STEP_ORDER)
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    problems = []
+    for n in names:
+        if n not in STEPS:
+            close = difflib.get_close_matches(n, STEP_ORDER, n=1)
+            problems.append(f"--steps: unknown step {n!r}." + (f" Did you mean: {close[0]}?" if close else
+                                                                f" Steps: {', '.join(STEP_ORDER)}."))
+    if problems:
+        raise ConfigError(problems, "--steps")
+    return [s for s in STEP_ORDER if s in names]
+
+
+class _Printer:
+    """Progress lines per step (rich when available, plain text otherwise)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.console = None
+        if enabled:
+            try:
+                from rich.console import Console
+
+                self.console = Console(stderr=True, highlight=False)
+            except ImportError:  # pragma: no cover - rich is a core dependency
+                self.console = None
+
+    def __call__(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.console is not None:
+            self.console.print(text)
+        else:  # pragma: no cover
+            print(text, flush=True)
+
+
+def _key_for(name: str, cfg: ExpandConfig, inputs, records: Mapping[str, StepRecord]) -> str:
+    step = STEPS[name]
+    files = files_signature(step.files(inputs, cfg))
+    deps = {d: records[d].key for d in step.depends}
+    return step_key(name, step.version, config_part(cfg, step.config_keys), deps, files)
+
+
+def run_language(
+    cfg: ExpandConfig,
+    language: str,
+    *,
+    out: str | os.PathLike | None = None,
+    steps: Sequence[str] | None = None,
+    force: bool = False,
+    backends: Mapping[str, Callable] | None = None,
+    progress: bool = True,
+) -> LanguageRun:
+    """Run (or resume) the pipeline for one language.
+
+    Args:
+        cfg: a validated configuration (:func:`lexiconlm.expand.config.load_config`).
+        language: any code or name the catalog resolves.
+        out: the run folder (default :func:`default_run_dir`).
+        steps: the steps to run (default all); a step whose dependencies have no valid
+            record is an error naming the steps to add.
+        force: run the steps even when their record is current.
+        backends: replacements for entries of :data:`lexiconlm.expand.steps.BACKENDS`.
+        progress: print a line per step.
+
+    Returns:
+        :class:`LanguageRun`.
+
+    Raises:
+        ConfigError: the language has no lexicon, or ``steps`` leaves out a step that is needed.
+    """
+    say = _Printer(progress)
+    inputs = language_inputs(cfg, language)
+    iso = inputs.language.iso639_3
+    run_dir = Path(out) if out is not None else default_run_dir(iso, cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    wanted = list(STEP_ORDER) if steps is None else [s for s in STEP_ORDER if s in steps]
+    result = LanguageRun(iso, run_dir)
+    records: dict[str, StepRecord] = {}
+    # records of earlier runs are valid when their key matches what the key is now
+    for name in STEP_ORDER:
+        rec = read_record(run_dir, name)
+        if rec is None or any(d not in records for d in STEPS[name].depends):
+            continue
+        if rec.key == _key_for(name, cfg, inputs, records):
+            records[name] = rec
+    missing = []
+    for name in wanted:
+        for d in STEPS[name].depends:
+            if d not in wanted and d not in records and d not in missing:
+                missing.append(d)
+    if missing:
+        raise ConfigError([f"--steps: {', '.join(wanted)} need(s) {', '.join(missing)}, which has no current "
+                           f"result in {run_dir}; add it to --steps"], "--steps")
+    say(f"[bold]lexiconlm expand[/bold] {inputs.language.name} ({iso}), config {cfg.name} -> {run_dir}")
+    for note in inputs.notes:
+        say(f"  note: {note}")
+    n = len(wanted)
+    for i, name in enumerate(wanted, 1):
+        step = STEPS[name]
+        key = _key_for(name, cfg, inputs, records)
+        rec = records.get(name)
+        if rec is not None and rec.key == key and not force:
+            result.cached.append(name)
+            result.seconds[name] = rec.seconds
+            say(f"  [{i}/{n}] {name:<9} cached ({rec.seconds:.1f} s when it ran)")
+            continue
+        # a step killed with the same key keeps its work folder (training resumes); else start clean
+        started = run_dir / "steps" / f"{name}.started.json"
+        same = started.is_file() and _started_key(started) == key and not force
+        if not same:
+            clear_step(run_dir, name, [run_dir / w for w in step.work])
+        started.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(started, json.dumps({"key": key}) + "\n")
+        for later in STEP_ORDER[STEP_ORDER.index(name) + 1:]:
+            records.pop(later, None)
+        say(f"  [{i}/{n}] {name:<9} {'resuming' if same else 'running'} ...")
+        ctx = StepContext(cfg, inputs, run_dir, records, dict(backends or {}), say, progress)
+        t0 = time.perf_counter()
+        outputs = step.run(ctx)
+        dt = time.perf_counter() - t0
+        rec = StepRecord(name, key, outputs, dt)
+        write_record(run_dir, rec)
+        started.unlink(missing_ok=True)
+        records[name] = rec
+        result.ran.append(name)
+        result.seconds[name] = dt
+        say(f"  [{i}/{n}] {name:<9} done in {dt:.1f} s")
+    if (run_dir / "report.md").is_file():
+        say(f"report: {run_dir / 'report.md'} and {run_dir / 'report.html'}")
+    return result
+
+
+def _started_key(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError):
+        return None
+
+
+def run_expand(
+    config: str | os.PathLike | ExpandConfig,
+    *,
+    languages: Sequence[str] | None = None,
+    out: str | os.PathLike | None = None,
+    steps: str | Sequence[str] | None = None,
+    overrides: Sequence[str] = (),
+    force: bool = False,
+    backends: Mapping[str, Callable] | None = None,
+    progress: bool = True,
+) -> list[LanguageRun]:
+    """Run the pipeline for each language (what ``lexiconlm expand`` calls).
+
+    Args:
+        config: a YAML file or a validated :class:`ExpandConfig`.
+        languages: codes or names (default: the config's ``languages``).
+        out: the run folder for one language; with several, the parent folder of
+            ``<iso>-<config name>`` folders (default ``runs/expand``).
+        steps: step names (``"synth,train"`` or a list); default all.
+        overrides: ``key.path=value`` items applied to the YAML before validation.
+        force: rerun steps even when cached.
+        backends: replacements for :data:`lexiconlm.expand.steps.BACKENDS` entries.
+        progress: print progress.
+
+    Returns:
+        One :class:`LanguageRun` per language.
+
+    Raises:
+        ConfigError: every problem of the config, the languages and ``steps``, before any work.
+    """
+    cfg = config if isinstance(config, ExpandConfig) else load_config(config, overrides=overrides,
+                                                                          languages=languages)
+    langs = list(languages) if languages else list(cfg.values["languages"])
+    if not langs:
+        raise ConfigError(["no language given: pass --lang (or --langs), or list languages in the config"],
+                          str(cfg.source or ""))
+    wanted = parse_steps(steps)
+    # find every language's inputs before any work, so a missing lexicon stops the run at once
+    problems = []
+    for lang in langs:
+        try:
+            language_inputs(cfg, lang)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems, str(cfg.source or ""))
+    results = []
+    for lang in langs:
+        if out is None:
+            target = None
+        elif len(langs) == 1:
+            target = Path(out)
+        else:
+            target = default_run_dir(lang, cfg, out)
+        results.append(run_language(cfg, lang, out=target, steps=wanted, force=force, backends=backends,
+                                    progress=progress))
+    return results

@@ -1,0 +1,678 @@
+"""The steps of ``lexiconlm expand`` and the registry of what they call.
+
+Each step is a plain function ``step(ctx: StepContext) -> dict`` (the outputs recorded in
+``steps/<name>.json``, paths relative to the run folder) registered in :data:`STEPS` with
+the configuration keys it reads, the steps it depends on and the data files it hashes.
+
+What the steps call in other modules goes through :data:`BACKENDS`, a lazy registry of
+``"module:function"`` names (``train_joint`` is ``lexiconlm.nlu.train:train_joint``).
+:func:`lexiconlm.expand.pipeline.run_expand` takes ``backends={name: callable}`` to swap an
+entry, which is how tests run the pipeline with small stand-ins.
+
+Steps, in order:
+
+``ingest``     read the language's lexicons, UniMorph tables and real text; split the real
+               text into a training part and a held-out part
+``synth``      pseudo-monolingual text (the English source text through the lexicon) and
+               pseudo-labelled MASSIVE utterances (the English training set projected),
+               with a leakage guard against the test sets
+``model``      the base model: a tiny BERT built from ``model.tiny`` with a WordPiece
+               tokenizer trained on the run's text, or a named/local model
+``adapt``      tokenizer and embedding adaptation with continued MLM (when enabled)
+``train``      fine-tune the joint intent/slot model
+``evaluate``   NLU on the language's MASSIVE test set, tokenizer fertility/UNK rate and MLM
+               loss on held-out real text, SIGMORPHON-style inflection accuracy on a split
+               of the UniMorph table; what cannot be evaluated is listed
+``report``     metrics.json, run.json, tables, plots, report.md and report.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lexiconlm.errors import LexiconLMError, MissingDependencyError
+from lexiconlm.expand.cache import StepRecord
+from lexiconlm.expand.config import ExpandConfig, LanguageInputs
+from lexiconlm.io._base import atomic_write_text
+
+__all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
+
+#: What the steps call in other modules (lazy ``module:function`` names).
+BACKENDS: dict[str, str] = {
+    "resolve_model": "lexiconlm.adapt.models:resolve_model",
+    "adapt": "lexiconlm.adapt.run:adapt",
+    "train_joint": "lexiconlm.nlu.train:train_joint",
+    "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
+    "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
+    "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
+}
+
+
+def resolve_backend(name: str, overrides: Mapping[str, Callable] | None = None) -> Callable:
+    """The callable registered as ``name`` (an override first).
+
+    Raises:
+        LexiconLMError: the module that provides it cannot be imported (the message says which).
+    """
+    if overrides and name in overrides:
+        return overrides[name]
+    target = BACKENDS[name]
+    mod_name, _, fn = target.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ModuleNotFoundError as exc:
+        if exc.name in ("torch", "transformers", "tokenizers", "accelerate", "safetensors"):
+            raise MissingDependencyError(f"the '{name}' step of lexiconlm expand", "gpu",
+                                         "torch, transformers, tokenizers") from None
+        raise LexiconLMError(f"the '{name}' backend ({target}) cannot be imported: {exc}") from None
+    try:
+        return getattr(mod, fn)
+    except AttributeError:
+        raise LexiconLMError(f"the '{name}' backend: {mod_name} has no {fn}") from None
+
+
+@dataclass
+class StepContext:
+    """What a step sees: the config, the language's inputs, the run folder, earlier steps' records."""
+
+    cfg: ExpandConfig
+    inputs: LanguageInputs
+    run_dir: Path
+    records: dict[str, StepRecord]
+    backends: Mapping[str, Callable] = field(default_factory=dict)
+    log: Callable[[str], None] = print
+    progress: bool = True
+
+    def backend(self, name: str) -> Callable:
+        return resolve_backend(name, self.backends)
+
+    def out(self, step: str) -> dict:
+        return self.records[step].outputs
+
+    def path(self, rel: str) -> Path:
+        return self.run_dir / rel
+
+    def rel(self, p: Path) -> str:
+        try:
+            return str(Path(p).resolve().relative_to(self.run_dir.resolve()))
+        except ValueError:
+            return str(p)
+
+    @property
+    def device(self) -> str:
+        return self.cfg.get("device")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A registered step: its function, version, dependencies, config keys, data files and work paths."""
+
+    name: str
+    run: Callable[[StepContext], dict]
+    depends: tuple[str, ...]
+    config_keys: tuple[str, ...]
+    files: Callable[[LanguageInputs, ExpandConfig], list] = lambda inputs, cfg: []
+    work: tuple[str, ...] = ()
+    version: str = "v1"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def split_share(key: str, share: float, seed: int) -> bool:
+    """Deterministic membership of a held-out share, from a hash of the item and the seed."""
+    h = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64 < share
+
+
+def sample(items: list, limit: int | None, seed: int, key=lambda u: u.id) -> list:
+    """At most ``limit`` items chosen by a seeded hash of their key, in their original order."""
+    if not limit or len(items) <= limit:
+        return list(items)
+    ranked = sorted(range(len(items)),
+                    key=lambda i: hashlib.sha256(f"{seed}\x00{key(items[i])}".encode()).digest())
+    keep = set(ranked[:limit])
+    return [x for i, x in enumerate(items) if i in keep]
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "".join(f"{x}\n" for x in lines))
+
+
+def _read_lines(path: Path) -> list[str]:
+    return [x for x in path.read_text(encoding="utf-8").split("\n") if x]
+
+
+def merged_lexicon(inputs: LanguageInputs):
+    """One :class:`Lexicon` from every lexicon file of the language (duplicates dropped, file order)."""
+    from dataclasses import replace
+
+    from lexiconlm.io.lexicons import read_lexicon
+
+    lexicons = [read_lexicon(p, errors="collect", tgt=inputs.language) for p in inputs.lexicons]
+    seen: set = set()
+    entries = []
+    for lex in lexicons:
+        for e in lex.entries:
+            if (e.source, e.target) not in seen:
+                seen.add((e.source, e.target))
+                entries.append(e)
+    first = lexicons[0]
+    return replace(first, entries=tuple(entries), problems=tuple(p for lx in lexicons for p in lx.problems)), lexicons
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def ingest(ctx: StepContext) -> dict:
+    """Read the lexicons, UniMorph tables and real text; split the real text; write ``data/``."""
+    from lexiconlm.io.lexicons import write_lexicon
+    from lexiconlm.io.text import read_text
+    from lexiconlm.io.unimorph import read_unimorph, write_unimorph
+
+    inp = ctx.inputs
+    data = ctx.path("data")
+    data.mkdir(parents=True, exist_ok=True)
+    lex, parts = merged_lexicon(inp)
+    write_lexicon(lex, data / "lexicon.tsv")
+    errors = [p for p in lex.problems if p.severity == "error"]
+    entries = []
+    for p in inp.unimorph:
+        table = read_unimorph(p, errors="collect", language=inp.language)
+        entries.extend(table.entries)
+    if entries:
+        write_unimorph(entries, data / "unimorph.tsv")
+    seed = ctx.cfg.get("seed")
+    share = ctx.cfg.get("evaluate.held_out_share")
+    segments: list[str] = []
+    for p in inp.target_text:
+        corpus = read_text(p, errors="collect", language=inp.language)
+        segments.extend(s.text.strip() for s in corpus.segments if s.text.strip())
+    segments = list(dict.fromkeys(segments))
+    held = [s for s in segments if split_share(s, share, seed)]
+    train = [s for s in segments if not split_share(s, share, seed)]
+    _write_lines(data / "real_train.txt", train)
+    _write_lines(data / "real_heldout.txt", held)
+    return {
+        "lexicon": "data/lexicon.tsv",
+        "lexicon_files": [str(p) for p in inp.lexicons],
+        "n_lexicon_entries": len(lex.entries),
+        "n_lexicon_entries_per_file": {p.name: len(x.entries) for p, x in zip(inp.lexicons, parts)},
+        "n_lexicon_problems": len(errors),
+        "unimorph": "data/unimorph.tsv" if entries else None,
+        "n_unimorph_entries": len(entries),
+        "n_unimorph_lemmas": len({e.lemma for e in entries}),
+        "real_train": "data/real_train.txt",
+        "real_heldout": "data/real_heldout.txt",
+        "n_real_segments": len(segments),
+        "n_real_train": len(train),
+        "n_real_heldout": len(held),
+        "massive_test": [str(p) for p in inp.massive_test],
+    }
+
+
+def _ingest_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
+    return [*inputs.lexicons, *inputs.unimorph, *inputs.target_text]
+
+
+# --------------------------------------------------------------------------- synth
+
+
+def synth(ctx: StepContext) -> dict:
+    """Pseudo-monolingual text and pseudo-labelled MASSIVE utterances, guarded against test leakage."""
+    from lexiconlm.io.massive import read_massive, write_massive_tsv
+    from lexiconlm.synth.leakage import LeakageGuard
+    from lexiconlm.synth.pseudo_label import make_translator, project_utterances
+    from lexiconlm.synth.pseudo_mono import (
+        encode_corpus,
+        read_source,
+        translate_corpus,
+        write_result,
+    )
+
+    cfg, inp = ctx.cfg, ctx.inputs
+    s = cfg.section("synth")
+    lex, _ = merged_lexicon(inp)
+
+    def translator():
+        return make_translator(lex, sense=s["sense"], oov=s["oov"], seed=cfg.get("seed"), hygiene=s["hygiene"])
+
+    out: dict[str, Any] = {}
+    data = ctx.path("data")
+    guard = LeakageGuard()
+    if inp.massive_test:
+        guard.add_massive(inp.massive_test)
+    held = _read_lines(ctx.path(ctx.out("ingest")["real_heldout"]))
+    if held:
+        guard.add_texts(held, source="real_heldout.txt")
+    src = cfg.get("data.source_text")
+    if src is not None:
+        texts = read_source(src, limit=s["mono_limit"])
+        res = translate_corpus(translator(), encode_corpus(texts, name=str(src)), min_replaced=s["min_replaced"])
+        lines = res.lines
+        clean, leaks = guard.filter(lines) if len(guard) else (lines, [])
+        if leaks:
+            from dataclasses import replace as _r
+
+            res = _r(res, text="".join(f"{x}\n" for x in clean))
+        write_result(res, data / "pseudo_mono.txt", extra={"source": str(src), "n_leaks_dropped": len(leaks)})
+        out.update(pseudo_mono="data/pseudo_mono.txt", mono=res.stats.as_dict(), mono_signature=res.signature,
+                   mono_leaks_dropped=len(leaks))
+        out["mono"].pop("seconds", None)
+    train_path = cfg.get("data.massive_train")
+    if train_path is not None and "pseudo" in cfg.get("nlu.train"):
+        ds = read_massive(train_path)
+        utts = sample(list(ds.utterances), s["label_limit"], cfg.get("seed"))
+        res = project_utterances(utts, translator(), locale=inp.locale,
+                                 script="" if s["join"] == "spaces" else None)
+        projected = [p.utterance for p in res.items]
+        clean, leaks = guard.filter(projected) if len(guard) else (projected, [])
+        write_massive_tsv(clean, data / "pseudo_train.tsv")
+        atomic_write_text(data / "pseudo_train.tsv.signature", res.signature + "\n")
+        st = res.stats
+        out.update(pseudo_train="data/pseudo_train.tsv", label_signature=res.signature,
+                   n_pseudo_utterances=len(clean), label_leaks_dropped=len(leaks),
+                   projection={"token_ratio": round(st.token_ratio, 6), "slot_ratio": round(st.slot_ratio, 6)})
+    return out
+
+
+def _synth_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
+    files = [*inputs.lexicons, *inputs.massive_test]
+    for key in ("data.source_text", "data.massive_train"):
+        if cfg.get(key) is not None:
+            files.append(cfg.get(key))
+    return files
+
+
+# --------------------------------------------------------------------------- model
+
+
+def run_texts(ctx: StepContext) -> list[str]:
+    """Every training text of the run (English source, pseudo text, real training text); never held-out text."""
+    from lexiconlm.io.massive import read_massive
+    from lexiconlm.synth.pseudo_mono import read_source
+
+    cfg = ctx.cfg
+    texts: list[str] = []
+    if cfg.get("data.source_text") is not None:
+        texts += read_source(cfg.get("data.source_text"), limit=cfg.get("synth.mono_limit"))
+    syn = ctx.out("synth")
+    if syn.get("pseudo_mono"):
+        texts += _read_lines(ctx.path(syn["pseudo_mono"]))
+    if cfg.get("data.massive_train") is not None:
+        texts += [u.text for u in read_massive(cfg.get("data.massive_train")).utterances]
+    if syn.get("pseudo_train"):
+        texts += [u.text for u in read_massive(ctx.path(syn["pseudo_train"])).utterances]
+    texts += _read_lines(ctx.path(ctx.out("ingest")["real_train"]))
+    return texts
+
+
+def build_tiny_model(texts: list[str], out_dir: Path, *, config: dict, seed: int) -> Path:
+    """A small BERT (masked LM) built from ``config`` with a WordPiece tokenizer trained on ``texts``.
+
+    Args:
+        texts: training text for the tokenizer.
+        out_dir: the HF folder to write (model + tokenizer).
+        config: ``vocab_size``, ``hidden_size``, ``num_hidden_layers``, ``num_attention_heads``,
+            ``intermediate_size``, ``max_position_embeddings``.
+        seed: seeds the weight initialisation.
+
+    Returns:
+        ``out_dir``.
+    """
+    from collections import Counter
+
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
+    pre = pre_tokenizers.BertPreTokenizer()
+    # the vocabulary is chosen here, not by the tokenizers trainer, whose ties make runs differ:
+    # every character (word-initial and ##-continuation), then the most frequent words
+    counts: Counter = Counter()
+    for t in texts:
+        counts.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(t)))
+    chars = sorted({c for w in counts for c in w})
+    vocab: dict[str, int] = {}
+    for piece in [*special, *chars, *(f"##{c}" for c in chars)]:
+        vocab.setdefault(piece, len(vocab))
+    for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(vocab) >= config["vocab_size"]:
+            break
+        vocab.setdefault(w, len(vocab))
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+    from tokenizers import decoders
+
+    tok.decoder = decoders.WordPiece()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]",
+                                   model_max_length=config["max_position_embeddings"])
+    torch.manual_seed(seed)
+    bert = BertForMaskedLM(BertConfig(
+        vocab_size=tok.get_vocab_size(), hidden_size=config["hidden_size"],
+        num_hidden_layers=config["num_hidden_layers"], num_attention_heads=config["num_attention_heads"],
+        intermediate_size=config["intermediate_size"], max_position_embeddings=config["max_position_embeddings"],
+        pad_token_id=tok.token_to_id("[PAD]")))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bert.save_pretrained(out_dir)
+    fast.save_pretrained(out_dir)
+    return out_dir
+
+
+def model(ctx: StepContext) -> dict:
+    """The base model: built (``tiny``) or resolved (``e5-small``, a folder, a hub name)."""
+    base = ctx.cfg.get("model.base")
+    if base == "tiny":
+        out_dir = ctx.path("base_model")
+        ctx.backend("build_tiny_model")(run_texts(ctx), out_dir, config=ctx.cfg.get("model.tiny"),
+                                        seed=ctx.cfg.get("seed"))
+        return {"model_dir": "base_model", "base": "tiny", "built": True}
+    path = ctx.backend("resolve_model")(base)
+    return {"model_dir": str(path), "base": base, "built": False}
+
+
+def _model_dir(ctx: StepContext, step: str) -> Path:
+    p = Path(ctx.out(step)["model_dir"])
+    return p if p.is_absolute() else ctx.path(str(p))
+
+
+# --------------------------------------------------------------------------- adapt
+
+
+def adapt(ctx: StepContext) -> dict:
+    """Tokenizer/embedding adaptation with continued MLM (:func:`lexiconlm.adapt.run.adapt`), when enabled."""
+    if not ctx.cfg.get("adapt.enabled"):
+        return {"model_dir": ctx.out("model")["model_dir"], "skipped": True}
+    texts: list[str] = []
+    which = ctx.cfg.get("adapt.texts")
+    if "pseudo" in which and ctx.out("synth").get("pseudo_mono"):
+        texts += _read_lines(ctx.path(ctx.out("synth")["pseudo_mono"]))
+    if "real" in which:
+        texts += _read_lines(ctx.path(ctx.out("ingest")["real_train"]))
+    if not texts:
+        raise LexiconLMError("adapt: no text to adapt on (no pseudo-monolingual text and no real training text); "
+                             "set data.source_text or data.target_text, or adapt.enabled: false")
+    lex, _ = merged_lexicon(ctx.inputs)
+    config = ctx.cfg.section("adapt")["config"]
+    config["base_model"] = str(_model_dir(ctx, "model"))
+    config["language"] = ctx.inputs.language.iso639_3
+    config.setdefault("seed", ctx.cfg.get("seed"))
+    out_dir = ctx.path("adapt")
+    metrics = ctx.backend("adapt")(config, out_dir=out_dir, texts=texts, lexicon=lex, device=ctx.device,
+                                   resume=True, progress=ctx.progress)
+    model_dir = metrics.get("model_dir") or (out_dir / "model")
+    return {"model_dir": ctx.rel(Path(model_dir)), "skipped": False, "n_texts": len(texts),
+            "metrics": {k: v for k, v in metrics.items() if k != "model_dir"}}
+
+
+# --------------------------------------------------------------------------- train
+
+
+def nlu_datasets(ctx: StepContext) -> tuple[list, Any]:
+    """The NLU training sets (English source and/or pseudo-labelled) and the dev set (or ``None``)."""
+    from dataclasses import replace
+
+    from lexiconlm.io.massive import read_massive
+
+    cfg = ctx.cfg
+    train = []
+    which = cfg.get("nlu.train")
+    if "source" in which:
+        ds = read_massive(cfg.get("data.massive_train"))
+        limit = cfg.get("nlu.source_limit")
+        if limit:
+            ds = replace(ds, utterances=tuple(sample(list(ds.utterances), limit, cfg.get("seed"))))
+        train.append(ds)
+    syn = ctx.out("synth")
+    if "pseudo" in which and syn.get("pseudo_train"):
+        train.append(read_massive(ctx.path(syn["pseudo_train"]), locale=ctx.inputs.locale))
+    dev = read_massive(cfg.get("data.massive_dev")) if cfg.get("data.massive_dev") is not None else None
+    return train, dev
+
+
+def train(ctx: StepContext) -> dict:
+    """Fine-tune the joint intent/slot model (:func:`lexiconlm.nlu.train.train_joint`); resumes from checkpoints."""
+    train_sets, dev = nlu_datasets(ctx)
+    if not train_sets:
+        raise LexiconLMError("train: no NLU training data (nlu.train names no set that exists)")
+    config = ctx.cfg.section("nlu")["config"]
+    config["model"] = str(_model_dir(ctx, "adapt"))
+    config.setdefault("seed", ctx.cfg.get("seed"))
+    out_dir = ctx.path("train")
+    model_dir = ctx.backend("train_joint")(config, train=train_sets, dev=dev, out_dir=out_dir, device=ctx.device,
+                                           resume=True, progress=ctx.progress)
+    return {"model_dir": ctx.rel(Path(model_dir)), "n_train": {d.locale: len(d) for d in train_sets},
+            "n_dev": len(dev) if dev is not None else 0}
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def mlm_loss(model_dir: Path, texts: list[str], *, seed: int, max_length: int = 128, batch_size: int = 16,
+             device: str = "cpu") -> dict:
+    """Masked-LM loss on ``texts`` with a fixed mask (15 % of the non-special tokens, seeded).
+
+    Returns ``{"loss", "perplexity", "n_masked"}``, or ``{"skipped": reason}`` when the model
+    has no trained MLM head (a head missing from the checkpoint would be random).
+    """
+    import math
+
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    try:
+        model, info = AutoModelForMaskedLM.from_pretrained(str(model_dir), output_loading_info=True)
+    except (OSError, ValueError) as exc:
+        return {"skipped": f"cannot load a masked-LM model from {model_dir}: {exc}"}
+    missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
+    if missing:
+        return {"skipped": f"the checkpoint has no trained MLM head ({len(missing)} weights missing, "
+                           f"e.g. {missing[0]})"}
+    model.eval().to(device)
+    gen = torch.Generator().manual_seed(seed)
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            enc = tok(texts[i:i + batch_size], truncation=True, max_length=max_length, padding=True,
+                      return_tensors="pt", return_special_tokens_mask=True)
+            special = enc.pop("special_tokens_mask").bool() | (enc["attention_mask"] == 0)
+            probs = torch.rand(enc["input_ids"].shape, generator=gen)
+            mask = (probs < 0.15) & ~special
+            if not mask.any():
+                continue
+            labels = torch.where(mask, enc["input_ids"], torch.full_like(enc["input_ids"], -100))
+            inputs = enc["input_ids"].masked_fill(mask, tok.mask_token_id)
+            enc = {k: v.to(device) for k, v in enc.items()}
+            enc["input_ids"] = inputs.to(device)
+            logits = model(**enc).logits
+            loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)).float(),
+                                                     labels.to(device).view(-1), ignore_index=-100, reduction="sum")
+            total += float(loss)
+            n += int(mask.sum())
+    if not n:
+        return {"skipped": "no token was masked (the held-out text is empty)"}
+    return {"loss": round(total / n, 6), "perplexity": round(math.exp(min(total / n, 50.0)), 4), "n_masked": n}
+
+
+def _inflection_split(entries, share: float, seed: int, max_entries: int):
+    """Train/dev split by lemma (no lemma in both), capped at ``max_entries`` by a seeded hash."""
+    entries = [e for e in entries if e.form]
+    if len(entries) > max_entries:
+        keyed = sorted(entries, key=lambda e: hashlib.sha256(f"{seed}\x00{e.lemma}\x00{e.features}".encode()).digest())
+        entries = sorted(keyed[:max_entries], key=lambda e: (e.lemma, e.features))
+    dev = [e for e in entries if split_share(e.lemma, share, seed)]
+    train = [e for e in entries if not split_share(e.lemma, share, seed)]
+    return train, dev
+
+
+def evaluate(ctx: StepContext) -> dict:
+    """Everything that can be evaluated for the language; what cannot is listed with the reason."""
+    cfg, inp = ctx.cfg, ctx.inputs
+    ev = cfg.section("evaluate")
+    seed = cfg.get("seed")
+    metrics: dict[str, Any] = {}
+    tables: dict[str, list[dict]] = {}
+    missing: list[str] = []
+    final_dir = _model_dir(ctx, "train")
+    base_dir = _model_dir(ctx, "model")
+    adapted = not ctx.out("adapt").get("skipped", True)
+    adapt_dir = _model_dir(ctx, "adapt")
+
+    # NLU on labelled data of the language
+    if ev["nlu"]:
+        if inp.massive_test:
+            from lexiconlm.io.massive import read_massive
+
+            sets = [read_massive(p) for p in inp.massive_test]
+            scores = ctx.backend("evaluate_nlu")(final_dir, sets, device=ctx.device)
+            tables["nlu"] = [{"locale": loc, **{k: v for k, v in s.items()}} for loc, s in scores.items()]
+            metrics["nlu"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in scores.items()}
+        else:
+            missing.append(f"NLU (intent accuracy, slot F1): no MASSIVE test set for {inp.language.name} "
+                           f"({inp.language.iso639_3}) in data.massive_test")
+    held = _read_lines(ctx.path(ctx.out("ingest")["real_heldout"]))
+    if not held:
+        reason = f"no real {inp.language.name} text in data.target_text"
+        if ev["tokenizer"]:
+            missing.append(f"tokenizer fertility and UNK rate: {reason}")
+        if ev["mlm"]["enabled"]:
+            missing.append(f"MLM loss on held-out text: {reason}")
+    else:
+        if ev["tokenizer"]:
+            from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
+
+            rows = []
+            models = [("base", base_dir)] + ([("adapted", adapt_dir)] if adapted else [])
+            for label, d in models:
+                cov = tokenizer_coverage(load_tokenizer(d), held)
+                rows.append({"language": inp.language.iso639_3, "model": label, "unk_rate": cov["unk_rate"],
+                             "fertility": cov["fertility"], "script_coverage": cov["script_coverage"],
+                             "n_words": cov["n_words"], "n_tokens": cov["n_tokens"]})
+            tables["tokenizer"] = rows
+            metrics["tokenizer"] = {r["model"]: {"unk_rate": r["unk_rate"], "fertility": r["fertility"]} for r in rows}
+        if ev["mlm"]["enabled"]:
+            texts = held[: ev["mlm"]["max_segments"]]
+            rows = []
+            models = [("base", base_dir)] + ([("adapted", adapt_dir)] if adapted else [])
+            for label, d in models:
+                res = ctx.backend("mlm_loss")(d, texts, seed=seed)
+                if "skipped" in res:
+                    missing.append(f"MLM loss of the {label} model: {res['skipped']}")
+                    continue
+                rows.append({"language": inp.language.iso639_3, "model": label, "mlm_loss": res["loss"],
+                             "perplexity": res["perplexity"], "n_masked": res["n_masked"]})
+            if rows:
+                tables["mlm"] = rows
+                metrics["mlm"] = {r["model"]: {"loss": r["mlm_loss"], "perplexity": r["perplexity"]} for r in rows}
+    sig = ev["sigmorphon"]
+    if sig["enabled"]:
+        uni = ctx.out("ingest").get("unimorph")
+        if not uni:
+            missing.append(f"inflection accuracy: no UniMorph table for {inp.language.name} in data.unimorph")
+        else:
+            from lexiconlm.inflection.metrics import evaluate as score_inflection
+            from lexiconlm.io.unimorph import read_unimorph
+
+            table = read_unimorph(ctx.path(uni), language=inp.language)
+            tr, dv = _inflection_split(table.entries, sig["dev_share"], seed, sig["max_entries"])
+            rows = []
+            for system in sig["systems"]:
+                if system == "affix":
+                    from lexiconlm.inflection.affix import AffixBaseline
+
+                    pred = AffixBaseline().fit(tr).predict(dv)
+                else:
+                    pred = neural_inflection(tr, dv, ctx.path("inflection"), tag=inp.language.iso639_3,
+                                             preset=sig["neural_preset"], overrides={"seed": seed, **sig["neural"]},
+                                             device=ctx.device, progress=ctx.progress)
+                sc = score_inflection(dv, pred)
+                rows.append({"language": inp.language.iso639_3, "system": system, "n_train": len(tr),
+                             "n_dev": len(dv), "dev_accuracy": round(sc.accuracy, 4),
+                             "dev_levenshtein": round(sc.levenshtein, 4)})
+            if rows:
+                tables["sigmorphon"] = rows
+                metrics["inflection"] = {r["system"]: {"accuracy": r["dev_accuracy"],
+                                                       "levenshtein": r["dev_levenshtein"]} for r in rows}
+    return {"metrics": metrics, "tables": tables, "not_evaluable": missing}
+
+
+def neural_inflection(train_entries, dev_entries, out_dir: Path, *, tag: str, preset: str = "cpu",
+                      overrides: Mapping[str, Any] | None = None, device: str = "auto",
+                      progress: bool = True) -> list[str]:
+    """Train the neural inflector (:mod:`lexiconlm.inflection.neural`) on one split; predict the dev forms.
+
+    Resumes from ``out_dir``'s checkpoint after a kill.
+    """
+    from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
+    from lexiconlm.inflection.neural import train as train_neural
+
+    cfg = getattr(NeuralConfig, preset)(**dict(overrides or {}))
+    train_neural(cfg, [LanguageData(tag, list(train_entries), list(dev_entries))], out_dir, device=device,
+                 resume=True, progress=progress, desc=f"inflection {tag}")
+    return NeuralInflector.load(out_dir, device=device).predict(list(dev_entries), tag=tag)
+
+
+def _evaluate_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
+    return list(inputs.massive_test)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(ctx: StepContext) -> dict:
+    """Write the run folder's results (see :mod:`lexiconlm.expand.report`)."""
+    from lexiconlm.expand.report import write_report
+
+    return write_report(ctx)
+
+
+#: Every step, in the order the pipeline runs them.
+STEPS: dict[str, Step] = {
+    s.name: s
+    for s in (
+        Step("ingest", ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files, ("data",)),
+        Step("synth", synth, ("ingest",), ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"),
+             _synth_files),
+        Step("model", model, ("synth",), ("seed", "model"), work=("base_model",)),
+        Step("adapt", adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"), work=("adapt",)),
+        Step("train", train, ("adapt", "synth"),
+             ("seed", "device", "nlu", "data.massive_train", "data.massive_dev"), work=("train",)),
+        Step("evaluate", evaluate, ("train", "adapt", "model", "ingest"), ("seed", "device", "evaluate"),
+             _evaluate_files, ("inflection",)),
+        Step("report", report, ("evaluate", "train", "adapt", "model", "synth", "ingest"), ("name",)),
+    )
+}
+STEP_ORDER: tuple[str, ...] = tuple(STEPS)
+
+
+def config_part(cfg: ExpandConfig, keys: tuple[str, ...]) -> dict:
+    """The part of the resolved config a step reads (JSON)."""
+    full = cfg.to_json()
+    out = {}
+    for k in keys:
+        node: Any = full
+        for part in k.split("."):
+            node = node[part]
+        out[k] = node
+    return out
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
