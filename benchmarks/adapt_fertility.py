@@ -6,7 +6,7 @@ into a training part (the first 80%) and a disjoint held-out tail (the last 20%)
 trained on the first part only (lexiconlm.adapt.vocab) and both tokenizers are measured on the tail
 (lexiconlm.adapt.fertility.compare_fertility).
 
-    python benchmarks/adapt_fertility.py --model /work/cache/models/multilingual-e5-small
+    python benchmarks/adapt_fertility.py --model e5-small
 
 Writes benchmarks/results/adapt_fertility.{csv,md}.
 """

@@ -5,7 +5,7 @@ Every method runs the same adaptation (configs/adapt/e5-small.yaml unless --conf
 tokens, same text, same steps, same seed) with only init.method changed; the MLM loss is measured
 on the same held-out blocks with the same masks.
 
-    python benchmarks/adapt_init_mlm.py --config configs/adapt/e5-small.yaml --out-root /work/cache/adapt_init
+    python benchmarks/adapt_init_mlm.py --config configs/adapt/e5-small.yaml --out-root runs/adapt_init
 
 Writes benchmarks/results/adapt_init_mlm.{csv,md}.
 """
