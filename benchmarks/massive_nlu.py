@@ -182,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(run / "summary.csv", out / "summary.csv")
     pseudo = _read(run / "pseudo" / "summary.csv") if (run / "pseudo" / "summary.csv").exists() else []
     if pseudo:
-        shutil.copyfile(run / "pseudo" / "summary.csv", out / "pseudo.csv")
+        # one row per (locale, mode): every system that builds pseudo data appends its rows
+        rows = (run / "pseudo" / "summary.csv").read_text(encoding="utf-8").splitlines()
+        atomic_write_text(out / "pseudo.csv", "\n".join(dict.fromkeys(rows)) + "\n")
     timing = []
     for s in systems:
         d = json.loads((run / s / "results.json").read_text(encoding="utf-8"))
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for metric in METRICS:
         r = plot_results(results_csv, out / "plots" / metric, metric=metric,
-                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "translate-train+adapt") if s in systems])
+                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "control:2ep", "translate-train:2ep", "translate-train+adapt") if s in systems])
         for m in r["missing"]:
             print(f"{metric}: not written: {m}")
     print(f"wrote {out}")

@@ -156,3 +156,13 @@ def test_mismatched_brackets_in_test_dir_list_lines(tmp_path):
         read_test_dir(d)
     text = str(exc.value)
     assert "de-DE.tsv:2" in text and "unclosed '['" in text and "de-DE.tsv:3" in text and "unmatched ']'" in text
+
+
+def test_resume_accepts_another_name_for_the_same_model_folder(tmp_path):
+    from lexiconlm.nlu.train import _same_model
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "other").mkdir()
+    assert _same_model(str(tmp_path / "m"), str(tmp_path / "m" / "." ))
+    assert not _same_model(str(tmp_path / "m"), str(tmp_path / "other"))
+    assert not _same_model(str(tmp_path / "m"), None)

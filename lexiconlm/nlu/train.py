@@ -367,7 +367,10 @@ def train_joint(
     state = None
     if resume and ckpt_path.exists() and run_path.exists():
         old = json.loads(run_path.read_text(encoding="utf-8"))
-        problems = _diff(old.get("config", {}), json.loads(json.dumps(run["config"])))
+        old_cfg = dict(old.get("config", {}))
+        if old_cfg.get("model") != cfg.get("model") and _same_model(old_cfg.get("model"), cfg.get("model")):
+            old_cfg["model"] = cfg["model"]  # an alias and the folder it resolves to name the same model
+        problems = _diff(old_cfg, json.loads(json.dumps(run["config"])))
         problems += _diff({k: v for k, v in old.get("data", {}).items() if k != "train_files"},
                           {k: v for k, v in run["data"].items() if k != "train_files"})
         if problems:
@@ -516,3 +519,16 @@ def train_joint(
         model.save(out_dir / "model", tok, {**meta, "selected_epoch": epoch})
     checkpoint(done=True)
     return out_dir / "model"
+
+
+def _same_model(a: object, b: object) -> bool:
+    """Whether two model names resolve to the same local folder (``e5-small`` vs its cache path)."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    from lexiconlm.nlu.model import resolve_model_name
+
+    try:
+        ra, rb = Path(resolve_model_name(a)), Path(resolve_model_name(b))
+    except Exception:  # a name that cannot be resolved here is simply not the same model
+        return False
+    return ra.exists() and rb.exists() and ra.resolve() == rb.resolve()
