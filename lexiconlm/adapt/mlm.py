@@ -32,6 +32,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from lexiconlm.devices import resolve_device as select_device
 from lexiconlm.errors import ConfigError, LexiconLMError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,25 +60,6 @@ __all__ = [
 #: Dense bf16 peak FLOP/s of common accelerators (vendor datasheets), matched by name.
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "L4": 121.0,
                     "A10": 125.0, "4090": 165.0, "V100": 125.0, "T4": 65.0}
-
-
-def select_device(device: str = "auto") -> str:
-    """``"cuda"`` when asked or available (``auto``), else ``"cpu"``.
-
-    Raises:
-        LexiconLMError: ``cuda`` asked for but not available, or an unknown device string.
-    """
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise LexiconLMError("device 'cuda' was asked for but torch sees no CUDA device; use --device cpu")
-        return device
-    if device != "cpu":
-        raise LexiconLMError(f"unknown device {device!r}: use auto, cpu or cuda")
-    return device
 
 
 def mlm_model_from_config(config: Any) -> Any:

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from lexiconlm.devices import resolve_device
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
 
 __all__ = [
@@ -118,15 +119,6 @@ def resolve_model(name_or_path: str) -> str:
         if not is_complete(folder):  # another process may have finished the same import first
             raise
     return str(folder)
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; anything else unchanged."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _transformers():

@@ -54,6 +54,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, MissingDependencyError
 from lexiconlm.io._base import atomic_write, atomic_write_text
 from lexiconlm.types import InflectionEntry, split_features
@@ -249,18 +250,6 @@ def load_config(path: str | os.PathLike | None, **overrides: Any) -> NeuralConfi
         values = dict(loaded.get("neural", loaded)) if isinstance(loaded.get("neural", loaded), dict) else {}
     values.update({k: v for k, v in overrides.items() if v is not None})
     return NeuralConfig.from_dict(values, source)
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` → ``"cuda"`` when available, else ``"cpu"``; ``"cuda"`` without CUDA is an error."""
-    torch = _torch()
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError([f"device -> {device!r} asked for, but torch sees no CUDA device; use --device cpu or auto"])
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise ConfigError([f"device -> must be auto, cpu, cuda or cuda:N, got {device!r}"])
-    return device
 
 
 # --------------------------------------------------------------------------- data

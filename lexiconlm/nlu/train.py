@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError
 from lexiconlm.types import NLUDataset, Utterance
 
@@ -152,17 +153,6 @@ def validate_train_config(cfg: Mapping) -> None:
         problems.append(f"model -> expected a model name or folder, got {m!r}")
     if problems:
         raise ConfigError(problems)
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` when available else ``cpu``; an explicit ``cuda`` without CUDA is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError([f"device -> {device!r} asked for but CUDA is not available (use cpu or auto)"])
-    return device
 
 
 def _read_label_file(path: str | None) -> list[str]:
