@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.io._base import atomic_write_text, file_sha256
 
 __all__ = ["StepRecord", "clear_step", "file_hash", "files_signature", "read_record", "step_key", "write_record"]
 
@@ -32,11 +32,7 @@ def file_hash(path: str | os.PathLike) -> str:
     st = p.stat()
     key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _HASHES:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        _HASHES[key] = h.hexdigest()
+        _HASHES[key] = file_sha256(p)
     return _HASHES[key]
 
 
