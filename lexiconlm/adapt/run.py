@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from lexiconlm import __version__
 from lexiconlm.errors import ConfigError, LexiconLMError
+from lexiconlm.io._base import publish_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.types import Lexicon
@@ -373,6 +374,4 @@ def _save_model(model: Any, tokenizer: Any, folder: Path) -> None:
     finally:
         quiet.setLevel(level)
     tokenizer.save_pretrained(tmp)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    publish_folder(tmp, folder)
