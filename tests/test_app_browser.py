@@ -229,7 +229,8 @@ def test_explorer_search_and_resource_filter(browser, server):
     box = browser.find_element(By.CSS_SELECTOR, "input[aria-label='Search']")
     box.send_keys("indonesian", Keys.ENTER)
     wait_text(browser, "Indonesian (ind)")
-    assert "7,927 languages match" not in body_text(browser)
+    # the name can render before the count does: wait for the filtered count, not just the name
+    WebDriverWait(browser, 20).until(lambda d: "7,927 languages match" not in body_text(d))
     click(browser, pill("UniMorph"))
     wait_text(browser, "1 languages match")
     shot(browser, "explorer")
