@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lexiconlm.io.lexicons import read_lexicon
@@ -311,3 +313,37 @@ def test_cli_morph_needs_a_guard_decision_and_refuses_leaks(tmp_path):
     assert read_massive(out).utterances[0].annot_utt == "ellos llamóa [person : mamá]"
     r = CliRunner().invoke(app, base + ["--no-guard"])
     assert r.exit_code == 0 and read_massive(out).utterances[0].annot_utt == "ellos llamó [person : mamá]"
+    src.write_text("id\tintent\tannot_utt\n1\tlists_query\tshow my lists\n", encoding="utf-8")
+    r = CliRunner().invoke(app, base + ["--no-guard", "--plural-nouns"])
+    assert r.exit_code == 0, r.output
+    assert read_massive(out).utterances[0].text == "show my listas"  # "my" is not in the toy lexicon
+    assert json.loads(out.with_name(out.name + ".morph.json").read_text(encoding="utf-8"))["english_plural_readings"] == 1
+
+
+def test_english_plural_readings_for_nouns():
+    from lexiconlm.synth.morph_augment import english_plural
+
+    assert [english_plural(w) for w in ("alarm", "city", "day", "box", "match")] == ["alarms", "cities", "days", "boxes", "matches"]
+    a = EnglishAnalyser(ENGLISH)
+    assert a.add_plurals(["list", "city", "alarm", "x1"]) == 3  # not alphabetic: skipped
+    assert a.analyse(["show", "lists"], 1).features == "N;PL"  # no subject pronoun: the plural noun
+    assert a.analyse(["it", "lists"], 1).features == "V;PRS;NOM(3,SG)"  # after a subject: the verb
+    assert a.analyse(["my", "lists"], 1).features == "N;PL"  # after a possessive only the plural remains
+    assert a.analyse(["my", "calls"], 1) is None  # no plural reading for call: as before
+    r = a.analyse(["5", "cities"], 1)
+    assert (r.lemma, r.features) == ("city", "N;PL")
+    assert a.add_plurals(["list"]) == 0  # already there
+
+
+def test_plural_nouns_get_the_plain_plural_not_a_possessed_form():
+    rows = TARGET_ROWS + [("casa", "casasu", "N;PL;PSSD;PSS3S;MASC"), ("casa", "casa", "N;SG")]
+    lex = lexicon(LEX + [("house", "casa"), ("dog", "perro")])
+    a = EnglishAnalyser(ENGLISH)
+    aug = MorphAugmenter(a, lex, TargetMorphology(table(rows)), plural_nouns=True)
+    assert aug.n_plurals == 2  # list, house: translations with a noun paradigm (dog's has none)
+    assert aug(["show", "my", "houses"], 2) == "casas"
+    assert aug(["show", "lists"], 1) == "listas"
+    assert aug(["show", "dogs"], 1) is None
+    assert ("eng-pl", "on") in aug.signature_pairs
+    plain = MorphAugmenter(EnglishAnalyser(ENGLISH), lex, TargetMorphology(table(rows)))
+    assert plain(["show", "my", "houses"], 2) is None and ("eng-pl", "on") not in plain.signature_pairs

@@ -33,7 +33,8 @@ Three parts, each usable on its own:
     matches is chosen: each wanted tag found adds its weight (verb form 3,
     tense/aspect/mood 2, person/number/other 1; an accepted counterpart half),
     a different tag of the same dimension or an incompatible one
-    (:data:`FEATURE_CONFLICTS`: past with progressive ...) subtracts it; ties go to more unmarked
+    (:data:`FEATURE_CONFLICTS`: past with progressive ...) subtracts it; ties go to fewer
+    possessor tags (``PSSD``, ``PSS3S`` ...: a possessed noun is never the plain plural), then more unmarked
     defaults (:data:`DEFAULT_TAGS`: 3rd person, singular, masculine, indicative,
     active), then fewer other tags, then file order. When every English tag was
     dropped (the target does not mark them: Indonesian has no tense) nothing is
@@ -134,6 +135,8 @@ DEFAULT_TAGS = frozenset({"3", "SG", "MASC", "IND", "ACT", "DECL", "NOM"})
 ENGLISH_CITATION = "V;NFIN"
 #: Preference among the readings of one English form (after an auxiliary, participles first).
 ENGLISH_BUNDLE_ORDER = ("V;PRS;NOM(3,SG)", "V;PST", "V;V.PTCP;PRS", "V;V.PTCP;PST")
+#: The bundle of a regular English plural noun (:meth:`EnglishAnalyser.add_plurals`).
+ENGLISH_PLURAL = "N;PL"
 _ENGLISH_AUX = frozenset(
     ["is", "are", "was", "were", "be", "been", "being", "am", "'s", "'re", "'ve", "has", "have", "had", "having", "get", "gets", "got", "gotten"]
 )
@@ -268,7 +271,12 @@ class EnglishAnalyser:
         return _key(word).lower() in self._paradigms
 
     def analyse(self, tokens: Sequence[str], i: int) -> Reading | None:
-        """The reading of ``tokens[i]`` as an inflected form, or ``None`` (see the module docstring)."""
+        """The reading of ``tokens[i]`` as an inflected form, or ``None`` (see the module docstring).
+
+        Plural readings (``N;PL``, added by :meth:`add_plurals`) are the exception to rule 2:
+        after a determiner or a number only they remain (``my lists``, ``5 alarms``); after a
+        subject pronoun the verb reading comes first (``she sets``), elsewhere the plural.
+        """
         readings = self._forms.get(_key(tokens[i]).lower())
         if not readings:
             return None
@@ -276,7 +284,9 @@ class EnglishAnalyser:
             return None
         prev = tokens[i - 1].lower() if i > 0 else ""
         if prev in _ENGLISH_DETERMINERS or prev.isdigit():
-            return None
+            readings = [r for r in readings if r.features == ENGLISH_PLURAL]
+            if not readings:
+                return None
         if prev not in _ENGLISH_SUBJECTS:
             readings = [r for r in readings if r.features != ENGLISH_BUNDLE_ORDER[0]]
             if not readings:
@@ -284,8 +294,30 @@ class EnglishAnalyser:
         order = list(ENGLISH_BUNDLE_ORDER)
         if prev in _ENGLISH_AUX:
             order.sort(key=lambda b: "V.PTCP" not in b)
+        order.append(ENGLISH_PLURAL)
         rank = {b: k for k, b in enumerate(order)}
         return min(readings, key=lambda r: (rank.get(r.features, len(rank)), r.lemma))
+
+    def add_plurals(self, nouns: Iterable[str]) -> int:
+        """Add ``N;PL`` readings for English nouns: the regular plural (:func:`english_plural`).
+
+        A plural that is a citation form of the tables (``news`` is not a plural here, but a
+        noun whose plural spells a verb's citation form would be) is not added. Returns the
+        number of readings added.
+        """
+        n = 0
+        for noun in nouns:
+            noun = _key(noun).lower()
+            if not noun.isalpha() or len(noun) < 2:
+                continue
+            form = english_plural(noun)
+            bucket = self._forms.setdefault(form, [])
+            r = Reading(form, noun, ENGLISH_PLURAL)
+            if r in bucket or any(x.features == ENGLISH_CITATION for x in bucket):
+                continue
+            bucket.append(r)
+            n += 1
+        return n
 
     def inflector(self):
         """The affix model trained on the English entries (to inflect lemmas not in the tables)."""
@@ -343,6 +375,19 @@ class EnglishAnalyser:
             if form and form != lemma and form.startswith(lemma[:-1]):
                 out.append((f, form, "inflector"))
         return out
+
+
+def english_plural(noun: str) -> str:
+    """The regular English plural: ``-es`` after s, x, z, ch, sh; ``-ies`` for consonant + y; else ``-s``.
+
+    >>> [english_plural(w) for w in ["alarm", "bus", "match", "city", "day", "box"]]
+    ['alarms', 'buses', 'matches', 'cities', 'days', 'boxes']
+    """
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if len(noun) > 1 and noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 # --------------------------------------------------------------------------- target morphology
@@ -482,7 +527,7 @@ class TargetMorphology:
         return m
 
     @staticmethod
-    def _score(tags: Sequence[str], mapping: FeatureMapping) -> tuple[float, int, int]:
+    def _score(tags: Sequence[str], mapping: FeatureMapping) -> tuple[float, int, int, int]:
         have = set(tags)
         score = 0.0
         for t in mapping.wanted:
@@ -498,8 +543,10 @@ class TargetMorphology:
                 score -= w
         wanted = set(mapping.wanted) | {mapping.pos}
         extras = [t for t in tags if t not in wanted]
+        # a possessed form (Hebrew "his lights") is never the plain form English asks for
+        possessed = sum(1 for t in extras if t.startswith("PSS"))
         defaults = sum(1 for t in extras if t in DEFAULT_TAGS)
-        return score, defaults, -(len(extras) - defaults)
+        return score, -possessed, defaults, -(len(extras) - defaults)
 
     def select(self, lemma: str, features: str) -> MorphChoice | None:
         """The entry of ``lemma``'s paradigm that best matches the English ``features``, or None.
@@ -631,6 +678,9 @@ class MorphAugmenter:
         lemma_fallback: when no inflected form can be given (no tag maps, no entry matches,
             or the form is the lemma itself), give the translated lemma rather than leave the
             English word untranslated (counted in ``n_no_form`` / ``n_same_form``).
+        plural_nouns: extend the analyser with the regular plurals (``N;PL``) of English
+            lexicon words whose translation has a noun paradigm in the target table
+            (``alarms`` -> the plural of the translation of ``alarm``; this changes ``analyser``).
     """
 
     def __init__(
@@ -642,6 +692,7 @@ class MorphAugmenter:
         max_examples: int = 50,
         generate_english: bool = False,
         lemma_fallback: bool = True,
+        plural_nouns: bool = False,
     ):
         self.analyser = analyser
         self.target = target
@@ -665,6 +716,12 @@ class MorphAugmenter:
                 if not analyser.is_lemma(src) and any(target.has_paradigm(t, "V") for t in tgts)
             ]
             self.n_generated = analyser.add_generated(verbs)
+        self.plural_nouns = plural_nouns
+        self.n_plurals = 0
+        if plural_nouns:
+            nouns = [src for src, tgts in self._translations.items()
+                     if src.isalpha() and any(target.has_paradigm(t, "N") for t in tgts)]
+            self.n_plurals = analyser.add_plurals(nouns)
         self.stats = MorphStats()
         self.used: dict[tuple[str, str], InflectionEntry] = {}
 
@@ -677,6 +734,8 @@ class MorphAugmenter:
             pairs.append(("morph-infl", "off"))
         if self.generate_english:
             pairs.append(("eng-gen", "on"))
+        if self.plural_nouns:
+            pairs.append(("eng-pl", "on"))
         if not self.lemma_fallback:
             pairs.append(("morph-lemma", "off"))
         return pairs
@@ -900,6 +959,7 @@ def morph_file(
     generate_english: bool = False,
     use_inflector: bool = True,
     lemma_fallback: bool = True,
+    plural_nouns: bool = False,
     sense: str = "random",
     oov: str = "keep",
     seed: int = 13,
@@ -927,7 +987,7 @@ def morph_file(
             ``None`` to state that there is none (required, so that leaving it out is a decision).
         on_leak: ``"error"`` (refuse, listing every leaked item) or ``"drop"`` (remove
             evaluation items from the table before anything is built).
-        generate_english, use_inflector, lemma_fallback: see :class:`MorphAugmenter`,
+        generate_english, use_inflector, lemma_fallback, plural_nouns: see :class:`MorphAugmenter`,
             :class:`TargetMorphology` and :func:`expand_paradigms`.
         sense, oov, seed, hygiene: translator settings.
         limit: only the first ``limit`` utterances.
@@ -958,7 +1018,8 @@ def morph_file(
     analyser = EnglishAnalyser.from_files(english)
     target = TargetMorphology(table, use_inflector=use_inflector)
     aug = MorphAugmenter(
-        analyser, tr.lexicon, target, generate_english=generate_english, lemma_fallback=lemma_fallback
+        analyser, tr.lexicon, target, generate_english=generate_english, lemma_fallback=lemma_fallback,
+        plural_nouns=plural_nouns,
     )
     utterances = _first(ds.utterances, limit)
     pairs = aug.signature_pairs + [("eng", analyser.source)]
@@ -997,6 +1058,7 @@ def morph_file(
         },
         "n_inflected": st.n_inflected,
         "english_generated_readings": aug.n_generated,
+        "english_plural_readings": aug.n_plurals,
         "mappings": [m.describe() for m in target.mappings()],
         "examples": [list(x) for x in st.examples],
         "expansion": {"path": str(exp_path) if exp_path else None, "entries": len(expanded), "leaks_dropped": len(exp_leaks)},
