@@ -66,6 +66,31 @@ def test_texts_and_lexicon_passed_in(tmp_path):
     assert m["init_method"] == "lexicon.v1"
 
 
+def test_train_rows_new_keeps_the_base_rows_bit_identical(tmp_path):
+    from transformers import AutoModel, AutoModelForMaskedLM
+
+    from lexiconlm.adapt.config import config_signature, load_config
+
+    m_all = adapt(TINY, out_dir=tmp_path / "all", device="cpu", progress=False, overrides=["mlm.save_every=0"])
+    m_new = adapt(TINY, out_dir=tmp_path / "new", device="cpu", progress=False,
+                  overrides=["mlm.save_every=0", "mlm.train_rows=new"])
+    n_old = m_new["base_vocab_size"]
+    base = AutoModel.from_pretrained(tmp_path / "new" / "base").get_input_embeddings().weight.detach()[:n_old]
+    a = AutoModelForMaskedLM.from_pretrained(m_all["model_dir"]).get_input_embeddings().weight.detach()
+    b = AutoModelForMaskedLM.from_pretrained(m_new["model_dir"]).get_input_embeddings().weight.detach()
+    assert torch.equal(b[:n_old], base)  # "new": the base rows are bit-identical after training
+    assert not torch.equal(a[:n_old], base)  # "all": they moved
+    assert b.shape[0] == n_old + m_new["new_tokens"]
+    # the trainer says how many parameters it trained: the base rows do not count with "new"
+    assert m_new["trainable_params"] < m_all["trainable_params"]
+    # the default leaves earlier signatures unchanged; "new" is a different run; a bad value is refused
+    cfg = load_config(TINY)
+    assert config_signature(cfg) == config_signature({**cfg, "mlm": {k: v for k, v in cfg["mlm"].items() if k != "train_rows"}})
+    assert config_signature(load_config(TINY, ["mlm.train_rows=new"])) != config_signature(cfg)
+    with pytest.raises(ConfigError, match="mlm.train_rows"):
+        load_config(TINY, ["mlm.train_rows=old"])
+
+
 def test_unsupported_tokenizer_type_is_refused(tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast

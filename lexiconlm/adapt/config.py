@@ -33,6 +33,8 @@ A configuration is a YAML file or a dict with these keys (defaults in :data:`DEF
       mlm_probability: 0.15
       save_every: 100             # checkpoint every N steps (0: only at the end)
       freeze_body: false          # train only the embeddings and the MLM head
+      train_rows: all             # all | new: "new" keeps the base vocabulary's rows (input and
+                                  # output embeddings, output bias) fixed, so only the new pieces move
       precision: auto             # auto (bf16 on CUDA, fp32 on CPU) | bf16 | fp32
       eval_segments: 256          # held-out blocks the MLM loss is measured on
       log_every: 10
@@ -80,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
         "mlm_probability": 0.15,
         "save_every": 100,
         "freeze_body": False,
+        "train_rows": "all",
         "precision": "auto",
         "eval_segments": 256,
         "log_every": 10,
@@ -241,6 +244,8 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
             problems.append(f"{key}: must be in [{low}, {high if high is not None else 'inf'}), got {v}")
     if not isinstance(cfg["mlm"]["freeze_body"], bool):
         problems.append(f"mlm.freeze_body: expected true or false, got {cfg['mlm']['freeze_body']!r}")
+    if cfg["mlm"]["train_rows"] not in ("all", "new"):
+        problems.append(f"mlm.train_rows: expected all or new, got {cfg['mlm']['train_rows']!r}")
     if cfg["mlm"]["precision"] not in ("auto", "bf16", "fp32"):
         problems.append(f"mlm.precision: expected auto, bf16 or fp32, got {cfg['mlm']['precision']!r}")
     pt = cfg["mlm"]["peak_tflops"]
@@ -316,6 +321,8 @@ def config_signature(cfg: dict, *, extra: dict | None = None) -> str:
     for key in RESUME_EXEMPT:
         parts = key.split(".")
         data[parts[0]].pop(parts[1], None)
+    if data.get("mlm", {}).get("train_rows") == "all":  # the default: signatures of earlier runs stay valid
+        data["mlm"].pop("train_rows")
     if extra:
         data["_extra"] = extra
     blob = json.dumps(data, sort_keys=True, default=str)

@@ -257,6 +257,19 @@ def resize_and_init(model: Any, old_size: int, recipe: "InitRecipe", *, seed: in
     return {"tied": bool(tied), "new_rows": n_new}
 
 
+def _old_rows(model: Any, n_old: int | None) -> list:
+    """``(name, parameter, copy of its first n_old rows)`` of every trainable vocabulary-sized parameter."""
+    if not n_old:
+        raise LexiconLMError("mlm.train_rows: new needs the base vocabulary size (n_old_rows)")
+    n_vocab = model.get_input_embeddings().weight.shape[0]
+    out, seen = [], set()
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if p.requires_grad and p.shape[0] == n_vocab and id(p) not in seen and (p.dim() == 2 or name.endswith("bias")):
+            seen.add(id(p))
+            out.append((name, p, p.detach()[:n_old].clone()))
+    return out
+
+
 def make_blocks(tokenizer: Any, texts: Sequence[str], seq_len: int) -> "torch.Tensor":
     """Token blocks of exactly ``seq_len`` (``<s> ... </s>``): segments are tokenised, joined with
     ``</s>`` and cut into pieces; a last short block is padded. Shape ``[n_blocks, seq_len]``."""
@@ -525,6 +538,7 @@ def train_mlm(
     progress: bool = True,
     accelerator: Any = None,
     log: Callable[[str], None] | None = None,
+    n_old_rows: int | None = None,
 ) -> tuple[Any, dict]:
     """Continued MLM pretraining; returns ``(unwrapped model, stats)``.
 
@@ -537,6 +551,10 @@ def train_mlm(
         signature: configuration signature stored in checkpoints; a resume compares it.
         resume: continue from the newest checkpoint when there is one.
         accelerator: an ``accelerate.Accelerator`` (one is made when ``None``).
+        n_old_rows: the base vocabulary size; with ``mlm_cfg["train_rows"] == "new"`` the first
+            ``n_old_rows`` rows of every vocabulary-sized parameter (input and output embeddings,
+            output bias) get no gradient and are restored after each optimizer step (weight decay
+            would move them otherwise), so they stay bit-identical.
 
     Returns:
         stats: ``steps``, ``resumed_from``, ``tokens_per_s``, ``flops_per_token``, ``achieved_tflops``,
@@ -566,7 +584,8 @@ def train_mlm(
         for name, p in model.named_parameters():
             p.requires_grad_(name.rsplit(".", 1)[0] in keep)
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for _, p in params)
+    keep_rows = _old_rows(model, n_old_rows) if mlm_cfg.get("train_rows", "all") == "new" else []
+    n_trainable = sum(p.numel() for _, p in params) - sum(p.numel() for _, p, _ in keep_rows)
     optimizer, fused = _optimizer(params, mlm_cfg["lr"], mlm_cfg["weight_decay"], dev)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(mlm_cfg["warmup_steps"], steps))
 
@@ -623,7 +642,14 @@ def train_mlm(
             acc.backward(loss)
             step_loss += loss.detach()
             step_tokens += attn.sum().to(acc.device)
+        for _, p, _ in keep_rows:
+            if p.grad is not None:
+                p.grad[: n_old_rows].zero_()
         optimizer.step()
+        if keep_rows:
+            with torch.no_grad():
+                for _, p, old in keep_rows:
+                    p[: n_old_rows].copy_(old)
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         elapsed += time.perf_counter() - t0

@@ -326,7 +326,8 @@ def adapt(
         init_eval = json.loads((out / "init_loss.json").read_text())
         loss_init = init_eval["loss"]
     model, stats = train_mlm(model, new_tok, train_blocks, m, out_dir=out, signature=sig, seed=cfg["seed"],
-                             device=device, resume=resume, progress=progress, accelerator=acc, log=log)
+                             device=device, resume=resume, progress=progress, accelerator=acc, log=log,
+                             n_old_rows=old_size)
     log(f"throughput: {stats['tokens_per_s']} tokens/s, {stats['achieved_tflops']} TFLOP/s achieved, MFU "
         + (f"{stats['mfu']:.2%}" if stats["mfu"] is not None else "n/a (peak of this device unknown; set mlm.peak_tflops)")
         + f", {stats['precision']} on {stats['device']} x{stats['world_size']}")
