@@ -20,6 +20,8 @@ Runs (or, when the run folder already holds finished systems, reuses)
 Usage::
 
     python benchmarks/massive_nlu.py                                  # the default config
+    python benchmarks/massive_nlu.py --config configs/nlu/massive-e5-small-full.yaml \
+        --run runs/nlu/massive-e5-small-full --out docs/results/massive-full   # full test files, + morph
     python benchmarks/massive_nlu.py --config configs/nlu/tiny-cpu.yaml --run runs/nlu/tiny --out /tmp/tiny
 
 The data folder must exist (the config names it); without it the script says so and exits 0.
@@ -43,7 +45,8 @@ from _common import REPO, command_line, load_average, machine, md_table, to_csv 
 METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 #: the differences tabulated: translate-train against its control (same steps) and against zero-shot
 PAIRS = (("translate-train", "control"), ("translate-train", "zero-shot:1ep"), ("translate-train", "zero-shot"),
-         ("translate-train:2ep", "control:2ep"), ("translate-train:2ep", "zero-shot"))
+         ("translate-train:2ep", "control:2ep"), ("translate-train:2ep", "zero-shot"),
+         ("translate-train+morph", "translate-train"), ("translate-train+morph", "control"))
 
 
 def _f(v) -> str:
@@ -199,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for metric in METRICS:
         r = plot_results(results_csv, out / "plots" / metric, metric=metric,
-                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "control:2ep", "translate-train:2ep", "translate-train+adapt") if s in systems])
+                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "control:2ep",
+                                              "translate-train:2ep", "translate-train+morph", "translate-train+adapt") if s in systems])
         for m in r["missing"]:
             print(f"{metric}: not written: {m}")
     print(f"wrote {out}")

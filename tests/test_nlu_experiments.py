@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,79 @@ def test_cli_eval_bad_file_exit_code_and_lines(tmp_path, capsys):
     bad.write_text("id\tintent\tannot_utt\n1\talarm_set\tweck [time : neun\n", encoding="utf-8")
     assert main(["nlu", "eval", str(tmp_path / "nomodel"), str(bad.parent)]) == 2
     assert f"{bad}:2" in capsys.readouterr().err
+
+
+def _morph_fixture(tmp_path):
+    """A toy target language (Indonesian locale, invented plural forms) for the morph system."""
+    lex_dir = tmp_path / "lexicons"
+    lex_dir.mkdir()
+    (lex_dir / "indonesian.txt").write_text("alarm\talarm\nsong\tlagu\nset\tpasang\nplay\tputar\n", encoding="utf-8")
+    um = tmp_path / "unimorph"
+    um.mkdir()
+    (um / "ind.tsv").write_text("alarm\talarm\tN;SG\nalarm\talarm-alarm\tN;PL\nalarm\talarmku\tN;PL;PSSD;PSS1S\n"
+                                "lagu\tlagu\tN;SG\nlagu\tlagu-lagu\tN;PL\n", encoding="utf-8")
+    (um / "heb.tsv").write_text("שיר\tשירים\tN;PL\n", encoding="utf-8")
+    eng = tmp_path / "eng.tsv"
+    eng.write_text("play\tplay\tV;NFIN\nplay\tplays\tV;PRS;NOM(3,SG)\nplay\tplayed\tV;PST\n", encoding="utf-8")
+    train = tmp_path / "train.tsv"
+    train.write_text("id\tintent\tannot_utt\n1\talarm_query\tshow my alarms\n2\tplay_music\tplay [artist_name : adele] songs\n"
+                     "3\talarm_set\tset two alarms\n", encoding="utf-8")
+    return lex_dir, um, eng, train
+
+
+def test_morph_system_inflects_plurals_and_is_validated(tmp_path):
+    from lexiconlm.io.massive import read_massive
+    from lexiconlm.nlu.experiments import build_pseudo, load_experiment_config, morph_tables
+
+    lex_dir, um, eng, train = _morph_fixture(tmp_path)
+    tables = morph_tables(["id-ID", "he-IL", "fr-FR"], [um])
+    assert tables == {"id-ID": um / "ind.tsv", "he-IL": um / "heb.tsv", "fr-FR": None}
+    morph = {"english": [eng], "generate_english": False, "use_inflector": True, "lemma_fallback": True, "plural_nouns": True}
+    pseudo = {"cap": 10, "seed": 13, "sense": "first", "oov": "keep", "hygiene": None, "join": "script"}
+    ds, rows = build_pseudo(read_massive(train), {"id-ID": lex_dir / "indonesian.txt"}, tmp_path / "pseudo", pseudo,
+                            mode="morph", progress=False, tables=tables, morph=morph)
+    texts = sorted(u.text for u in ds[0])
+    assert texts == ["pasang two alarm-alarm", "putar adele lagu-lagu", "show my alarm-alarm"]
+    assert [u.slots[0].label for u in ds[0] if u.slots] == ["artist_name"]  # labels survive
+    assert rows[0]["unimorph"] == "ind.tsv" and rows[0]["n_inflected"] == 3
+    report = json.loads((tmp_path / "pseudo" / "morph" / "id-ID.morph.json").read_text(encoding="utf-8"))
+    assert report["n_inflected"] == 3 and report["english_plural_readings"] == 2
+    # the same call again reads the cache; a changed table rebuilds
+    (um / "ind.tsv").write_text("alarm\talarms-x\tN;PL\n", encoding="utf-8")
+    ds2, _ = build_pseudo(read_massive(train), {"id-ID": lex_dir / "indonesian.txt"}, tmp_path / "pseudo", pseudo,
+                          mode="morph", progress=False, tables=tables, morph=morph)
+    assert "show my alarms-x" in {u.text for u in ds2[0]}
+
+    base = {"data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)}, "lexicon_dirs": [str(lex_dir)],
+            "systems": ["translate-train+morph"]}
+    with pytest.raises(ConfigError) as exc:
+        load_experiment_config({**base, "morph": {"unimorph": ["nope"], "plural_nouns": "yes", "colour": 1}}, base=tmp_path)
+    text = str(exc.value)
+    for part in ("morph.unimorph -> no such file", "morph.english -> required", "morph.plural_nouns -> expected true or false",
+                 "morph.colour -> unknown key"):
+        assert part in text, part
+    ok = load_experiment_config({**base, "morph": {"unimorph": [str(um)], "english": [str(eng)]}}, base=tmp_path)
+    assert ok["morph"]["plural_nouns"] is True and ok["morph"]["unimorph"] == [um]
+
+
+def test_pseudo_text_for_adaptation_drops_english_and_short_sentences(tmp_path):
+    from lexiconlm.io.massive import read_massive
+    from lexiconlm.nlu.experiments import load_experiment_config, pseudo_text
+
+    lex_dir, _, _, train = _morph_fixture(tmp_path)
+    pseudo = {"sense": "first", "seed": 13, "hygiene": None}
+    texts = pseudo_text(read_massive(train), "ind", [lex_dir], pseudo, n=10, out=tmp_path / "adapt" / "text.txt", min_replaced=1)
+    # English words dropped ("adele", and "alarms"/"songs": the lexicon has only the singulars);
+    # "show my alarms" keeps no translated word and is left out
+    assert texts == ["putar", "pasang"]
+    assert (tmp_path / "adapt" / "text.txt").read_text(encoding="utf-8").splitlines() == texts
+    assert pseudo_text(read_massive(train), "ind", [lex_dir], pseudo, n=10) == []  # none has 3 translated words
+    assert pseudo_text(read_massive(train), "ind", [lex_dir], pseudo, n=2, min_replaced=1) == ["putar"]
+    with pytest.raises(ConfigError, match="no lexicon of deu"):
+        pseudo_text(read_massive(train), "deu", [lex_dir], pseudo, n=10)
+    base = {"data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)}, "lexicon_dirs": [str(lex_dir)],
+            "systems": ["translate-train+adapt"]}
+    with pytest.raises(ConfigError) as exc:
+        load_experiment_config({**base, "adapt": {"pseudo_text": -1, "size": 3}}, base=tmp_path)
+    for part in ("adapt.config -> required", "adapt.pseudo_text -> expected", "adapt.size -> unknown key"):
+        assert part in str(exc.value), part

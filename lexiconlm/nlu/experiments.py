@@ -21,8 +21,20 @@ Systems (``systems:`` in the config, run in the order given, each resumable):
     same 26 lexicons, only assigned to other locale tags);
   - ``derange.v1``: target locale *i* (sorted) gets the lexicon of locale *i+1* (a fixed
     derangement); meaningful for per-locale models only.
+* ``translate-train+morph`` — translate-train whose pseudo-labelled utterances are also
+  morphologically augmented (:class:`lexiconlm.synth.morph_augment.MorphAugmenter`) for every
+  locale whose language has a UniMorph table in ``morph.unimorph``: an inflected English word
+  the lexicon does not list (``booked``, ``playing``) gets the target form of its translated
+  lemma with the matching features (from the table, else the table-trained affix model).
+  Locales without a table get the plain translate-train data; the same utterances, senses and
+  seed as ``translate-train``, so the difference between the two is morphology alone;
 * ``translate-train+adapt`` — translate-train on an encoder adapted by
-  :func:`lexiconlm.adapt.run.adapt` (``adapt.config``), when that module is installed.
+  :func:`lexiconlm.adapt.run.adapt` (``adapt.config``: one target language), when that module is
+  installed. With ``adapt.pseudo_text: N`` the adaptation also trains on a pseudo-monolingual
+  corpus (Wang, Ruder & Neubig 2022): the first ``N`` en-US train utterances translated word by
+  word through the adapted language's largest lexicon in ``lexicon_dirs`` (English words the
+  lexicon lacks are dropped, so that no English piece enters the new vocabulary; sentences with
+  fewer than 3 translated words are left out), written to ``adapt/pseudo_text.txt``.
 
 A system name may carry a label, ``zero-shot:1ep``: a variant of ``zero-shot`` with its own run
 folder and its own ``overrides``. ``overrides: {system: {train settings}}`` changes settings for one system (e.g. fewer epochs
@@ -36,7 +48,8 @@ with no lexicon gets no pseudo data (and is still evaluated).
 Run folder::
 
     pseudo/<mode>/<locale>.tsv       projected data (+ .signature)
-    pseudo/summary.csv               per locale and mode: lexicon, replaced-word and slot ratios
+    pseudo/morph/<locale>.morph.json  morphology counts, feature mappings and examples per locale
+    pseudo/summary.csv               per locale and mode: lexicon, replaced-word and slot ratios, inflected words
     <system>/model/ ...              train_joint run folders
     <system>/results.json            per-locale figures, seconds, signature
     results.csv                      locale, system, intent_accuracy, slot_f1, exact_match, n, ...
@@ -65,18 +78,26 @@ __all__ = [
     "load_experiment_config",
     "matched_lexicons",
     "control_lexicons",
+    "morph_tables",
     "build_pseudo",
+    "pseudo_text",
     "run_experiments",
     "results_rows",
     "summary_rows",
 ]
 
-SYSTEMS = ("baseline", "zero-shot", "translate-train", "control", "translate-train+adapt")
+SYSTEMS = ("baseline", "zero-shot", "translate-train", "control", "translate-train+morph", "translate-train+adapt")
+#: pseudo-labelled data mode of each system that has one
+PSEUDO_MODES = {"translate-train": "matched", "control": "control", "translate-train+morph": "morph",
+                "translate-train+adapt": "matched"}
 CONTROLS = ("other-language.v1", "derange.v1")
 RESULT_COLUMNS = ["locale", "system", "intent_accuracy", "slot_f1", "exact_match", "n", "language_name", "script",
                   "family", "lex_token_ratio", "lex_slot_ratio", "seconds", "signature"]
 SUMMARY_COLUMNS = ["system", "group_by", "group", "intent_accuracy", "slot_f1", "exact_match", "n_locales", "n"]
-_TOP = {"data", "lexicon_dirs", "pseudo", "systems", "train", "overrides", "eval", "baseline", "adapt", "out"}
+_TOP = {"data", "lexicon_dirs", "pseudo", "systems", "train", "overrides", "eval", "baseline", "adapt", "morph", "out"}
+_MORPH = {"unimorph": [], "english": [], "generate_english": False, "use_inflector": True, "lemma_fallback": True,
+          "plural_nouns": True}
+_MORPH_FLAGS = ("generate_english", "use_inflector", "lemma_fallback", "plural_nouns")
 _PSEUDO = {"cap": 1000, "seed": 13, "sense": "random", "oov": "keep", "hygiene": "script.v1",
            "control": "other-language.v1", "control_exclude": [], "join": "script"}
 
@@ -135,7 +156,7 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
         if base_system(s) not in SYSTEMS:
             problems.append(f"systems -> unknown system {s!r} (known: {', '.join(SYSTEMS)})")
     lex_dirs = [_path(base, d) for d in (cfg.get("lexicon_dirs") or [])]
-    needs_lex = any(base_system(s) in ("translate-train", "control", "translate-train+adapt") for s in systems)
+    needs_lex = any(base_system(s) in PSEUDO_MODES for s in systems)
     if needs_lex and not lex_dirs:
         problems.append("lexicon_dirs -> required for translate-train / control")
     for d in lex_dirs:
@@ -176,19 +197,42 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
     for k in sorted(set(ev) - {"batch_size", "limit"}):
         problems.append(f"eval.{k} -> unknown key (known: batch_size, limit)")
     adapt = dict(cfg.get("adapt") or {})
-    if "translate-train+adapt" in systems:
+    for k in sorted(set(adapt) - {"config", "pseudo_text"}):
+        problems.append(f"adapt.{k} -> unknown key (known: config, pseudo_text)")
+    pt = adapt.get("pseudo_text", 0)
+    if isinstance(pt, bool) or not isinstance(pt, int) or pt < 0:
+        problems.append(f"adapt.pseudo_text -> expected a number of utterances >= 0, got {pt!r}")
+    if any(base_system(s) == "translate-train+adapt" for s in systems):
         if not adapt.get("config"):
             problems.append("adapt.config -> required for translate-train+adapt")
         else:
             adapt["config"] = _path(base, adapt["config"])
             if not Path(adapt["config"]).is_file():
                 problems.append(f"adapt.config -> no such file: {adapt['config']}")
+    morph = {**_MORPH, **dict(cfg.get("morph") or {})}
+    for k in sorted(set(morph) - set(_MORPH)):
+        problems.append(f"morph.{k} -> unknown key (known: {', '.join(_MORPH)})")
+    for k in ("unimorph", "english"):
+        v = morph[k]
+        morph[k] = [_path(base, x) for x in ([v] if isinstance(v, (str, os.PathLike)) else (v or []))]
+        for x in morph[k]:
+            if not x.exists():
+                problems.append(f"morph.{k} -> no such file or folder: {x}")
+    if any(base_system(s) == "translate-train+morph" for s in systems):
+        if not morph["unimorph"]:
+            problems.append("morph.unimorph -> required for translate-train+morph (UniMorph tables or folders of them)")
+        if not morph["english"]:
+            problems.append("morph.english -> required for translate-train+morph (English inflection files, "
+                            "e.g. sigmorphon/2023_part1/eng.trn and eng.dev)")
+    for k in _MORPH_FLAGS:
+        if not isinstance(morph[k], bool):
+            problems.append(f"morph.{k} -> expected true or false, got {morph[k]!r}")
     if problems:
         raise ConfigError(problems, source)
     out = _path(base, cfg["out"]) if cfg.get("out") else None
     return {"data": data, "systems": systems, "lexicon_dirs": lex_dirs, "pseudo": pseudo, "train": train,
             "overrides": {k: dict(v) for k, v in overrides.items()},
-            "eval": ev, "baseline": dict(cfg.get("baseline") or {}), "adapt": adapt, "out": out}
+            "eval": ev, "baseline": dict(cfg.get("baseline") or {}), "adapt": adapt, "morph": morph, "out": out}
 
 
 # --------------------------------------------------------------------------- lexicons
@@ -264,6 +308,42 @@ def control_lexicons(
     return out
 
 
+def morph_tables(locales: Sequence[str], unimorph: Sequence[Path]) -> dict[str, Path | None]:
+    """The UniMorph table per locale (``None`` when there is none).
+
+    ``unimorph`` holds table files or folders of them (``*.tsv``, named by language code as in
+    UniMorph: ``heb.tsv``, ``kaz.noun.tsv``). A table belongs to a locale when both resolve to
+    the same catalog language, or the table's code is the locale language's macrolanguage
+    (``fas`` for ``fa-IR``); of several tables for a language, the largest is used.
+    """
+    from lexiconlm.errors import UnknownNameError
+    from lexiconlm.io.unimorph import language_code_from_name
+    from lexiconlm.languages import get_catalog
+
+    cat = get_catalog()
+    files: list[Path] = []
+    for p in map(Path, unimorph):
+        files += sorted(p.glob("*.tsv")) if p.is_dir() else [p]
+    by_code: dict[str, list[Path]] = {}
+    for f in files:
+        code = language_code_from_name(f)
+        try:
+            code = cat.lookup(code).iso639_3 or code
+        except UnknownNameError:
+            pass
+        by_code.setdefault(code, []).append(f)
+    out: dict[str, Path | None] = {}
+    for loc in locales:
+        try:
+            lang = cat.lookup(loc)
+        except UnknownNameError:
+            out[loc] = None
+            continue
+        cands = by_code.get(lang.iso639_3, []) or (by_code.get(lang.macrolanguage, []) if lang.macrolanguage else [])
+        out[loc] = max(cands, key=lambda f: (f.stat().st_size, str(f))) if cands else None
+    return out
+
+
 def _subset(n: int, cap: int, seed: int, locale: str) -> list[int]:
     """The en-US train indices projected for a locale: a seeded sample of ``cap``, the same for every mode."""
     import numpy as np
@@ -280,12 +360,18 @@ def build_pseudo(
     *,
     mode: str,
     progress: bool = True,
+    tables: Mapping[str, Path | None] | None = None,
+    morph: Mapping | None = None,
 ) -> tuple[list[NLUDataset], list[dict]]:
     """Project ``pseudo['cap']`` source utterances per locale through the given lexicons (cached as TSV).
 
+    With ``tables`` (locale -> UniMorph table) and ``morph`` (the config's ``morph`` section),
+    the utterances of a locale with a table are also morphologically augmented
+    (:class:`~lexiconlm.synth.morph_augment.MorphAugmenter`; counts in ``<locale>.morph.json``).
+
     Returns:
         ``(datasets, rows)``: one dataset per locale with a lexicon, and one summary row per locale
-        (``locale, mode, lexicon, lexicon_language, n, token_ratio, slot_ratio``).
+        (``locale, mode, lexicon, lexicon_language, n, token_ratio, slot_ratio, unimorph, n_inflected``).
     """
     from tqdm.auto import tqdm
 
@@ -305,26 +391,69 @@ def build_pseudo(
         idx = _subset(len(src), int(pseudo["cap"]), int(pseudo["seed"]), loc)
         path = out_dir / f"{loc}.tsv"
         meta_path = out_dir / f"{loc}.json"
+        table = (tables or {}).get(loc) if morph is not None else None
         key = {"lexicon": str(lex), "cap": pseudo["cap"], "seed": pseudo["seed"], "sense": pseudo["sense"],
                "oov": pseudo["oov"], "hygiene": pseudo["hygiene"], "join": pseudo["join"], "source": source.provenance.sha256}
+        if table is not None:
+            from lexiconlm.io._base import file_sha256
+
+            key["morph"] = {"table": str(table), "table_sha256": file_sha256(table),
+                            "english": [str(e) for e in morph["english"]],
+                            **{k: morph[k] for k in _MORPH_FLAGS}}
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() and path.exists() else None
         if meta is None or meta.get("key") != key:
             tr = make_translator(lex, sense=pseudo["sense"], oov=pseudo["oov"], seed=int(pseudo["seed"]),
                                  hygiene=pseudo["hygiene"])
-            res = project_utterances([src[i] for i in idx], tr, locale=loc,
+            aug, extra_sig = None, []
+            if table is not None:
+                aug, extra_sig = _augmenter(tr, table, morph)
+            res = project_utterances([src[i] for i in idx], tr, locale=loc, inflect=aug, signature_extra=extra_sig,
                                      script="" if pseudo["join"] == "spaces" else None)
             write_massive_tsv([p.utterance for p in res.items], path)
             atomic_write_text(path.with_name(path.name + ".signature"), res.signature + "\n")
             st = res.stats
             meta = {"key": key, "lexicon_language": tr.lexicon.tgt.code, "n": len(res.items),
                     "token_ratio": round(st.token_ratio, 4), "slot_ratio": round(st.slot_ratio, 4),
-                    "signature": res.signature}
+                    "signature": res.signature, "unimorph": Path(table).name if table is not None else "",
+                    "n_inflected": aug.stats.n_inflected if aug is not None else ""}
+            if aug is not None:
+                _write_morph_report(path.with_name(f"{loc}.morph.json"), aug, res)
             atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
         datasets.append(read_massive(path, locale=loc))
         rows.append({"locale": loc, "mode": mode, "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
                      "lexicon_language": meta["lexicon_language"], "n": meta["n"],
-                     "token_ratio": meta["token_ratio"], "slot_ratio": meta["slot_ratio"]})
+                     "token_ratio": meta["token_ratio"], "slot_ratio": meta["slot_ratio"],
+                     "unimorph": meta.get("unimorph", ""), "n_inflected": meta.get("n_inflected", "")})
     return datasets, rows
+
+
+def _augmenter(translator, table: Path, morph: Mapping):
+    """The MorphAugmenter of one locale and its signature pairs (the table is read with every bad line reported)."""
+    from lexiconlm.io.unimorph import read_unimorph
+    from lexiconlm.synth.morph_augment import EnglishAnalyser, MorphAugmenter, TargetMorphology
+
+    tab = read_unimorph(table, errors="collect")
+    analyser = EnglishAnalyser.from_files(morph["english"])
+    target = TargetMorphology(tab, use_inflector=bool(morph["use_inflector"]))
+    aug = MorphAugmenter(analyser, translator.lexicon, target, generate_english=bool(morph["generate_english"]),
+                         lemma_fallback=bool(morph["lemma_fallback"]), plural_nouns=bool(morph["plural_nouns"]))
+    return aug, aug.signature_pairs + [("eng", analyser.source)]
+
+
+def _write_morph_report(path: Path, aug, res) -> None:
+    st = aug.stats
+    report = {
+        "signature": res.signature,
+        "tokens": {"words": res.stats.n_words, "translated": res.stats.n_replaced, "morph": res.stats.n_morph},
+        "morph": {k: getattr(st, k) for k in ("n_asked", "n_in_lexicon", "n_analysed", "n_no_translation", "n_table",
+                                              "n_inflector", "n_no_form", "n_same_form")},
+        "n_inflected": st.n_inflected,
+        "english_plural_readings": aug.n_plurals,
+        "english_generated_readings": aug.n_generated,
+        "mappings": [m.describe() for m in aug.target.mappings()],
+        "examples": [list(x) for x in st.examples],
+    }
+    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
 
 
 # --------------------------------------------------------------------------- tables
@@ -436,19 +565,29 @@ def run_experiments(
 
     pseudo_rows: list[dict] = []
     ratios: dict[str, dict[str, dict]] = {}
+    pseudo_cache: dict[str, list[NLUDataset]] = {}
 
     def pseudo_for(mode: str) -> list[NLUDataset]:
+        if mode in pseudo_cache:  # built for an earlier system of this run
+            return pseudo_cache[mode]
         lex_dirs = cfg["lexicon_dirs"]
         matched = matched_lexicons(targets, lex_dirs)
-        if mode == "matched":
+        tables = None
+        if mode in ("matched", "morph"):
             lexes = matched
+            if mode == "morph":
+                tables = morph_tables(targets, cfg["morph"]["unimorph"])
+                log("morphology: " + (", ".join(f"{loc} ({t.name})" for loc, t in sorted(tables.items()) if t is not None
+                                                 and matched.get(loc) is not None) or "no locale has both a lexicon and a table"))
         else:
             lexes = control_lexicons(targets, matched, lex_dirs, method=cfg["pseudo"]["control"],
                                      exclude_locales=cfg["pseudo"]["control_exclude"])
-        ds, rows = build_pseudo(train, lexes, out / "pseudo", cfg["pseudo"], mode=mode, progress=progress)
+        ds, rows = build_pseudo(train, lexes, out / "pseudo", cfg["pseudo"], mode=mode, progress=progress,
+                                tables=tables, morph=cfg["morph"] if mode == "morph" else None)
         pseudo_rows.extend(rows)
         ratios[mode] = {r["locale"]: r for r in rows}
-        atomic_write_text(out / "pseudo" / "summary.csv", _csv(pseudo_rows, ["locale", "mode", "lexicon", "lexicon_language", "n", "token_ratio", "slot_ratio"]))
+        pseudo_cache[mode] = ds
+        atomic_write_text(out / "pseudo" / "summary.csv", _csv(pseudo_rows, ["locale", "mode", "lexicon", "lexicon_language", "n", "token_ratio", "slot_ratio", "unimorph", "n_inflected"]))
         return ds
 
     all_rows: list[dict] = []
@@ -458,7 +597,7 @@ def run_experiments(
         res_path = sdir / "results.json"
         t0 = time.perf_counter()
         base = base_system(system)
-        mode = {"translate-train": "matched", "control": "control", "translate-train+adapt": "matched"}.get(base)
+        mode = PSEUDO_MODES.get(base)
         extra = pseudo_for(mode) if mode else []
         sig = _system_signature(system, cfg, extra)
         if res_path.exists():
@@ -485,7 +624,7 @@ def run_experiments(
 
             tcfg = _train_config(cfg, system)
             if base == "translate-train+adapt":
-                tcfg["model"] = _adapted_model(cfg, out, device=device, progress=progress)
+                tcfg["model"] = _adapted_model(cfg, out, source=train, device=device, progress=progress, log=log)
             model_dir = train_joint(tcfg, train=[train, *extra], dev=dev, out_dir=sdir, device=device, progress=progress)
             timing["train_seconds"] = round(time.perf_counter() - t0, 1)
             t1 = time.perf_counter()
@@ -524,8 +663,16 @@ def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) ->
     if extra:
         p = cfg["pseudo"]
         sig += f"|pseudo:cap={p['cap']},seed={p['seed']},sense={p['sense']},oov={p['oov']},control={p['control']},n_locales={len(extra)}"
+        if p.get("join", "script") != "script":
+            sig += f",join={p['join']}"
+    if base_system(system) == "translate-train+morph":
+        m = cfg["morph"]
+        sig += (f"|morph:tables={','.join(sorted(Path(t).name for t in m['unimorph']))},eng={','.join(Path(e).name for e in m['english'])},"
+                f"gen={m['generate_english']},infl={m['use_inflector']},lemma={m['lemma_fallback']},pl={m['plural_nouns']}")
     if base_system(system) == "translate-train+adapt":
         sig += f"|adapt:{cfg['adapt']['config']}"
+        if cfg["adapt"].get("pseudo_text"):
+            sig += f",pseudo_text={cfg['adapt']['pseudo_text']}"
     if cfg["eval"]["limit"]:
         sig += f"|eval_sample:{cfg['eval']['limit']}"
     return sig
@@ -541,11 +688,47 @@ def _train_config(cfg: Mapping, system: str) -> dict:
     return {**cfg["train"], **cfg.get("overrides", {}).get(system, {})}
 
 
-def _adapted_model(cfg: Mapping, out: Path, *, device: str, progress: bool) -> str:
+def _adapted_model(cfg: Mapping, out: Path, *, source: NLUDataset, device: str, progress: bool, log=print) -> str:
     """Run lexiconlm.adapt.run.adapt once (resumable) and return its model folder."""
     try:
         from lexiconlm.adapt.run import adapt
     except ImportError as exc:
         raise ConfigError([f"translate-train+adapt -> lexiconlm.adapt.run.adapt is not available ({exc})"]) from None
-    metrics = adapt(Path(cfg["adapt"]["config"]), out_dir=out / "adapt", device=device, resume=True, progress=progress)
+    texts = None
+    n = int(cfg["adapt"].get("pseudo_text") or 0)
+    if n:
+        from lexiconlm.adapt.config import load_config
+
+        language = load_config(Path(cfg["adapt"]["config"]), has_texts=True)["language"]
+        texts = pseudo_text(source, language, cfg["lexicon_dirs"], cfg["pseudo"], n=n, out=out / "adapt" / "pseudo_text.txt")
+        log(f"adapt: {len(texts):,} pseudo-monolingual {language} sentences from the first {n:,} {source.locale} utterances")
+    metrics = adapt(Path(cfg["adapt"]["config"]), out_dir=out / "adapt", texts=texts, device=device, resume=True,
+                    progress=progress)
     return str(metrics["model_dir"])
+
+
+def pseudo_text(source: NLUDataset, language: str, lexicon_dirs: Sequence[Path], pseudo: Mapping, *, n: int,
+                out: Path | None = None, min_replaced: int = 3) -> list[str]:
+    """A pseudo-monolingual corpus: the first ``n`` source utterances translated word by word, English dropped.
+
+    The lexicon is ``language``'s largest in ``lexicon_dirs``; ``pseudo`` gives the sense, seed and
+    hygiene. Sentences with fewer than ``min_replaced`` translated words are left out.
+
+    Raises:
+        ConfigError: no lexicon of ``language`` in ``lexicon_dirs``.
+    """
+    from lexiconlm.synth.pseudo_label import make_translator
+
+    lex = matched_lexicons([language], lexicon_dirs)[language]
+    if lex is None:
+        raise ConfigError([f"adapt.pseudo_text -> no lexicon of {language} in {', '.join(map(str, lexicon_dirs))}"])
+    tr = make_translator(lex, sense=pseudo["sense"], oov="drop", seed=int(pseudo["seed"]), hygiene=pseudo["hygiene"])
+    texts = []
+    for u in list(source)[:n]:
+        text, t = tr.translate(u.text)
+        if t.n_replaced >= min_replaced and text.strip():
+            texts.append(text.strip())
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out, "".join(t + "\n" for t in texts))
+    return texts
