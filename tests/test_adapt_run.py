@@ -81,6 +81,8 @@ def test_train_rows_new_keeps_the_base_rows_bit_identical(tmp_path):
     assert torch.equal(b[:n_old], base)  # "new": the base rows are bit-identical after training
     assert not torch.equal(a[:n_old], base)  # "all": they moved
     assert b.shape[0] == n_old + m_new["new_tokens"]
+    # the base rows do not count as trained: exactly their number of values fewer than with "all"
+    assert m_all["trainable_params"] - m_new["trainable_params"] == n_old * b.shape[1] + n_old  # rows + output bias
     # the trainer says how many parameters it trained: the base rows do not count with "new"
     assert m_new["trainable_params"] < m_all["trainable_params"]
     # the default leaves earlier signatures unchanged; "new" is a different run; a bad value is refused

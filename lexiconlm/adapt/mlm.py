@@ -585,7 +585,7 @@ def train_mlm(
             p.requires_grad_(name.rsplit(".", 1)[0] in keep)
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     keep_rows = _old_rows(model, n_old_rows) if mlm_cfg.get("train_rows", "all") == "new" else []
-    n_trainable = sum(p.numel() for _, p in params) - sum(p.numel() for _, p, _ in keep_rows)
+    n_trainable = sum(p.numel() for _, p in params) - sum(old.numel() for _, _, old in keep_rows)
     optimizer, fused = _optimizer(params, mlm_cfg["lr"], mlm_cfg["weight_decay"], dev)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(mlm_cfg["warmup_steps"], steps))
 
