@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from lexiconlm.errors import ConfigError
     from lexiconlm.io._base import atomic_write_text
-    from lexiconlm.nlu.experiments import load_experiment_config, run_experiments
+    from lexiconlm.nlu.experiments import _epoch_seconds, load_experiment_config, run_experiments
 
     try:
         cfg = load_experiment_config(args.config)
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in systems:
         d = json.loads((run / s / "results.json").read_text(encoding="utf-8"))
         timing.append({"system": s, "n_train": d.get("n_train"), "train_seconds": d.get("train_seconds"),
+                       "train_seconds_epochs": d.get("train_seconds_epochs") or _epoch_seconds(run / s / "history.jsonl") or "",
                        "eval_seconds": d.get("eval_seconds"), "n_test": sum(int(r["n"]) for r in d["per_locale"].values()),
                        "machine": machine(), "load_average_end": f"{load_average():.1f}"})
     atomic_write_text(out / "timing.csv", to_csv(timing, list(timing[0])))

@@ -627,6 +627,8 @@ def run_experiments(
                 tcfg["model"] = _adapted_model(cfg, out, source=train, device=device, progress=progress, log=log)
             model_dir = train_joint(tcfg, train=[train, *extra], dev=dev, out_dir=sdir, device=device, progress=progress)
             timing["train_seconds"] = round(time.perf_counter() - t0, 1)
+            # the trainer's own epoch times, over every call (a resumed or finished run counts whole)
+            timing["train_seconds_epochs"] = _epoch_seconds(sdir / "history.jsonl")
             t1 = time.perf_counter()
             per = evaluate(model_dir, tests, device=device, batch_size=int(cfg["eval"]["batch_size"]), progress=progress)
             timing["eval_seconds"] = round(time.perf_counter() - t1, 1)
@@ -650,6 +652,18 @@ def run_experiments(
              for r in all_summary if r["group_by"] == "mean"}
     atomic_write_text(out / "metrics.json", json.dumps({"mean_non_training_locales": means}, indent=2) + "\n")
     return out / "results.csv"
+
+
+def _epoch_seconds(history: Path) -> float | None:
+    """The sum of the ``seconds`` of the epoch rows of a trainer's ``history.jsonl`` (None without one)."""
+    if not history.is_file():
+        return None
+    total = 0.0
+    for line in history.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if "epoch" in row and "seconds" in row:
+            total += float(row["seconds"])
+    return round(total, 1)
 
 
 def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) -> str:
