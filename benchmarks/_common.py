@@ -80,3 +80,18 @@ def md_table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     sep = "|" + "|".join("---" for _ in columns) + "|"
     body = ["| " + " | ".join(str(r.get(k, "")) for k, _ in columns) + " |" for r in rows]
     return "\n".join([head, sep, *body])
+
+
+def load_nlu_config_or_skip(path: str | Path) -> dict | None:
+    """An NLU experiment config (lexiconlm.nlu.experiments.load_experiment_config), or None after
+    printing why, when the data it names is not on this machine (the benchmark then exits 0)."""
+    from lexiconlm.errors import ConfigError
+    from lexiconlm.nlu.experiments import load_experiment_config
+
+    try:
+        return load_experiment_config(path)
+    except ConfigError as exc:
+        if "no such file" in str(exc):
+            print(f"skipped: {exc}")
+            return None
+        raise

@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from _common import REPO, command_line, load_average, machine, md_table, to_csv  # noqa: E402
+from _common import REPO, command_line, load_nlu_config_or_skip, load_average, machine, md_table, to_csv  # noqa: E402
 
 METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 #: the differences tabulated: translate-train against its control (same steps) and against zero-shot
@@ -163,17 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-run", action="store_true", help="only tabulate the run folder's finished systems")
     args = ap.parse_args(argv)
-    from lexiconlm.errors import ConfigError
     from lexiconlm.io._base import atomic_write_text
-    from lexiconlm.nlu.experiments import _epoch_seconds, load_experiment_config, run_experiments
+    from lexiconlm.nlu.experiments import _epoch_seconds, run_experiments
 
-    try:
-        cfg = load_experiment_config(args.config)
-    except ConfigError as exc:
-        if "no such file" in str(exc):
-            print(f"skipped: {exc}")
-            return 0
-        raise
+    cfg = load_nlu_config_or_skip(args.config)
+    if cfg is None:
+        return 0
     run = Path(args.run)
     systems = args.systems.split(",") if args.systems else cfg["systems"]
     if args.no_run:

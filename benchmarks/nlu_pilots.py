@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from _common import REPO, command_line, machine, md_table, to_csv  # noqa: E402
+from _common import REPO, command_line, load_nlu_config_or_skip, machine, md_table, to_csv  # noqa: E402
 
 #: name -> changes to the config's train settings (every pilot runs one epoch)
 PILOTS = {
@@ -45,19 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pilots", help="comma-separated subset of: " + ", ".join(PILOTS))
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    from lexiconlm.errors import ConfigError
     from lexiconlm.io._base import atomic_write_text
     from lexiconlm.io.massive import read_massive
-    from lexiconlm.nlu.experiments import load_experiment_config
     from lexiconlm.nlu.train import train_joint
 
-    try:
-        cfg = load_experiment_config(args.config)
-    except ConfigError as exc:
-        if "no such file" in str(exc):
-            print(f"skipped: {exc}")
-            return 0
-        raise
+    cfg = load_nlu_config_or_skip(args.config)
+    if cfg is None:
+        return 0
     import torch
 
     torch.set_num_threads(args.threads)
