@@ -49,6 +49,9 @@ def test_tiny_config_end_to_end(tmp_path):
     again = adapt(TINY, out_dir=tmp_path, device="cpu", progress=False)
     assert again["resumed_from"] == m["steps"] and again["steps_run"] == 0
     assert again["mlm_loss_final"] == pytest.approx(m["mlm_loss_final"])
+    # ... and keeps the throughput its training measured (not None from a call that trained nothing)
+    assert again["tokens_per_s"] == m["tokens_per_s"] is not None and again["wall_s"] == m["wall_s"]
+    assert json.loads((tmp_path / "metrics.json").read_text())["tokens_per_s"] == m["tokens_per_s"]
 
 
 def test_texts_and_lexicon_passed_in(tmp_path):

@@ -328,6 +328,8 @@ def adapt(
     model, stats = train_mlm(model, new_tok, train_blocks, m, out_dir=out, signature=sig, seed=cfg["seed"],
                              device=device, resume=resume, progress=progress, accelerator=acc, log=log,
                              n_old_rows=old_size)
+    earlier = _earlier_timing(metrics_path, sig) if stats["steps_run"] == 0 else {}
+    stats.update(earlier)  # a finished run reopened keeps the throughput its training measured
     log(f"throughput: {stats['tokens_per_s']} tokens/s, {stats['achieved_tflops']} TFLOP/s achieved, MFU "
         + (f"{stats['mfu']:.2%}" if stats["mfu"] is not None else "n/a (peak of this device unknown; set mlm.peak_tflops)")
         + f", {stats['precision']} on {stats['device']} x{stats['world_size']}")
@@ -347,7 +349,7 @@ def adapt(
         "heldout_predicted": final_eval["n"], "heldout_predicted_new": final_eval["n_new"],
         "heldout_blocks": int(held_blocks.shape[0]), "train_blocks": int(train_blocks.shape[0]),
         "seq_len": m["seq_len"], **stats, "cuda": torch.cuda.is_available(),
-        "wall_s": round(time.perf_counter() - t_start, 2), "config_signature": sig,
+        "wall_s": earlier.get("wall_s", round(time.perf_counter() - t_start, 2)), "config_signature": sig,
         "lexiconlm_version": __version__, "model_dir": str(model_dir),
     }
     if acc.is_main_process:
@@ -357,6 +359,20 @@ def adapt(
         atomic_write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
     acc.wait_for_everyone()
     return metrics
+
+
+_TIMING_KEYS = ("tokens_per_s", "achieved_tflops", "mfu", "wall_s")
+
+
+def _earlier_timing(metrics_path: Path, signature: str) -> dict:
+    """The throughput figures of an earlier ``metrics.json`` of the same configuration (empty when none)."""
+    try:
+        old = json.loads(metrics_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if old.get("config_signature") != signature or old.get("tokens_per_s") is None:
+        return {}
+    return {k: old[k] for k in _TIMING_KEYS if k in old}
 
 
 def _save_model(model: Any, tokenizer: Any, folder: Path) -> None:
