@@ -46,7 +46,8 @@ METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 #: the differences tabulated: translate-train against its control (same steps) and against zero-shot
 PAIRS = (("translate-train", "control"), ("translate-train", "zero-shot:1ep"), ("translate-train", "zero-shot"),
          ("translate-train:2ep", "control:2ep"), ("translate-train:2ep", "zero-shot"),
-         ("translate-train+morph", "translate-train"), ("translate-train+morph", "control"))
+         ("translate-train+morph", "translate-train"), ("translate-train+morph", "control"),
+         ("translate-train+adapt", "translate-train"), ("translate-train:seed14", "control:seed14"))
 
 
 def _f(v) -> str:
