@@ -397,3 +397,14 @@ def test_real_write_round_trip(shared_data, tmp_path):
     sme = read_unimorph(shared_data / "unimorph" / "sme.tsv")
     again = read_unimorph(write_unimorph(sme, tmp_path / "sme.tsv", blank_between_paradigms=True))
     assert again.entries == sme.entries and again.n_blank_lines == len(sme.lemmas) - 1
+
+
+def test_find_unimorph_tables_by_catalog_language(tmp_path):
+    from lexiconlm.io.unimorph import find_unimorph_tables
+
+    for name in ("amh.tsv", "fas.tsv", "kaz.tsv", "kaz.noun.tsv", "PROVENANCE.md", ".hidden.tsv"):
+        (tmp_path / name).write_text("a\tb\tN;SG\n", encoding="utf-8")
+    assert [p.name for p in find_unimorph_tables("kk", [tmp_path])] == ["kaz.noun.tsv", "kaz.tsv"]
+    assert [p.name for p in find_unimorph_tables("fa-IR", [tmp_path])] == ["fas.tsv"]  # macrolanguage code
+    assert find_unimorph_tables("heb", [tmp_path]) == []
+    assert find_unimorph_tables("Amharic", [tmp_path / "amh.tsv", tmp_path / "missing.tsv"]) == [tmp_path / "amh.tsv"]

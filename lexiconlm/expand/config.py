@@ -488,17 +488,6 @@ def load_config(path: str | os.PathLike, *, overrides: Sequence[str] = (),
 # --------------------------------------------------------------------------- per-language inputs
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith(".")
-                              and q.suffix.lower() not in (".md", ".json")))
-        elif p.is_file():
-            out.append(p)
-    return out
-
-
 def _same_language(code: str, lang, *, context: str | None = None) -> bool:
     from lexiconlm.languages import get_catalog
 
@@ -517,7 +506,8 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     """
     from lexiconlm.io.massive import locale_from_path
     from lexiconlm.io.text import text_language
-    from lexiconlm.io.unimorph import language_code_from_name
+    from lexiconlm.io._base import data_files
+    from lexiconlm.io.unimorph import find_unimorph_tables
     from lexiconlm.languages import get_catalog
     from lexiconlm.synth.locate import find_lexicons
 
@@ -535,11 +525,10 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     if not lexicons:
         raise ConfigError([f"data.lexicons: no English-{lang.name} lexicon ({lang.iso639_3}) in "
                            + ", ".join(str(p) for p in cfg.get("data.lexicons"))], str(cfg.source or ""))
-    unimorph = [p for p in _files(cfg.get("data.unimorph"))
-                if _same_language(language_code_from_name(p), lang)]
+    unimorph = find_unimorph_tables(lang, cfg.get("data.unimorph"))
     want_script = lang.scripts[0] if lang.scripts else ""
     texts = []
-    for p in _files(cfg.get("data.target_text")):
+    for p in data_files(cfg.get("data.target_text")):
         tl = text_language(p)
         if tl.iso639_3 != lang.iso639_3:
             continue
@@ -554,7 +543,7 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
             continue
         texts.append(p)
     tests = []
-    for p in _files(cfg.get("data.massive_test")):
+    for p in data_files(cfg.get("data.massive_test")):
         loc = locale_from_path(p)
         if loc and _same_language(loc, lang):
             tests.append(p)

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Iterator, Literal, Sequence
+from typing import BinaryIO, Iterable, Iterator, Literal, Sequence
 
 from lexiconlm.errors import DataFormatError, Problem, UnknownLanguageError
 from lexiconlm.types import Language, Provenance
@@ -56,6 +56,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "check_errors_policy",
+    "data_files",
 ]
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -513,3 +514,16 @@ def file_sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def data_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The files named, and the files of the folders named (sorted; hidden files, ``.md`` and
+    ``.json`` left out: provenance notes and metadata beside the data)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith(".")
+                              and q.suffix.lower() not in (".md", ".json")))
+        elif p.is_file():
+            out.append(p)
+    return out

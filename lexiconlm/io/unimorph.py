@@ -39,6 +39,7 @@ from lexiconlm.io._base import (
     RepairTally,
     atomic_write_text,
     check_errors_policy,
+    data_files,
     read_lines,
     remove_inner_boms,
     resolve_language,
@@ -64,6 +65,7 @@ __all__ = [
     "write_unimorph",
     "paradigms",
     "language_code_from_name",
+    "find_unimorph_tables",
     "remove_inner_boms",
     "tag_dimension",
     "FeatureStats",
@@ -86,6 +88,29 @@ def language_code_from_name(path: str | os.PathLike) -> str:
     name = Path(path).name
     m = _CODE_IN_NAME.match(name)
     return m.group(1).lower() if m else name.split(".")[0]
+
+
+def find_unimorph_tables(language: Language | str, paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The UniMorph tables of ``language`` among ``paths`` (files, or folders of them: :func:`data_files`).
+
+    A table belongs to the language when the code its name starts with
+    (:func:`language_code_from_name`) resolves in the catalog to the same language: ``amh.tsv``
+    for Amharic, ``fas.tsv`` for Iranian Persian (the catalog resolves the macrolanguage code).
+
+    Raises:
+        UnknownLanguageError: the catalog does not know ``language`` (a code, tag or name).
+    """
+    from lexiconlm.languages import get_catalog
+
+    cat = get_catalog()
+    lang = cat.lookup(language) if isinstance(language, str) else language
+    out = []
+    for p in data_files(paths):
+        code = language_code_from_name(p)
+        found = cat.find(code) if code else None
+        if found is not None and found.iso639_3 == lang.iso639_3:
+            out.append(p)
+    return out
 
 
 # --------------------------------------------------------------------------- line parsing

@@ -311,35 +311,20 @@ def control_lexicons(
 def morph_tables(locales: Sequence[str], unimorph: Sequence[Path]) -> dict[str, Path | None]:
     """The UniMorph table per locale (``None`` when there is none).
 
-    ``unimorph`` holds table files or folders of them (``*.tsv``, named by language code as in
-    UniMorph: ``heb.tsv``, ``kaz.noun.tsv``). A table belongs to a locale when both resolve to
-    the same catalog language, or the table's code is the locale language's macrolanguage
-    (``fas`` for ``fa-IR``); of several tables for a language, the largest is used.
+    ``unimorph`` holds table files or folders of them, named by language code as in UniMorph
+    (``heb.tsv``, ``kaz.noun.tsv``; :func:`lexiconlm.io.unimorph.find_unimorph_tables`: ``fas.tsv``
+    serves ``fa-IR`` through the catalog's macrolanguage default); of several tables for a
+    language, the largest is used.
     """
     from lexiconlm.errors import UnknownNameError
-    from lexiconlm.io.unimorph import language_code_from_name
-    from lexiconlm.languages import get_catalog
+    from lexiconlm.io.unimorph import find_unimorph_tables
 
-    cat = get_catalog()
-    files: list[Path] = []
-    for p in map(Path, unimorph):
-        files += sorted(p.glob("*.tsv")) if p.is_dir() else [p]
-    by_code: dict[str, list[Path]] = {}
-    for f in files:
-        code = language_code_from_name(f)
-        try:
-            code = cat.lookup(code).iso639_3 or code
-        except UnknownNameError:
-            pass
-        by_code.setdefault(code, []).append(f)
     out: dict[str, Path | None] = {}
     for loc in locales:
         try:
-            lang = cat.lookup(loc)
+            cands = find_unimorph_tables(loc, unimorph)
         except UnknownNameError:
-            out[loc] = None
-            continue
-        cands = by_code.get(lang.iso639_3, []) or (by_code.get(lang.macrolanguage, []) if lang.macrolanguage else [])
+            cands = []
         out[loc] = max(cands, key=lambda f: (f.stat().st_size, str(f))) if cands else None
     return out
 
@@ -417,7 +402,10 @@ def build_pseudo(
                     "signature": res.signature, "unimorph": Path(table).name if table is not None else "",
                     "n_inflected": aug.stats.n_inflected if aug is not None else ""}
             if aug is not None:
-                _write_morph_report(path.with_name(f"{loc}.morph.json"), aug, res)
+                from lexiconlm.synth.morph_augment import morph_report
+
+                atomic_write_text(path.with_name(f"{loc}.morph.json"),
+                                  json.dumps(morph_report(aug, res), ensure_ascii=False, indent=1) + "\n")
             atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
         datasets.append(read_massive(path, locale=loc))
         rows.append({"locale": loc, "mode": mode, "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
@@ -430,30 +418,10 @@ def build_pseudo(
 def _augmenter(translator, table: Path, morph: Mapping):
     """The MorphAugmenter of one locale and its signature pairs (the table is read with every bad line reported)."""
     from lexiconlm.io.unimorph import read_unimorph
-    from lexiconlm.synth.morph_augment import EnglishAnalyser, MorphAugmenter, TargetMorphology
+    from lexiconlm.synth.morph_augment import make_augmenter
 
-    tab = read_unimorph(table, errors="collect")
-    analyser = EnglishAnalyser.from_files(morph["english"])
-    target = TargetMorphology(tab, use_inflector=bool(morph["use_inflector"]))
-    aug = MorphAugmenter(analyser, translator.lexicon, target, generate_english=bool(morph["generate_english"]),
-                         lemma_fallback=bool(morph["lemma_fallback"]), plural_nouns=bool(morph["plural_nouns"]))
-    return aug, aug.signature_pairs + [("eng", analyser.source)]
-
-
-def _write_morph_report(path: Path, aug, res) -> None:
-    st = aug.stats
-    report = {
-        "signature": res.signature,
-        "tokens": {"words": res.stats.n_words, "translated": res.stats.n_replaced, "morph": res.stats.n_morph},
-        "morph": {k: getattr(st, k) for k in ("n_asked", "n_in_lexicon", "n_analysed", "n_no_translation", "n_table",
-                                              "n_inflector", "n_no_form", "n_same_form")},
-        "n_inflected": st.n_inflected,
-        "english_plural_readings": aug.n_plurals,
-        "english_generated_readings": aug.n_generated,
-        "mappings": [m.describe() for m in aug.target.mappings()],
-        "examples": [list(x) for x in st.examples],
-    }
-    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return make_augmenter(translator.lexicon, read_unimorph(table, errors="collect"), morph["english"],
+                          **{k: bool(morph[k]) for k in _MORPH_FLAGS})
 
 
 # --------------------------------------------------------------------------- tables

@@ -108,7 +108,9 @@ __all__ = [
     "TargetMorphology",
     "expand_paradigms",
     "guard_table",
+    "make_augmenter",
     "morph_file",
+    "morph_report",
     "open_tags",
     "write_expansion",
 ]
@@ -926,6 +928,52 @@ def guard_table(
     return replace(table, entries=tuple(kept)), leaks
 
 
+# --------------------------------------------------------------------------- building blocks of a run
+
+
+def make_augmenter(
+    lexicon: Lexicon | Iterable[LexiconEntry],
+    table: InflectionTable,
+    english: Sequence[str | os.PathLike],
+    *,
+    generate_english: bool = False,
+    use_inflector: bool = True,
+    lemma_fallback: bool = True,
+    plural_nouns: bool = False,
+) -> tuple[MorphAugmenter, list[tuple[str, object]]]:
+    """A :class:`MorphAugmenter` for one target table, and the signature pairs of a projection made with it.
+
+    ``english``: the English inflection files (:meth:`EnglishAnalyser.from_files`); a fresh
+    analyser is read for every augmenter, since ``generate_english`` and ``plural_nouns`` extend it
+    with the target's lexicon words.
+    """
+    analyser = EnglishAnalyser.from_files(english)
+    target = TargetMorphology(table, use_inflector=use_inflector)
+    aug = MorphAugmenter(analyser, lexicon, target, generate_english=generate_english,
+                         lemma_fallback=lemma_fallback, plural_nouns=plural_nouns)
+    return aug, aug.signature_pairs + [("eng", analyser.source)]
+
+
+def morph_report(aug: MorphAugmenter, projection) -> dict:
+    """What an augmenter did in a projection (``project_utterances``' result), as written to ``*.morph.json``."""
+    st = aug.stats
+    return {
+        "signature": projection.signature,
+        "tokens": {"words": projection.stats.n_words, "translated": projection.stats.n_replaced,
+                   "morph": projection.stats.n_morph},
+        "morph": {
+            k: getattr(st, k)
+            for k in ("n_asked", "n_in_lexicon", "n_analysed", "n_no_translation", "n_table",
+                      "n_inflector", "n_no_form", "n_same_form")
+        },
+        "n_inflected": st.n_inflected,
+        "english_generated_readings": aug.n_generated,
+        "english_plural_readings": aug.n_plurals,
+        "mappings": [m.describe() for m in aug.target.mappings()],
+        "examples": [list(x) for x in st.examples],
+    }
+
+
 # --------------------------------------------------------------------------- one call
 
 
@@ -1015,14 +1063,11 @@ def morph_file(
     tr = make_translator(lexicon, sense=sense, oov=oov, seed=seed, hygiene=hygiene)
     table = read_unimorph(unimorph, errors="collect")
     table, table_leaks = guard_table(table, guard, on_leak=on_leak)
-    analyser = EnglishAnalyser.from_files(english)
-    target = TargetMorphology(table, use_inflector=use_inflector)
-    aug = MorphAugmenter(
-        analyser, tr.lexicon, target, generate_english=generate_english, lemma_fallback=lemma_fallback,
-        plural_nouns=plural_nouns,
-    )
+    aug, pairs = make_augmenter(tr.lexicon, table, english, generate_english=generate_english,
+                                use_inflector=use_inflector, lemma_fallback=lemma_fallback, plural_nouns=plural_nouns)
+    target = aug.target
+    analyser = aug.analyser
     utterances = _first(ds.utterances, limit)
-    pairs = aug.signature_pairs + [("eng", analyser.source)]
     result = project_utterances(utterances, tr, locale=locale, inflect=aug, signature_extra=pairs)
     projected = [p.utterance for p in result.items]
     expanded: list[ExpandedEntry] = []
@@ -1047,20 +1092,9 @@ def morph_file(
         exp_path, _ = write_expansion(expanded, expansion, guard=None)
     st = aug.stats
     report = {
-        "signature": result.signature,
+        **morph_report(aug, result),
         "input": str(input),
         "utterances": len(projected),
-        "tokens": {"words": result.stats.n_words, "translated": result.stats.n_replaced, "morph": result.stats.n_morph},
-        "morph": {
-            k: getattr(st, k)
-            for k in ("n_asked", "n_in_lexicon", "n_analysed", "n_no_translation", "n_table",
-                      "n_inflector", "n_no_form", "n_same_form")
-        },
-        "n_inflected": st.n_inflected,
-        "english_generated_readings": aug.n_generated,
-        "english_plural_readings": aug.n_plurals,
-        "mappings": [m.describe() for m in target.mappings()],
-        "examples": [list(x) for x in st.examples],
         "expansion": {"path": str(exp_path) if exp_path else None, "entries": len(expanded), "leaks_dropped": len(exp_leaks)},
         "table_leaks_dropped": len(table_leaks),
         "utterance_leaks_dropped": len(utt_leaks),
