@@ -150,11 +150,17 @@ def test_morph_system_inflects_plurals_and_is_validated(tmp_path):
     assert rows[0]["unimorph"] == "ind.tsv" and rows[0]["n_inflected"] == 3
     report = json.loads((tmp_path / "pseudo" / "morph" / "id-ID.morph.json").read_text(encoding="utf-8"))
     assert report["n_inflected"] == 3 and report["english_plural_readings"] == 2
-    # the same call again reads the cache; a changed table rebuilds
-    (um / "ind.tsv").write_text("alarm\talarms-x\tN;PL\n", encoding="utf-8")
+    assert report["table_problems"] == []
+    # the same call again reads the cache; a changed table rebuilds; a bad line is skipped, kept in the
+    # report with its file and line, and said
+    (um / "ind.tsv").write_text("alarm\talarms-x\tN;PL\nbroken line without tabs\n", encoding="utf-8")
+    said = []
     ds2, _ = build_pseudo(read_massive(train), {"id-ID": lex_dir / "indonesian.txt"}, tmp_path / "pseudo", pseudo,
-                          mode="morph", progress=False, tables=tables, morph=morph)
+                          mode="morph", progress=False, tables=tables, morph=morph, log=said.append)
     assert "show my alarms-x" in {u.text for u in ds2[0]}
+    report = json.loads((tmp_path / "pseudo" / "morph" / "id-ID.morph.json").read_text(encoding="utf-8"))
+    assert len(report["table_problems"]) == 1 and "ind.tsv:2" in report["table_problems"][0]
+    assert len(said) == 1 and "1 bad line(s) of ind.tsv" in said[0] and "ind.tsv:2" in said[0]
 
     base = {"data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)}, "lexicon_dirs": [str(lex_dir)],
             "systems": ["translate-train+morph"]}

@@ -318,6 +318,10 @@ def test_cli_morph_needs_a_guard_decision_and_refuses_leaks(tmp_path):
     assert r.exit_code == 0, r.output
     assert read_massive(out).utterances[0].text == "show my listas"  # "my" is not in the toy lexicon
     assert json.loads(out.with_name(out.name + ".morph.json").read_text(encoding="utf-8"))["english_plural_readings"] == 1
+    with open(um, "a", encoding="utf-8") as fh:
+        fh.write("a line without tabs\n")
+    r = CliRunner().invoke(app, base + ["--no-guard", "--plural-nouns"])
+    assert r.exit_code == 0 and "skipped 1 bad line(s) of the table" in r.output and f"spa.tsv:{len(TARGET_ROWS) + 1}" in r.output
 
 
 def test_english_plural_readings_for_nouns():

@@ -172,6 +172,11 @@ def morph_cmd(
         typer.echo(f"  feature mapping {m.describe()}")
     if res.table_leaks:
         typer.echo(f"dropped {len(res.table_leaks):,} evaluation item(s) from the table before use")
+    import json
+
+    bad = json.loads(res.report.read_text(encoding="utf-8")).get("table_problems", [])
+    if bad:
+        typer.echo(f"skipped {len(bad):,} bad line(s) of the table (listed in {res.report}); first: {bad[0]}", err=True)
     if res.expansion is not None:
         typer.echo(f"wrote {res.expansion} ({res.n_expanded:,} entries)")
     typer.echo(f"wrote {res.output} and {res.report}")

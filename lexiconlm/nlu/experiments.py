@@ -347,12 +347,14 @@ def build_pseudo(
     progress: bool = True,
     tables: Mapping[str, Path | None] | None = None,
     morph: Mapping | None = None,
+    log=print,
 ) -> tuple[list[NLUDataset], list[dict]]:
     """Project ``pseudo['cap']`` source utterances per locale through the given lexicons (cached as TSV).
 
     With ``tables`` (locale -> UniMorph table) and ``morph`` (the config's ``morph`` section),
     the utterances of a locale with a table are also morphologically augmented
-    (:class:`~lexiconlm.synth.morph_augment.MorphAugmenter`; counts in ``<locale>.morph.json``).
+    (:class:`~lexiconlm.synth.morph_augment.MorphAugmenter`; counts in ``<locale>.morph.json``,
+    with every bad line of the table, which is skipped and reported through ``log``).
 
     Returns:
         ``(datasets, rows)``: one dataset per locale with a lexicon, and one summary row per locale
@@ -404,8 +406,11 @@ def build_pseudo(
             if aug is not None:
                 from lexiconlm.synth.morph_augment import morph_report
 
-                atomic_write_text(path.with_name(f"{loc}.morph.json"),
-                                  json.dumps(morph_report(aug, res), ensure_ascii=False, indent=1) + "\n")
+                report_path = path.with_name(f"{loc}.morph.json")
+                atomic_write_text(report_path, json.dumps(morph_report(aug, res), ensure_ascii=False, indent=1) + "\n")
+                if aug.target.problems:
+                    log(f"warning: {loc}: {len(aug.target.problems)} bad line(s) of {Path(table).name} skipped, listed "
+                        f"in {report_path}; first: {aug.target.problems[0]}")
             atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
         datasets.append(read_massive(path, locale=loc))
         rows.append({"locale": loc, "mode": mode, "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
@@ -551,7 +556,7 @@ def run_experiments(
             lexes = control_lexicons(targets, matched, lex_dirs, method=cfg["pseudo"]["control"],
                                      exclude_locales=cfg["pseudo"]["control_exclude"])
         ds, rows = build_pseudo(train, lexes, out / "pseudo", cfg["pseudo"], mode=mode, progress=progress,
-                                tables=tables, morph=cfg["morph"] if mode == "morph" else None)
+                                tables=tables, morph=cfg["morph"] if mode == "morph" else None, log=log)
         pseudo_rows.extend(rows)
         ratios[mode] = {r["locale"]: r for r in rows}
         pseudo_cache[mode] = ds

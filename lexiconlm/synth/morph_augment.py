@@ -457,6 +457,8 @@ class TargetMorphology:
         entries = [e for e in table if e.form]
         self.language = table.language if isinstance(table, InflectionTable) else None
         self.source = table.provenance.path if isinstance(table, InflectionTable) else ""
+        #: the table reader's problems (bad lines skipped when it was read with ``errors="collect"``)
+        self.problems = tuple(table.problems) if isinstance(table, InflectionTable) else ()
         self.min_share = min_share
         self.use_inflector = use_inflector
         self._paradigms: dict[str, list[tuple[InflectionEntry, tuple[str, ...]]]] = {}
@@ -971,6 +973,7 @@ def morph_report(aug: MorphAugmenter, projection) -> dict:
         "english_plural_readings": aug.n_plurals,
         "mappings": [m.describe() for m in aug.target.mappings()],
         "examples": [list(x) for x in st.examples],
+        "table_problems": [str(p) for p in aug.target.problems],
     }
 
 
