@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-run", action="store_true", help="only tabulate the run folder's finished systems")
     args = ap.parse_args(argv)
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
     from lexiconlm.nlu.experiments import _epoch_seconds, run_experiments
 
     cfg = load_nlu_config_or_skip(args.config)

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pilots", help="comma-separated subset of: " + ", ".join(PILOTS))
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
     from lexiconlm.io.massive import read_massive
     from lexiconlm.nlu.train import train_joint
 

@@ -58,7 +58,7 @@ from lexiconlm.inflection.metrics import (
     read_baseline_accuracy_tsv,
     read_baseline_table,
 )
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 from lexiconlm.io.sigmorphon import read_sigmorphon
 from lexiconlm.types import InflectionEntry
 

@@ -36,7 +36,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from _common import REPO, command_line, machine
 
 from lexiconlm.inflection.runner import run, select_best
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 
 DOCS = REPO / "docs" / "results" / "sigmorphon"
 
@@ -47,8 +47,8 @@ def hallucinate_stats(data: str | None, cmd: str) -> None:
 
     from lexiconlm.inflection.runner import discover
     from lexiconlm.io.sigmorphon import read_sigmorphon
-    from lexiconlm.synth.hallucinate import HallucinationStats, hallucinate
-    from lexiconlm.synth.leakage import LeakageGuard
+    from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
+    from lexiconlm.leakage import LeakageGuard
 
     rows = []
     for s in discover("2022", data, "all"):

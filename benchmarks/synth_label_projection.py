@@ -4,7 +4,7 @@
 What it does
 
 For each locale of ``nlu/massive/test/`` other than en-US (26 locales), every
-English-to-X lexicon :func:`~lexiconlm.synth.locate.find_lexicons` finds in
+English-to-X lexicon :func:`~lexiconlm.io.locate.find_lexicons` finds in
 ``lexicons/wiktionary`` and ``lexicons/gatitos`` translates all en-US train
 utterances with :func:`~lexiconlm.synth.pseudo_label.project_utterances`
 (sense ``random``, OOV ``keep``, seed 13, hygiene ``script.v1``, words of
@@ -56,7 +56,7 @@ def run_one(job: tuple) -> tuple[dict, list[tuple[str, str, str]]]:
     """Project en-US train with one lexicon; returns the row and a few example annotations."""
     locale, lex_path, train, limit, out_dir = job
     from lexiconlm.io.massive import read_massive, write_massive_tsv
-    from lexiconlm.synth.locate import lexicon_source
+    from lexiconlm.io.locate import lexicon_source
     from lexiconlm.synth.pseudo_label import check_projection, make_translator, project_utterances
 
     t0 = time.perf_counter()
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: the shared data folder (../shared/data or $LEXICONLM_SHARED_DATA) is absent")
         return 0
     from lexiconlm import __version__
-    from lexiconlm.synth.locate import find_lexicons
+    from lexiconlm.io.locate import find_lexicons
 
     massive = data / "nlu" / "massive"
     train = massive / "en-US" / "train.tsv"

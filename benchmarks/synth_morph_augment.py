@@ -5,7 +5,7 @@ What it does
 
 For am-ET, bn-BD, fa-IR, he-IL, hi-IN, id-ID, mn-MN, te-IN, tl-PH and ur-PK (the
 MASSIVE locales whose language has a table in ``unimorph/``), with every lexicon
-:func:`~lexiconlm.synth.locate.find_lexicons` finds (Wiktionary; GATITOS for
+:func:`~lexiconlm.io.locate.find_lexicons` finds (Wiktionary; GATITOS for
 Hindi), it
 
 1. builds the leakage guard from every SIGMORPHON dev/test file of the language
@@ -69,7 +69,7 @@ def run_one(job: tuple) -> tuple[dict, list]:
     from lexiconlm.io.massive import read_massive
     from lexiconlm.io.unimorph import read_unimorph
     from lexiconlm.languages import get_catalog
-    from lexiconlm.synth.leakage import LeakageError, LeakageGuard
+    from lexiconlm.leakage import LeakageError, LeakageGuard
     from lexiconlm.synth.morph_augment import (
         EnglishAnalyser,
         MorphAugmenter,
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: the shared data folder (../shared/data or $LEXICONLM_SHARED_DATA) is absent")
         return 0
     from lexiconlm import __version__
-    from lexiconlm.synth.locate import find_lexicons
+    from lexiconlm.io.locate import find_lexicons
 
     locales = list(TABLES) if args.locales == "all" else [x.strip() for x in args.locales.split(",") if x.strip()]
     dirs = [data / "lexicons" / "wiktionary", data / "lexicons" / "gatitos"]

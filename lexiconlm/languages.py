@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from lexiconlm.errors import DataFormatError, Problem, UnknownLanguageError
+from lexiconlm.files import ProblemLog, read_lines
+from lexiconlm.resources import resources_dir as _resources_dir
 from lexiconlm.types import Language
 
 __all__ = [
@@ -107,9 +109,7 @@ def resources_dir() -> Path:
     """The folder holding ``languages.tsv`` (see :func:`lexiconlm.resources.resources_dir`).
 
     Not cached here, so that a changed ``$LEXICONLM_RESOURCES`` takes effect."""
-    from lexiconlm.resources import resources_dir as _dir
-
-    return _dir()
+    return _resources_dir()
 
 
 def _parse_tsv(
@@ -197,8 +197,6 @@ class LanguageCatalog:
         Raises:
             DataFormatError: listing every malformed line of both files.
         """
-        from lexiconlm.io._base import ProblemLog, read_lines
-
         d = Path(directory) if directory is not None else resources_dir()
         problems: list[Problem] = []
         files = {}

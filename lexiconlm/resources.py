@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lexiconlm.errors import LexiconLMError
+
 __all__ = ["resources_dir", "resource_path", "epitran_map_dir"]
 
 
@@ -24,8 +26,6 @@ def resources_dir() -> Path:
     packaged = here / "_resources"  # a wheel install (see pyproject.toml package-dir)
     if (packaged / "languages.tsv").is_file():
         return packaged
-    from lexiconlm.errors import LexiconLMError
-
     raise LexiconLMError(
         "lexiconlm's resources folder (with languages.tsv) was not found; "
         "set LEXICONLM_RESOURCES to the repository's resources/ folder"

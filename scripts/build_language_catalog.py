@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if the files in --out differ")
     args = ap.parse_args(argv)
 
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     lang_path, alias_path = args.out / LANGUAGES_FILE, args.out / ALIASES_FILE
     versions = package_versions()

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lexiconlm.io._base import atomic_write_text  # noqa: E402
+from lexiconlm.files import atomic_write_text
 
 
 def _lines(path: Path) -> list[str]:

@@ -10,14 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import (
-    ProblemLog,
-    RepairTally,
-    atomic_write,
-    atomic_write_text,
-    read_head,
-    read_lines,
-)
+from lexiconlm.io._base import RepairTally
+from lexiconlm.files import ProblemLog, atomic_write, atomic_write_text, read_head, read_lines
 
 
 def test_plain_lines_numbered_and_blank_lines_kept(tmp_path):
@@ -196,7 +190,7 @@ def test_core_imports_do_not_import_torch():
     import subprocess
 
     code = (
-        "import sys, lexiconlm, lexiconlm.io, lexiconlm.io.detect, lexiconlm.scripts, lexiconlm.types;"
+        "import sys, lexiconlm, lexiconlm.io, lexiconlm.io.detect, lexiconlm.unicode_scripts, lexiconlm.types;"
         "import lexiconlm.cli.main;"
         "bad = [m for m in ('torch', 'transformers', 'pandas') if m in sys.modules];"
         "assert not bad, bad"

@@ -49,7 +49,7 @@ def test_derangement_control_has_no_fixed_point():
 def test_other_language_control_never_uses_an_evaluated_language(shared_data):
     from lexiconlm.languages import get_catalog
     from lexiconlm.nlu.experiments import control_lexicons, matched_lexicons
-    from lexiconlm.synth.locate import scan_lexicon_dir
+    from lexiconlm.io.locate import scan_lexicon_dir
 
     dirs = [shared_data / "lexicons" / "wiktionary", shared_data / "lexicons" / "gatitos"]
     locs = ["de-DE", "th-TH", "sw-KE", "sl-SL"]

@@ -1,11 +1,11 @@
-"""CoNLL reading/writing and BIO label projection (lexiconlm.synth.conll, pseudo_label CoNLL part)."""
+"""CoNLL reading/writing and BIO label projection (lexiconlm.io.conll, pseudo_label CoNLL part)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lexiconlm.errors import DataFormatError
-from lexiconlm.synth.conll import (
+from lexiconlm.io.conll import (
     ConllDataset,
     TaggedSentence,
     bio_spans,

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from lexiconlm.cli.main import main
-from lexiconlm.synth.hallucinate import (
+from lexiconlm.inflection.hallucinate import (
     HallucinationStats,
     alphabet_of,
     check_training_data,
@@ -15,7 +15,7 @@ from lexiconlm.synth.hallucinate import (
     hallucinate_pair,
     stem_spans,
 )
-from lexiconlm.synth.leakage import LeakageError, LeakageGuard
+from lexiconlm.leakage import LeakageError, LeakageGuard
 from lexiconlm.types import InflectionEntry as E
 
 TRAIN = [
@@ -97,7 +97,7 @@ def test_bad_arguments():
 def test_does_not_import_torch():
     import subprocess
 
-    code = "import lexiconlm.synth.hallucinate, sys; print('torch' in sys.modules)"
+    code = "import lexiconlm.inflection.hallucinate, sys; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

@@ -16,7 +16,7 @@ from lexiconlm.io.massive import (
     write_massive_jsonl,
     write_massive_tsv,
 )
-from lexiconlm.synth.locate import find_lexicons, lexicon_source
+from lexiconlm.io.locate import find_lexicons, lexicon_source
 from lexiconlm.synth.pseudo_label import (
     PROJECTION,
     ProjectionStats,
@@ -326,8 +326,8 @@ def test_find_lexicons_through_the_catalog(tmp_path):
 def test_synthesis_modules_do_not_import_torch_or_pandas():
     code = (
         "import sys\n"
-        "import lexiconlm.synth.pseudo_label, lexiconlm.synth.morph_augment, lexiconlm.synth.conll\n"
-        "import lexiconlm.synth.leakage, lexiconlm.synth.locate, lexiconlm.cli.synth_label\n"
+        "import lexiconlm.synth.pseudo_label, lexiconlm.synth.morph_augment, lexiconlm.io.conll\n"
+        "import lexiconlm.leakage, lexiconlm.io.locate, lexiconlm.cli.synth_label\n"
         "bad = [m for m in ('torch', 'pandas') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -1,4 +1,4 @@
-"""Morphological augmentation and the leakage guard (lexiconlm.synth.morph_augment, lexiconlm.synth.leakage)."""
+"""Morphological augmentation and the leakage guard (lexiconlm.synth.morph_augment, lexiconlm.leakage)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.massive import read_massive, utterance_from_annotation
-from lexiconlm.synth.leakage import LeakageError, LeakageGuard, normalise_features
+from lexiconlm.leakage import LeakageError, LeakageGuard, normalise_features
 from lexiconlm.synth.morph_augment import (
     EnglishAnalyser,
     MorphAugmenter,

@@ -7,7 +7,7 @@ import pytest
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.languages import get_catalog
 from lexiconlm.synth.pseudo_mono import encode_corpus, translate_corpus
-from lexiconlm.synth.signature import Signature
+from lexiconlm.signature import Signature
 from lexiconlm.synth.translate import LexiconTranslator, count_words, english_function_words
 from lexiconlm.types import Lexicon, LexiconEntry, Provenance
 

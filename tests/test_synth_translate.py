@@ -271,7 +271,7 @@ def test_synthesis_imports_neither_torch_nor_pandas():
     code = (
         "import sys\n"
         "import lexiconlm.synth, lexiconlm.synth.translate, lexiconlm.synth.tokenize, lexiconlm.synth.hygiene\n"
-        "import lexiconlm.synth.pseudo_mono, lexiconlm.synth.batch, lexiconlm.synth.signature, lexiconlm.cli.synth\n"
+        "import lexiconlm.synth.pseudo_mono, lexiconlm.synth.batch, lexiconlm.signature, lexiconlm.cli.synth\n"
         "bad = [m for m in ('torch', 'pandas') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -52,7 +52,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from lexiconlm.errors import DataFormatError, LexiconLMError, MissingDependencyError, Problem
-from lexiconlm.io._base import file_sha256, publish_folder
+from lexiconlm.files import file_sha256, publish_folder
 
 __all__ = [
     "CONVERTER",
@@ -363,7 +363,7 @@ def write_e5_file(
     ``eps``; ``specials`` the ids of ``bos``, ``eos``, ``pad``, ``unk``; ``tensors`` every
     name of the format (``emb.word``, ``l0.q.w``...).
     """
-    from lexiconlm.io._base import atomic_write
+    from lexiconlm.files import atomic_write
 
     cfg = config
     head = MAGIC + struct.pack(
@@ -762,7 +762,7 @@ def import_e5(
     from safetensors.torch import save_file
 
     from lexiconlm import __version__
-    from lexiconlm.synth.signature import Signature
+    from lexiconlm.signature import Signature
 
     out = Path(out_dir).expanduser()
     if out.exists() and not overwrite:

@@ -415,7 +415,7 @@ def phonology_init(ctx: InitContext) -> InitRecipe:
     import torch
 
     from lexiconlm.adapt.vocab import surface_fn
-    from lexiconlm.scripts import char_script
+    from lexiconlm.unicode_scripts import char_script
 
     if not ctx.language or not ctx.script:
         raise LexiconLMError("embedding init 'phonology' needs the target `language` and `script` "

@@ -510,7 +510,7 @@ def _save_checkpoint(out_dir: Path, step: int, model: Any, optimizer: Any, sched
 
     import torch
 
-    from lexiconlm.io._base import atomic_write
+    from lexiconlm.files import atomic_write
 
     folder = _ckpt_dir(out_dir, step)
     folder.mkdir(parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ class AdaptationPlan:
 
     def write(self, path: str | os.PathLike) -> Path:
         """Write ``plan.json`` atomically."""
-        from lexiconlm.io._base import atomic_write_text
+        from lexiconlm.files import atomic_write_text
 
         return atomic_write_text(path, self.to_json() + "\n")
 

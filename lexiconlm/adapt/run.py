@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from lexiconlm import __version__
 from lexiconlm.errors import ConfigError, LexiconLMError
-from lexiconlm.io._base import publish_folder
+from lexiconlm.files import publish_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.types import Lexicon
@@ -146,7 +146,7 @@ def _make_plan(cfg: dict, out: Path, texts, lexicon, progress: bool):
 
 
 def _write_plan(out: Path, cfg: dict, plan: Any) -> Path:
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "config.json", json.dumps(cfg, indent=1, ensure_ascii=False, default=str) + "\n")
@@ -319,7 +319,7 @@ def adapt(
         loss_init = ensure_finite(init_eval["loss"], "initial MLM loss")
         log(f"held-out MLM loss after init: {loss_init:.4f} ({held_blocks.shape[0]} blocks)")
         if acc.is_main_process:
-            from lexiconlm.io._base import atomic_write_text
+            from lexiconlm.files import atomic_write_text
 
             atomic_write_text(out / "init_loss.json", json.dumps(init_eval) + "\n")
     elif (out / "init_loss.json").is_file():
@@ -354,7 +354,7 @@ def adapt(
     }
     if acc.is_main_process:
         _save_model(model, new_tok, model_dir)
-        from lexiconlm.io._base import atomic_write_text
+        from lexiconlm.files import atomic_write_text
 
         atomic_write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
     acc.wait_for_everyone()

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lexiconlm.errors import DataFormatError, LexiconLMError
-from lexiconlm.io._base import publish_folder
+from lexiconlm.files import publish_folder
 
 __all__ = ["TRIM_METHOD", "TrimError", "load_texts", "trim_tokenizer_json", "trim_model"]
 
@@ -292,7 +292,7 @@ def trim_model(
 
     from lexiconlm import __version__
     from lexiconlm.adapt.models import resolve_model
-    from lexiconlm.synth.signature import Signature
+    from lexiconlm.signature import Signature
 
     if not texts:
         raise TrimError("no texts to trim the vocabulary to; give --texts files (MASSIVE files or text corpora)")

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     ) -> None:
         """Score a model on MASSIVE files: intent accuracy, slot F1, exact match per locale (+ means)."""
-        from lexiconlm.io._base import atomic_write_text
+        from lexiconlm.files import atomic_write_text
         from lexiconlm.nlu.evaluate import evaluate, read_test_dir
         from lexiconlm.nlu.experiments import RESULT_COLUMNS, _csv, results_rows
         from lexiconlm.nlu.metrics import aggregate

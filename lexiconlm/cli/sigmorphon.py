@@ -232,8 +232,8 @@ def register(app: typer.Typer) -> None:
           lexiconlm sigmorphon hallucinate -t ../shared/data/sigmorphon/2022_part1/hun_small.train -g ../shared/data/sigmorphon/2022_part1/hun.dev -g ../shared/data/sigmorphon/2022_part1/hun.test -o hun_hall.train --n 1000
         """
         from lexiconlm.io.sigmorphon import read_sigmorphon, write_sigmorphon
-        from lexiconlm.synth.hallucinate import HallucinationStats, hallucinate
-        from lexiconlm.synth.leakage import LeakageGuard
+        from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
+        from lexiconlm.leakage import LeakageGuard
 
         t = read_sigmorphon(train, edition=edition)
         g = LeakageGuard().add_sigmorphon(guard) if guard else None

@@ -27,7 +27,7 @@ def _lexicon_path(lexicon: Path | None, lexicon_dir: list[Path], locale: str | N
         return lexicon
     if not lexicon_dir or not locale:
         raise LexiconLMError("give --lexicon FILE, or --lexicon-dir DIR with --locale to find one")
-    from lexiconlm.synth.locate import find_lexicons
+    from lexiconlm.io.locate import find_lexicons
 
     found = find_lexicons(locale, lexicon_dir)
     if not found:
@@ -42,7 +42,7 @@ def _lexicon_path(lexicon: Path | None, lexicon_dir: list[Path], locale: str | N
 def _guard(guard_sigmorphon: list[Path], guard_massive: list[Path], language: str | None):
     if not guard_sigmorphon and not guard_massive:
         return None
-    from lexiconlm.synth.leakage import LeakageGuard
+    from lexiconlm.leakage import LeakageGuard
 
     g = LeakageGuard()
     if guard_sigmorphon:
@@ -146,7 +146,7 @@ def morph_cmd(
     codes = {lang.iso639_3, lang.macrolanguage} - {""}
     guard = None
     if guard_sigmorphon or guard_massive:
-        from lexiconlm.synth.leakage import LeakageGuard
+        from lexiconlm.leakage import LeakageGuard
 
         guard = LeakageGuard()
         for code in sorted(codes) or [None]:

@@ -41,7 +41,7 @@ from typing import Any
 from lexiconlm import __version__
 from lexiconlm.coverage.config import CoverageConfig, ResourceSpec, load_config
 from lexiconlm.errors import DataFormatError, LexiconLMError, UnknownNameError
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 
 __all__ = [
     "COLUMNS",
@@ -726,10 +726,10 @@ def _split_of(path: Path) -> str:
 
 
 def _conll_stats(path: Path, context: str | None) -> dict:
-    """Sentences of a CoNLL file (read and validated by :func:`lexiconlm.synth.conll.read_conll`),
+    """Sentences of a CoNLL file (read and validated by :func:`lexiconlm.io.conll.read_conll`),
     its split and its language from the file name."""
     from lexiconlm.languages import get_catalog
-    from lexiconlm.synth.conll import read_conll
+    from lexiconlm.io.conll import read_conll
 
     ds = read_conll(path, errors="collect")
     n_sent = len(ds)

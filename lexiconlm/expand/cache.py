@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lexiconlm.io._base import atomic_write_text, file_sha256
+from lexiconlm.files import atomic_write_text, file_sha256
 
 __all__ = ["StepRecord", "clear_step", "file_hash", "files_signature", "read_record", "step_key", "write_record"]
 

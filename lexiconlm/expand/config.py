@@ -12,7 +12,7 @@ Sections (see ``configs/expand/demo.yaml`` for a commented example):
     the run's name (default: the file's stem), default languages, seed, device.
 ``data``
     ``lexicons`` (folders or files of English-to-X lexicons, found per language with
-    :func:`lexiconlm.synth.locate.find_lexicons`), ``unimorph`` (folders or files of
+    :func:`lexiconlm.io.locate.find_lexicons`), ``unimorph`` (folders or files of
     UniMorph tables, ``<iso>.tsv``), ``source_text`` (English text translated into
     pseudo-monolingual text), ``target_text`` (folders or files of real text of the
     languages, for held-out evaluation and optional adaptation), ``massive_train`` and
@@ -506,10 +506,10 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     """
     from lexiconlm.io.massive import locale_from_path
     from lexiconlm.io.text import text_language
-    from lexiconlm.io._base import data_files
+    from lexiconlm.files import data_files
     from lexiconlm.io.unimorph import find_unimorph_tables
     from lexiconlm.languages import get_catalog
-    from lexiconlm.synth.locate import find_lexicons
+    from lexiconlm.io.locate import find_lexicons
 
     lang = get_catalog().lookup(language)
     notes: list[str] = []
@@ -517,7 +517,7 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     lex_files = [p for p in cfg.get("data.lexicons") if p.is_file()]
     lexicons = list(find_lexicons(lang, lex_dirs)) if lex_dirs else []
     for f in lex_files:  # files named explicitly are used when their language matches (or cannot be told)
-        from lexiconlm.synth.locate import _resolve
+        from lexiconlm.io.locate import _resolve
 
         hit = _resolve(f.name)
         if hit is None or hit[1] == lang.iso639_3:
@@ -534,7 +534,7 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
             continue
         # a version in another script (``jav_java``, ``tgl_tglg``) is left out
         from lexiconlm.io.text import read_text
-        from lexiconlm.scripts import dominant_script
+        from lexiconlm.unicode_scripts import dominant_script
 
         segs = read_text(p, errors="collect", language=lang).segments[:50]
         scr = dominant_script([x.text for x in segs]) or ""

@@ -34,7 +34,7 @@ from lexiconlm.expand.cache import (
 )
 from lexiconlm.expand.config import ExpandConfig, language_inputs, load_config
 from lexiconlm.expand.steps import STEP_ORDER, STEPS, StepContext, config_part
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 
 __all__ = ["LanguageRun", "default_run_dir", "parse_steps", "run_expand", "run_language"]
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 
 __all__ = ["html_table", "machine_description", "markdown_table", "svg_bars", "write_report"]
 
@@ -135,7 +135,7 @@ def _write_csv(path: Path, rows: Sequence[dict]) -> None:
 
 
 def _signature(ctx) -> str:
-    from lexiconlm.synth.signature import Signature, lexicon_id
+    from lexiconlm.signature import Signature, lexicon_id
 
     cfg = ctx.cfg
     return str(Signature.from_pairs([

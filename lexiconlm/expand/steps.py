@@ -39,7 +39,7 @@ from typing import Any
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
 from lexiconlm.expand.cache import StepRecord
 from lexiconlm.expand.config import ExpandConfig, LanguageInputs
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
 
@@ -228,7 +228,7 @@ def _ingest_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 def synth(ctx: StepContext) -> dict:
     """Pseudo-monolingual text and pseudo-labelled MASSIVE utterances, guarded against test leakage."""
     from lexiconlm.io.massive import read_massive, write_massive_tsv
-    from lexiconlm.synth.leakage import LeakageGuard
+    from lexiconlm.leakage import LeakageGuard
     from lexiconlm.synth.pseudo_label import make_translator, project_utterances
     from lexiconlm.synth.pseudo_mono import (
         encode_corpus,

@@ -62,7 +62,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from lexiconlm.io._base import ProblemLog, read_lines
+from lexiconlm.files import ProblemLog, read_lines
 from lexiconlm.types import InflectionEntry
 
 __all__ = [

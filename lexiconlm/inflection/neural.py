@@ -56,7 +56,7 @@ from typing import Any
 
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, MissingDependencyError
-from lexiconlm.io._base import atomic_write, atomic_write_text
+from lexiconlm.files import atomic_write, atomic_write_text
 from lexiconlm.types import InflectionEntry, split_features
 
 __all__ = [
@@ -105,7 +105,7 @@ class NeuralConfig:
         min_train_per_lang: in multilingual training, a language's training items are
             repeated until it has at least this many (0: no repetition).
         hallucinate: hallucinated training pairs added per language (see
-            :mod:`lexiconlm.synth.hallucinate`; the runner adds them).
+            :mod:`lexiconlm.inflection.hallucinate`; the runner adds them).
     """
 
     d_model: int = 256

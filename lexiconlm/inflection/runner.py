@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from lexiconlm.errors import ConfigError, DataFormatError
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 from lexiconlm.types import InflectionEntry
 
 __all__ = [
@@ -306,8 +306,8 @@ def _run_neural(settings, root: Path, config, device: str, resume: bool, progres
     import hashlib
 
     from lexiconlm.inflection import neural
-    from lexiconlm.synth.hallucinate import HallucinationStats, hallucinate
-    from lexiconlm.synth.leakage import LeakageGuard
+    from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
+    from lexiconlm.leakage import LeakageGuard
 
     cfg = config if isinstance(config, neural.NeuralConfig) else neural.load_config(config)
     cfg_hash = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import read_head
-from lexiconlm.scripts import script_counts
+from lexiconlm.files import read_head
+from lexiconlm.unicode_scripts import script_counts
 
 __all__ = [
     "FormatGuess",

@@ -38,7 +38,7 @@ What every reader does (``errors="raise"`` collects everything, then raises one
 :class:`~lexiconlm.errors.DataFormatError`; ``errors="collect"`` returns the
 good entries with :attr:`Lexicon.problems`):
 
-* lines go through :func:`lexiconlm.io._base.read_lines` (BOM, CRLF, NFC,
+* lines go through :func:`lexiconlm.files.read_lines` (BOM, CRLF, NFC,
   invalid UTF-8 and binary files are handled there);
 * each field is stripped of surrounding whitespace (one warning per file counts
   the lines); inner spaces, quotes, ``null`` and ``NA`` are kept as written;
@@ -65,15 +65,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexiconlm.errors import DataFormatError, LexiconLMError, Problem
-from lexiconlm.io._base import (
+from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
+from lexiconlm.files import (
     ErrorPolicy,
-    LanguageSpec,
     ProblemLog,
     atomic_write_text,
     check_errors_policy,
-    check_round_trip,
-    explicit_language,
-    lookup_language,
     preview,
     read_head,
     read_lines,

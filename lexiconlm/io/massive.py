@@ -48,15 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.io._base import (
+from lexiconlm.io._base import remove_inner_boms, resolve_language, unwritable
+from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
     atomic_write_text,
     check_errors_policy,
     read_lines,
-    remove_inner_boms,
-    resolve_language,
-    unwritable,
 )
 from lexiconlm.types import Language, NLUDataset, SlotSpan, Utterance
 

@@ -45,17 +45,14 @@ from pathlib import Path
 from typing import Literal
 
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import (
+from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
+from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
     RawFile,
-    RepairTally,
     atomic_write_text,
     check_errors_policy,
     read_lines,
-    remove_inner_boms,
-    resolve_language,
-    unwritable,
 )
 from lexiconlm.io.unimorph import check_features, clearly_not_features, looks_like_features
 from lexiconlm.types import InflectionDataset, InflectionEntry, Language

@@ -19,7 +19,7 @@ Bible folders have), else from the code that starts the file name (``amh_Ethi.de
 ``acu_Achuar-NT.MAR.tsv``, ``eng.tsv``, ``acu_1.tsv``). A language that cannot be
 resolved becomes :meth:`Language.unknown` with a warning saying how to pass it.
 
-Every line goes through :func:`lexiconlm.io._base.read_lines` (BOM, CRLF, NFC,
+Every line goes through :func:`lexiconlm.files.read_lines` (BOM, CRLF, NFC,
 invalid UTF-8, binary). Text and ids are stripped of surrounding whitespace (one
 warning per file), blank lines are skipped and counted in
 :attr:`Corpus.n_blank_lines`.
@@ -35,15 +35,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from lexiconlm.errors import DataFormatError
-from lexiconlm.io._base import (
+from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
+from lexiconlm.files import (
     ErrorPolicy,
-    LanguageSpec,
     ProblemLog,
     atomic_write_text,
     check_errors_policy,
-    check_round_trip,
-    explicit_language,
-    lookup_language,
     preview,
     read_head,
     read_lines,

@@ -33,17 +33,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lexiconlm.io._base import (
+from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
+from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
-    RepairTally,
     atomic_write_text,
     check_errors_policy,
     data_files,
     read_lines,
-    remove_inner_boms,
-    resolve_language,
-    unwritable,
 )
 from lexiconlm.io.detect import looks_like_features as _looks_like_features
 from lexiconlm.types import InflectionEntry, InflectionTable, Language, split_features

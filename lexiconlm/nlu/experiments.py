@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from lexiconlm.errors import ConfigError
-from lexiconlm.io._base import atomic_write_text
+from lexiconlm.files import atomic_write_text
 from lexiconlm.types import NLUDataset
 
 __all__ = [
@@ -241,7 +241,7 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
 def matched_lexicons(locales: Sequence[str], lexicon_dirs: Sequence[Path]) -> dict[str, Path | None]:
     """The largest English-to-X lexicon per locale (``None`` when there is none), as ``synth label -d`` picks it."""
     from lexiconlm.errors import UnknownNameError
-    from lexiconlm.synth.locate import find_lexicons
+    from lexiconlm.io.locate import find_lexicons
 
     out: dict[str, Path | None] = {}
     for loc in locales:
@@ -264,7 +264,7 @@ def control_lexicons(
     """A mismatched lexicon for each locale that has a matched one (see the module docstring)."""
     from lexiconlm.errors import UnknownNameError
     from lexiconlm.languages import get_catalog
-    from lexiconlm.synth.locate import scan_lexicon_dir
+    from lexiconlm.io.locate import scan_lexicon_dir
 
     have = sorted(loc for loc in locales if matched.get(loc) is not None)
     if method == "derange.v1":
@@ -382,7 +382,7 @@ def build_pseudo(
         key = {"lexicon": str(lex), "cap": pseudo["cap"], "seed": pseudo["seed"], "sense": pseudo["sense"],
                "oov": pseudo["oov"], "hygiene": pseudo["hygiene"], "join": pseudo["join"], "source": source.provenance.sha256}
         if table is not None:
-            from lexiconlm.io._base import file_sha256
+            from lexiconlm.files import file_sha256
 
             key["morph"] = {"table": str(table), "table_sha256": file_sha256(table),
                             "english": [str(e) for e in morph["english"]],

@@ -96,7 +96,7 @@ class JointModel(nn.Module):
         """Write the HF-style folder (encoder + tokenizer + heads + nlu.json)."""
         from safetensors.torch import save_file
 
-        from lexiconlm.io._base import atomic_write_text
+        from lexiconlm.files import atomic_write_text
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

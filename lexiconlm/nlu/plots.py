@@ -61,7 +61,7 @@ def plot_results(
         import altair as alt
     except ImportError:
         raise MissingDependencyError("plots", "app", "altair") from None
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     rows = [r for r in read_results(results_csv) if r[metric] == r[metric]]
     order = list(dict.fromkeys(r["system"] for r in rows))

@@ -326,7 +326,7 @@ def train_joint(
     import torch
     from tqdm.auto import tqdm
 
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
     from lexiconlm.nlu.evaluate import predict_tags
     from lexiconlm.nlu.metrics import score_tags
     from lexiconlm.nlu.model import JointModel, encode_batch, load_encoder

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.io._base import file_sha256
+from lexiconlm.files import file_sha256
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -200,7 +200,7 @@ def output_paths(out_dir: Path, lexicon: Path) -> tuple[Path, Path, Path]:
 def _signature(path: Path, cfg: BatchConfig) -> str:
     """What :attr:`LexiconTranslator.signature` gives for this file and config, without reading it."""
     from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.synth.signature import Signature, lexicon_id
+    from lexiconlm.signature import Signature, lexicon_id
     from lexiconlm.synth.translate import resolve_sense
 
     pairs: list[tuple[str, object]] = [
@@ -269,14 +269,14 @@ def _run_one(args: tuple) -> dict:
     except (ValueError, OSError) as exc:
         row["status"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     row["seconds"] = round(time.perf_counter() - t0, 4)
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     atomic_write_text(js, json.dumps({"job": key, "row": row}, ensure_ascii=False) + "\n")
     return row
 
 
 def _synthesize_one(path: Path, cfg: BatchConfig, txt: Path, kept_path: Path) -> dict:
-    from lexiconlm.io._base import atomic_write
+    from lexiconlm.files import atomic_write
     from lexiconlm.io.lexicons import read_lexicon
     from lexiconlm.synth.hygiene import HygieneConfig, check_direction
     from lexiconlm.synth.pseudo_mono import translate_corpus
@@ -439,7 +439,7 @@ def run_batch(
 def batch_signature(cfg: BatchConfig, lexicon_dirs: Iterable[str]) -> str:
     """The settings of a whole batch as one line (the per-lexicon signatures add the file)."""
     from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.synth.signature import Signature
+    from lexiconlm.signature import Signature
     from lexiconlm.synth.translate import resolve_sense
 
     pairs: list[tuple[str, object]] = [
@@ -463,7 +463,7 @@ def _write_summary(result: BatchResult, cfg: BatchConfig) -> tuple[Path, Path]:
     import io
     from datetime import datetime, timezone
 
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     lines = ["\t".join(SUMMARY_COLUMNS)]
     for r in result.rows:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
-from lexiconlm.scripts import dominant_script
+from lexiconlm.unicode_scripts import dominant_script
 from lexiconlm.types import Language, Lexicon, LexiconEntry
 
 __all__ = [
@@ -156,7 +156,7 @@ def char_scripts_of(script: str) -> frozenset:
 
 def entry_script(text: str) -> str | None:
     """The script with most letters in ``text`` (``None`` without letters); see
-    :func:`lexiconlm.scripts.dominant_script`."""
+    :func:`lexiconlm.unicode_scripts.dominant_script`."""
     return dominant_script(text)
 
 

@@ -67,7 +67,7 @@ Three parts, each usable on its own:
 
 Leakage: the target table is training data for all of this. :func:`guard_table`
 checks it against evaluation items (SIGMORPHON dev/test) with a
-:class:`~lexiconlm.synth.leakage.LeakageGuard` and either refuses (the default)
+:class:`~lexiconlm.leakage.LeakageGuard` and either refuses (the default)
 or removes them before anything is built; written expansions are checked again.
 
 Example:
@@ -879,9 +879,9 @@ def write_expansion(
     Args:
         entries: from :func:`expand_paradigms`.
         path: the output lexicon (written atomically; read back with :func:`~lexiconlm.io.lexicons.read_lexicon`).
-        guard: a :class:`~lexiconlm.synth.leakage.LeakageGuard` built from the evaluation data,
+        guard: a :class:`~lexiconlm.leakage.LeakageGuard` built from the evaluation data,
             or ``None`` to state that there is none (required, so that leaving it out is a decision).
-        on_leak: ``"error"`` raises :class:`~lexiconlm.synth.leakage.LeakageError` listing every
+        on_leak: ``"error"`` raises :class:`~lexiconlm.leakage.LeakageError` listing every
             leaked entry and writes nothing; ``"drop"`` leaves them out.
 
     Returns:
@@ -1034,7 +1034,7 @@ def morph_file(
         english: English inflection files (SIGMORPHON ``eng.trn``, ``eng.dev`` ...).
         locale: output locale, e.g. ``"hi-IN"``.
         expansion: where to write the paradigm-expansion lexicon (None: not built).
-        guard: a :class:`~lexiconlm.synth.leakage.LeakageGuard` of the evaluation data, or
+        guard: a :class:`~lexiconlm.leakage.LeakageGuard` of the evaluation data, or
             ``None`` to state that there is none (required, so that leaving it out is a decision).
         on_leak: ``"error"`` (refuse, listing every leaked item) or ``"drop"`` (remove
             evaluation items from the table before anything is built).
@@ -1049,7 +1049,7 @@ def morph_file(
     """
     import json
 
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
     from lexiconlm.io.massive import read_massive
     from lexiconlm.io.unimorph import read_unimorph
     from lexiconlm.synth.pseudo_label import (

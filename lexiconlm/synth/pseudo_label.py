@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.io.massive import parse_annotation, utterance_from_annotation
-from lexiconlm.synth.conll import ConllDataset, TaggedSentence, bio_spans
+from lexiconlm.io.conll import ConllDataset, TaggedSentence, bio_spans
 from lexiconlm.synth.tokenize import detokenize, is_word, tokenize
 from lexiconlm.synth.translate import apply_case, case_pattern
 from lexiconlm.types import SlotSpan, Utterance
@@ -200,7 +200,7 @@ def utterance_rng(seed: int, key: str):
 
 
 def _signature(translator: LexiconTranslator, extra: Sequence[tuple[str, object]] = ()) -> str:
-    from lexiconlm.synth.signature import Signature
+    from lexiconlm.signature import Signature
 
     pairs = [(k, v) for k, v in Signature.parse(translator.signature).items() if k != "lexiconlm"]
     pairs += [("proj", PROJECTION), *extra]
@@ -597,7 +597,7 @@ def project_sentences(
 
 
 def _write_signature(output: Path, signature: str) -> Path:
-    from lexiconlm.io._base import atomic_write_text
+    from lexiconlm.files import atomic_write_text
 
     sig = output.with_name(output.name + ".signature")
     atomic_write_text(sig, signature + "\n")
@@ -654,7 +654,7 @@ def project_massive_file(
         limit: project only the first ``limit`` utterances.
         inflect: optional morphology hook.
         signature_extra: more pairs for the signature.
-        guard: an optional :class:`~lexiconlm.synth.leakage.LeakageGuard`; leaked utterances
+        guard: an optional :class:`~lexiconlm.leakage.LeakageGuard`; leaked utterances
             (evaluation ids or texts) stop the run before anything is written.
         script: how words are joined (see :func:`project_utterance`; ``""``: with spaces).
 
@@ -699,7 +699,7 @@ def project_conll_file(
     Raises:
         DataFormatError: the input has bad lines (all listed, each ``file:line``); nothing is written.
     """
-    from lexiconlm.synth.conll import read_conll, write_conll
+    from lexiconlm.io.conll import read_conll, write_conll
 
     out_path = Path(output)
     ds: ConllDataset = read_conll(input, scheme=scheme)  # type: ignore[arg-type]
@@ -781,7 +781,7 @@ def label_file(
         input_format: ``"auto"`` (:func:`detect_labelled_format`), ``"massive"`` or ``"conll"``.
         sense, oov, seed, hygiene, target_script: translator settings (:func:`make_translator`).
         limit: only the first ``limit`` utterances / sentences.
-        guard: optional :class:`~lexiconlm.synth.leakage.LeakageGuard` (MASSIVE outputs).
+        guard: optional :class:`~lexiconlm.leakage.LeakageGuard` (MASSIVE outputs).
         join: ``"script"`` (words of scripts written without spaces are joined, as in
             MASSIVE ja-JP/zh-CN) or ``"spaces"`` (always a space, as in MASSIVE th-TH/km-KH).
 

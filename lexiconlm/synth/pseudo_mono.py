@@ -621,7 +621,7 @@ def write_result(result: MonoResult, out: str | os.PathLike, *, extra: dict | No
     Both are written atomically; the JSON is written last, so its presence with the
     right signature means the text is complete.
     """
-    from lexiconlm.io._base import atomic_write, atomic_write_text
+    from lexiconlm.files import atomic_write, atomic_write_text
 
     out = Path(out)
     with atomic_write(out) as fh:

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lexiconlm.scripts import char_script
+from lexiconlm.unicode_scripts import char_script
 
 __all__ = [
     "Token",

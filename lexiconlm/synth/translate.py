@@ -58,7 +58,7 @@ import numpy as np
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
 from lexiconlm.synth.hygiene import entry_script
-from lexiconlm.synth.signature import Signature, lexicon_id
+from lexiconlm.signature import Signature, lexicon_id
 from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
 from lexiconlm.types import Lexicon, LexiconEntry
 

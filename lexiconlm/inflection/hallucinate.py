@@ -15,7 +15,7 @@ and forms; pairs without a stem of ``min_stem`` characters are not used.
 Generation is seeded (same input and settings, same output).
 
 Leakage
-    Given a :class:`~lexiconlm.synth.leakage.LeakageGuard` built from the dev/test
+    Given a :class:`~lexiconlm.leakage.LeakageGuard` built from the dev/test
     files, :func:`hallucinate` refuses (raises :class:`LeakageError`) when the
     training data it starts from holds an evaluation item's key (same lemma and
     features, exactly or after the guard's normalisation; the same form under other
@@ -41,7 +41,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lexiconlm.synth.leakage import LeakageError, LeakageGuard
+from lexiconlm.leakage import LeakageError, LeakageGuard
 from lexiconlm.types import InflectionEntry
 
 __all__ = [

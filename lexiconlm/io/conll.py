@@ -34,13 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 from lexiconlm.errors import Problem
-from lexiconlm.io._base import (
-    ErrorPolicy,
-    ProblemLog,
-    atomic_write,
-    check_errors_policy,
-    read_lines,
-)
+from lexiconlm.files import ErrorPolicy, ProblemLog, atomic_write, check_errors_policy, read_lines
 from lexiconlm.types import Provenance
 
 __all__ = [

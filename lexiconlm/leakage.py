@@ -29,7 +29,7 @@ Example:
     >>> guard.check([E("walk", "walked", "V;PST")])          # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lexiconlm.synth.leakage.LeakageError: 1 augmentation item(s) leak evaluation data:
+    lexiconlm.leakage.LeakageError: 1 augmentation item(s) leak evaluation data:
       - inflection ('walk', 'V;PST') is in eng.tst ...
 """
 
