@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lexiconlm.errors import LexiconLMError
 
-__all__ = ["resources_dir", "resource_path", "epitran_map_dir"]
+__all__ = ["resources_dir", "resource_path"]
 
 
 def resources_dir() -> Path:
@@ -35,17 +35,3 @@ def resources_dir() -> Path:
 def resource_path(*parts: str) -> Path:
     """Path of a bundled resource file, e.g. ``resource_path("languages.tsv")``."""
     return resources_dir().joinpath(*parts)
-
-
-def epitran_map_dir() -> Path | None:
-    """epitran's installed ``data/map`` folder (``<iso639-3>-<Script>.csv`` maps), found without
-    importing epitran (slow to import); ``None`` when epitran is not installed."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("epitran")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "map"

@@ -23,7 +23,8 @@ from lexiconlm.coverage import (
     tier_of,
 )
 from lexiconlm.coverage import compute as compute_mod
-from lexiconlm.coverage.compute import epitran_maps, file_statistics
+from lexiconlm.coverage.compute import file_statistics
+from lexiconlm.phonology import installed_maps
 from lexiconlm.coverage.config import config_from_dict
 from lexiconlm.errors import ConfigError, LexiconLMError, UnknownLanguageError, UnknownNameError
 from lexiconlm.languages import get_catalog
@@ -145,7 +146,7 @@ def test_counts(table: CoverageTable):
 
 
 def test_epitran_codes_from_the_installed_maps(table: CoverageTable):
-    folder, codes = epitran_maps()
+    folder, codes = installed_maps()
     if not codes:
         pytest.skip("epitran is not installed")
     assert "amh-Ethi" in table.row("amh")["epitran"].split(";")

@@ -20,9 +20,9 @@ from lexiconlm.synth.translate import (
     Translation,
     register_sense,
     resolve_sense,
-    supports_transliteration,
     target_tokens,
 )
+from lexiconlm.phonology import supports_transliteration
 from lexiconlm.types import Lexicon, LexiconEntry, Provenance
 
 

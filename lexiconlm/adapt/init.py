@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from lexiconlm.errors import LexiconLMError, MissingDependencyError, UnknownNameError
+from lexiconlm.phonology import epitran_instance, map_tag, panphon_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -359,37 +360,13 @@ def overlap_init(ctx: InitContext) -> InitRecipe:
 
 
 def _phon():
-    try:
-        import epitran  # noqa: F401
-        import panphon
-        import panphon.distance  # noqa: F401 - checks the dependency
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("embedding init 'phonology'", "phon", "epitran, panphon") from None
-    from lexiconlm.synth.translate import _epitran, _panphon
-
-    ft, dist = _panphon()
-    return _epitran, ft, dist
+    ft, dist = panphon_tables("embedding init 'phonology'")
+    return epitran_instance, ft, dist
 
 
 def _map_tag(language: str, script: str, role: str) -> str:
-    """The epitran map for ``<language>-<script>``; Latin script without its own map uses ``generic-Latn``."""
-    from lexiconlm.resources import epitran_map_dir
-
-    folder = epitran_map_dir()
-    if folder is None:
-        raise MissingDependencyError("embedding init 'phonology'", "phon", "epitran")
-    tag = f"{language}-{script}"
-    if (folder / f"{tag}.csv").is_file():
-        return tag
-    if script == "Latn":
-        return "generic-Latn"
-    same = sorted(p.stem for p in folder.glob(f"{language}-*.csv")) or sorted(
-        p.stem for p in folder.glob(f"*-{script}.csv"))
-    raise LexiconLMError(
-        f"embedding init 'phonology' needs an epitran map for the {role} {tag!r}, and epitran has none"
-        + (f" (maps for this language or script: {', '.join(same[:12])})" if same else "")
-        + "; set `script:` to one epitran writes, or choose another init method (lexicon, overlap, mean)"
-    )
+    """The epitran map for ``<language>-<script>`` (``generic-Latn`` for Latin without its own)."""
+    return map_tag(language, script, feature="embedding init 'phonology'", role=role)
 
 
 def _vector(ft: Any, ipa: str, slots: int) -> Any:

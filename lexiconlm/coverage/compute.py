@@ -42,6 +42,7 @@ from lexiconlm import __version__
 from lexiconlm.coverage.config import CoverageConfig, ResourceSpec, load_config
 from lexiconlm.errors import DataFormatError, LexiconLMError, UnknownNameError
 from lexiconlm.files import atomic_write_text
+from lexiconlm.phonology import installed_maps
 
 __all__ = [
     "COLUMNS",
@@ -50,7 +51,6 @@ __all__ = [
     "CoverageTable",
     "TierRule",
     "compute_coverage",
-    "epitran_maps",
     "has_resource",
     "load_or_compute",
     "save_coverage",
@@ -791,23 +791,8 @@ def _text_stats(path: Path, context: str | None) -> dict:
 _EPITRAN_CODE = re.compile(r"^(?P<lang>[a-z]{3})-(?P<script>[A-Za-z]{4})(?:[-_](?P<variant>.+))?$")
 
 
-def epitran_maps() -> tuple[Path | None, list[str]]:
-    """epitran's installed ``data/map`` folder and the map codes in it (``amh-Ethi``, ``amh-Ethi-pp`` ...).
-
-    Found without importing epitran (which is slow to import); ``(None, [])`` when it is not installed.
-    """
-    from lexiconlm.resources import epitran_map_dir
-
-    folder = epitran_map_dir()
-    if folder is None:
-        return None, []
-    if not folder.is_dir():
-        return folder, []
-    return folder, sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".csv"))
-
-
 def _epitran_index(catalog) -> tuple[dict[str, list[str]], dict]:
-    folder, codes = epitran_maps()
+    folder, codes = installed_maps()
     source: dict = {
         "kind": "epitran", "name": "epitran", "folders": [str(folder)] if folder else [], "absent": [],
         "files": len(codes), "files_read": 0, "files_cached": 0, "skipped": [], "problems": [],

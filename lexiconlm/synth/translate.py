@@ -25,7 +25,7 @@ Senses (:data:`SENSES`, versioned names; ``random``/``first``/``frequency``/
 Out-of-lexicon words (:data:`OOV_POLICIES`)
     ``keep`` (copy the source word), ``drop``, ``transliterate`` (through IPA
     into the target script with epitran's maps, where they exist; see
-    :class:`Transliterator`). Numbers and punctuation are always kept.
+    :class:`lexiconlm.phonology.Transliterator`). Numbers and punctuation are always kept.
 Randomness
     One uniform draw per translated unit, in text order, from a
     :class:`numpy.random.Generator` (the translator's own, seeded with ``seed``,
@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
+from lexiconlm.phonology import Transliterator
 from lexiconlm.synth.hygiene import entry_script
 from lexiconlm.signature import Signature, lexicon_id
 from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
@@ -80,9 +81,6 @@ __all__ = [
     "sense_prefer_consensus",
     "sense_corpus_frequency",
     "is_whole_word",
-    "Transliterator",
-    "transliteration_languages",
-    "supports_transliteration",
     "case_pattern",
     "apply_case",
 ]
@@ -402,198 +400,6 @@ def resolve_sense(name: str) -> tuple[str, SenseFn]:
 
 
 OOV_POLICIES = ("keep", "drop", "transliterate")
-
-
-# --------------------------------------------------------------------------- transliteration
-
-
-def _epitran_map_dir():
-    from lexiconlm.resources import epitran_map_dir
-
-    folder = epitran_map_dir()
-    if folder is None:  # pragma: no cover - depends on the environment
-        from lexiconlm.errors import MissingDependencyError
-
-        raise MissingDependencyError("OOV transliteration", "phon", "epitran")
-    return folder
-
-
-@lru_cache(maxsize=None)
-def _read_map(tag: str) -> tuple[tuple[str, str], ...]:
-    """(grapheme, IPA) rows of epitran's ``<tag>.csv`` map."""
-    import csv
-
-    path = _epitran_map_dir() / f"{tag}.csv"
-    with open(path, encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    return tuple((r[0], r[1]) for r in rows[1:] if len(r) >= 2 and r[0])
-
-
-# The IPA segments a Latin-script source word turns into (epitran's generic-Latn map);
-# a target map is usable in reverse when it can write every one of them (or a close phone).
-_BASIC_SEGMENTS = ("a", "b", "d", "e", "f", "ɡ", "h", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "v", "z")
-# Largest panphon feature edit distance (share of differing features) at which a missing
-# phone is written with the nearest one the target map has (a -> ɑ 0.02, h -> x 0.08,
-# f -> pʰ 0.13; h -> l, 0.23, is too far).
-_MAX_PHONE_DISTANCE = 0.15
-
-
-@lru_cache(maxsize=1)
-def _panphon():
-    try:
-        import panphon
-        import panphon.distance
-    except ImportError:  # pragma: no cover - depends on the environment
-        from lexiconlm.errors import MissingDependencyError
-
-        raise MissingDependencyError("OOV transliteration", "phon", "panphon") from None
-    return panphon.FeatureTable(), panphon.distance.Distance()
-
-
-@lru_cache(maxsize=None)
-def _reverse_map(tag: str) -> dict[str, str]:
-    """IPA -> grapheme from a target map: the shortest grapheme for each IPA string."""
-    import unicodedata
-
-    def cost(g: str) -> tuple[int, int]:
-        # shorter first, then without diacritics (Russian o is о, not ё)
-        return len(g), len(unicodedata.normalize("NFD", g))
-
-    rev: dict[str, str] = {}
-    for g, ipa in _read_map(tag):
-        g = "".join(c for c in g if unicodedata.category(c) != "Cf")  # bidi controls in some maps
-        if not ipa or not any(c.isalpha() for c in g):
-            continue
-        if ipa not in rev or cost(g) < cost(rev[ipa]):
-            rev[ipa] = g
-    return rev
-
-
-# Scripts a letter-by-letter writer cannot write: abugidas (vowels are signs attached to
-# consonants, which carry an inherent vowel) and Hangul (letters composed into syllable blocks).
-_NOT_LETTER_BY_LETTER = frozenset(
-    "Hang Deva Beng Guru Gujr Orya Taml Telu Knda Mlym Sinh Thai Laoo Tibt Mymr Khmr "
-    "Java Bali Sund Bugi Batk Tglg Lana Cham Ethi Cans Thaa".split()
-)
-
-
-def _writable_letter_by_letter(tag: str) -> bool:
-    return tag.split("-")[1] not in _NOT_LETTER_BY_LETTER
-
-
-@lru_cache(maxsize=None)
-def _single_phones(tag: str) -> tuple[str, ...]:
-    """The IPA keys of a target map that are one phone (consonant+vowel syllables are not)."""
-    ft, _ = _panphon()
-    return tuple(k for k in _reverse_map(tag) if len(ft.segs_safe(k)) == 1)
-
-
-@lru_cache(maxsize=None)
-def _nearest(tag: str, phone: str) -> str | None:
-    """Grapheme for ``phone``: its own, else that of the nearest phone the map writes (or None)."""
-    rev = _reverse_map(tag)
-    if phone in rev:
-        return rev[phone]
-    _, dist = _panphon()
-    scored = [
-        # closest in features; among equals, a phone written with this one as its base (k -> kʰ before ɡ)
-        (dist.feature_edit_distance(phone, k), not k.startswith(phone), i, k)
-        for i, k in enumerate(_single_phones(tag))
-    ]
-    scored = [x for x in scored if x[0] <= _MAX_PHONE_DISTANCE]
-    return rev[min(scored)[3]] if scored else None
-
-
-@lru_cache(maxsize=1)
-def transliteration_languages() -> tuple[str, ...]:
-    """epitran tags (``rus-Cyrl``, ``kat-Geor`` ...) of non-Latin maps usable in reverse offline.
-
-    A map qualifies when every basic phone of a Latin-script word (:data:`_BASIC_SEGMENTS`)
-    has a grapheme in it, exactly or through a close phone.
-    """
-    return tuple(p.stem for p in sorted(_epitran_map_dir().glob("*-*.csv")) if supports_transliteration(p.stem))
-
-
-@lru_cache(maxsize=None)
-def supports_transliteration(tag: str) -> bool:
-    """Whether OOV words can be transliterated into ``tag`` (``rus-Cyrl``) offline."""
-    parts = tag.split("-")
-    if len(parts) != 2 or parts[1] == "Latn" or not re.fullmatch(r"[a-z]{3}", parts[0]) \
-            or not re.fullmatch(r"[A-Z][a-z]{3}", parts[1]):
-        return False
-    if not (_epitran_map_dir() / f"{tag}.csv").is_file() or not _writable_letter_by_letter(tag):
-        return False
-    try:
-        return all(_nearest(tag, seg) is not None for seg in _BASIC_SEGMENTS)
-    except (OSError, UnicodeDecodeError, IndexError, ValueError):
-        return False
-
-
-@lru_cache(maxsize=8)
-def _epitran(tag: str):
-    """One epitran instance per map (loading one takes seconds)."""
-    import epitran
-
-    return epitran.Epitran(tag)
-
-
-class Transliterator:
-    """Writes a source word in the target script through IPA.
-
-    The source word goes to IPA with epitran (its map for the source language
-    and script, else epitran's ``generic-Latn`` for Latin script); the IPA is
-    split into phones (panphon) and written with epitran's map for the target
-    language read in reverse: the longest run of phones the map has a grapheme
-    for, else the grapheme of the nearest phone it writes (panphon feature
-    edit distance at most 0.15). Supported targets (:func:`transliteration_languages`)
-    are alphabets and abjads whose map can write every basic phone; abugidas
-    (vowels written as combining signs) and Hangul (letters composed into
-    syllable blocks) are not. A phone nothing is close to is left out.
-    """
-
-    def __init__(self, src_tag: str, tgt_tag: str):
-        if not supports_transliteration(tgt_tag):
-            supported = transliteration_languages()
-            raise LexiconLMError(
-                f"OOV transliteration into {tgt_tag} is not supported offline; epitran maps "
-                f"usable in reverse: {', '.join(supported)}. Use oov='keep' or 'drop'."
-            )
-        src_map = src_tag if (_epitran_map_dir() / f"{src_tag}.csv").is_file() else "generic-Latn"
-        if src_map == "generic-Latn" and not src_tag.endswith("-Latn"):
-            raise LexiconLMError(
-                f"OOV transliteration from {src_tag} needs an epitran map for it; "
-                "only Latin-script sources fall back to generic-Latn"
-            )
-        self.src_tag, self.tgt_tag = src_map, tgt_tag
-        self._epi = _epitran(src_map)
-        self._rev = _reverse_map(tgt_tag)
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, word: str) -> str:
-        out = self._cache.get(word)
-        if out is None:
-            out = self._cache[word] = self._write(word)
-        return out
-
-    def _write(self, word: str) -> str:
-        ft, _ = _panphon()
-        ipa = self._epi.transliterate(word.lower())
-        phones = ft.segs_safe(ipa)
-        out = []
-        i = 0
-        while i < len(phones):
-            for n in range(min(3, len(phones) - i), 0, -1):
-                g = self._rev.get("".join(phones[i:i + n]))
-                if g is not None:
-                    out.append(g)
-                    i += n
-                    break
-            else:
-                g = _nearest(self.tgt_tag, phones[i])
-                if g is not None:
-                    out.append(g)
-                i += 1
-        return "".join(out) or word
 
 
 # --------------------------------------------------------------------------- the translator
