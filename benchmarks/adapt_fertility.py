@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoTokenizer
 
     from lexiconlm.adapt.fertility import compare_fertility, split_segments
-    from lexiconlm.adapt.models import resolve_model
+    from lexiconlm.models import resolve_model
     from lexiconlm.adapt.run import read_texts
 
     data = find_data_dir(args.data)

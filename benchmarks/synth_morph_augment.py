@@ -23,7 +23,7 @@ Hindi), it
    English tokens analysed as inflected forms and what each received: a form from
    the table, a form from the affix model trained on the table, a form equal to
    the lemma, no form (no tag maps, no entry matches), no translation;
-4. expands the paradigms of the lexicon's target words (:func:`~lexiconlm.synth.morph_augment.expand_paradigms`)
+4. expands the paradigms of the lexicon's target words (:func:`~lexiconlm.synth.morph_expand.expand_paradigms`)
    and counts the extra lexicon entries (after the guard).
 
 Writes ``benchmarks/results/synth_morph_augment.{csv,md}`` with the feature
@@ -70,14 +70,11 @@ def run_one(job: tuple) -> tuple[dict, list]:
     from lexiconlm.io.unimorph import read_unimorph
     from lexiconlm.languages import get_catalog
     from lexiconlm.leakage import LeakageError, LeakageGuard
-    from lexiconlm.synth.morph_augment import (
-        EnglishAnalyser,
-        MorphAugmenter,
-        TargetMorphology,
-        expand_paradigms,
-        guard_table,
-    )
+    from lexiconlm.synth.english_morph import EnglishAnalyser
+    from lexiconlm.synth.morph_augment import MorphAugmenter, guard_table
+    from lexiconlm.synth.morph_expand import expand_paradigms
     from lexiconlm.synth.pseudo_label import make_translator, project_utterances
+    from lexiconlm.synth.target_morph import TargetMorphology
 
     t0 = time.perf_counter()
     data = Path(data)

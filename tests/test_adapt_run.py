@@ -36,7 +36,7 @@ def test_tiny_config_end_to_end(tmp_path):
     assert m["new_tokens"] == 200 and m["mlm_loss_final"] > 0
     # plan.json was written before the first checkpoint
     plan_t = (tmp_path / "plan.json").stat().st_mtime
-    first_ckpt = sorted((tmp_path / "checkpoints").iterdir())[0] / "state.pt"
+    first_ckpt = sorted((tmp_path / "checkpoints").iterdir())[0] / "state.json"
     assert plan_t <= first_ckpt.stat().st_mtime
     assert json.loads((tmp_path / "metrics.json").read_text())["model_dir"] == m["model_dir"]
     tok = AutoTokenizer.from_pretrained(m["model_dir"])
@@ -136,4 +136,4 @@ def test_two_cpu_processes_with_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["steps_run"] == 2
-    assert (tmp_path / "checkpoints" / "step-0000002" / "state.pt").is_file()
+    assert (tmp_path / "checkpoints" / "step-0000002" / "state.json").is_file()

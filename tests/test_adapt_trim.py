@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from lexiconlm.adapt import e5_import as E  # noqa: E402
+from lexiconlm.models import e5_import as E  # noqa: E402
 from lexiconlm.adapt.trim import TrimError, load_texts, trim_model, trim_tokenizer_json  # noqa: E402
 
 CORPUS = [

@@ -237,16 +237,38 @@ def test_explorer_search_and_resource_filter(browser, server):
 
 
 def test_runs_kind_filter(browser, server, config):
-    from lexiconlm.app_support import discover_runs, load_context
+    from lexiconlm.app.context import load_context
+    from lexiconlm.app.runs import discover_runs
 
-    total = len(discover_runs(load_context(config).run_folders))
+    found = discover_runs(load_context(config).run_folders)
+    total = sum(not r.is_table for r in found)
+    tables = sum(r.is_table for r in found)
     base, _ = server
     browser.get(base + "/runs")
     wait_text(browser, f"{total} of {total} runs")
+    # benchmark tables are listed apart from the runs, under their own heading
+    wait_text(browser, f"{tables} of {tables} benchmark tables")
     click(browser, pill("sigmorphon"))
     wait_text(browser, f"1 of {total} runs")
+    wait_text(browser, f"0 of {tables} benchmark tables")
     wait_text(browser, "affix 2023")
+    # one run: no comparison chart, and metrics rounded to their precision
+    wait_text(browser, "A comparison chart is drawn when two or more runs report the same metric")
+    wait_text(browser, "61.54")
+    assert "61.538461" not in body_text(browser)
     shot(browser, "runs")
+    details = browser.find_element(By.XPATH, "//strong[normalize-space(.)='per_language.csv']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", details)
+    shot(browser, "runs-details")
+
+
+def test_runs_compared_when_two_report_a_metric(browser, server):
+    base, _ = server
+    browser.get(base + "/runs")
+    wait_text(browser, "Compare runs on")  # dev.accuracy: the SIGMORPHON and MASSIVE runs
+    wait_text(browser, "dev.accuracy of 2 runs")
+    assert "61.538461" not in body_text(browser) and "58.333333" not in body_text(browser)
+    shot(browser, "runs-compare")
 
 
 def test_runs_link_outside_the_run_folders_is_refused(browser, server):

@@ -22,7 +22,7 @@ from lexiconlm.coverage import (
     load_config,
     tier_of,
 )
-from lexiconlm.coverage import compute as compute_mod
+from lexiconlm.coverage import cache as cache_mod
 from lexiconlm.coverage.compute import file_statistics
 from lexiconlm.phonology import installed_maps
 from lexiconlm.coverage.config import config_from_dict
@@ -248,13 +248,13 @@ def test_script_groups_use_the_first_catalog_script(table: CoverageTable):
 
 def test_cache_hit_reads_no_file_and_touch_invalidates(config: Path, data: Path, monkeypatch):
     reads: list[str] = []
-    real = compute_mod._read_files
+    real = cache_mod.read_files
 
     def counting(spec, todo):
         reads.extend(str(f) for f, _ in todo)
         return real(spec, todo)
 
-    monkeypatch.setattr(compute_mod, "_read_files", counting)
+    monkeypatch.setattr(cache_mod, "read_files", counting)
     first = compute_coverage(config)
     n_files = len(reads)
     assert n_files == sum(s["files_read"] for s in first.sources.values()) > 10
@@ -365,6 +365,35 @@ def test_shipped_configs_load(path: Path):
     load_config(path)
     if path.name == "demo.yaml":
         load_config(path, strict=True)  # the bundled data is always there
+
+
+def test_demo_config_is_strict_clean_in_a_fresh_checkout(tmp_path: Path, monkeypatch):
+    """A fresh clone has no runs/ (nor benchmarks/results): run folders are outputs, never required.
+
+    Regression: ``load_config(demo.yaml, strict=True)`` and ``coverage compute --strict`` failed
+    with ``runs -> .../runs does not exist`` when runs/ had not been created yet.
+    """
+    clone = tmp_path / "clone"
+    (clone / "configs" / "coverage").mkdir(parents=True)
+    (clone / "configs" / "coverage" / "demo.yaml").write_bytes((REPO / "configs/coverage/demo.yaml").read_bytes())
+    (clone / "resources").symlink_to(REPO / "resources", target_is_directory=True)
+    assert not (clone / "runs").exists()
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(clone / "configs" / "coverage" / "demo.yaml", strict=True)
+    assert ("runs", str(clone / "runs")) in cfg.absent  # recorded, not a problem
+    assert not [k for k, _ in cfg.absent if k != "runs"]
+    out = tmp_path / "demo.csv"
+    code = main(["coverage", "compute", "--config", "clone/configs/coverage/demo.yaml", "--out", str(out),
+                 "--strict", "--quiet", "--no-cache"])
+    assert code == 0 and out.is_file()
+    # a missing resource folder is still a problem with --strict
+    (clone / "configs" / "coverage" / "demo.yaml").write_text(
+        "lexicons:\n  wiktionary: ../../resources/demo/no_such_folder\nruns: [../../runs]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(clone / "configs" / "coverage" / "demo.yaml", strict=True)
+    assert err.value.problems == (
+        f"lexicons.wiktionary -> {clone / 'resources/demo/no_such_folder'} does not exist "
+        "(check the path; it is relative to the config's folder)",)
 
 
 def test_demo_config(tmp_path: Path, monkeypatch):
@@ -518,7 +547,7 @@ def test_cli_compute_show_summary(config: Path, tmp_path: Path, capsys):
 
 def test_cli_without_a_table_says_how_to_make_one(tmp_path: Path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["coverage", "summary"]) == 2
+    assert main(["coverage", "summary"]) == 1
     assert "lexiconlm coverage compute" in capsys.readouterr().err
 
 

@@ -54,7 +54,7 @@ def test_run_folder_holds_every_result(tiny_run):
 
 
 def test_the_app_lists_the_run(tiny_run):
-    from lexiconlm.app_support import discover_runs
+    from lexiconlm.app.runs import discover_runs
 
     runs = discover_runs([tiny_run.run_dir.parent])
     [r] = [r for r in runs if r.kind == "expand"]

@@ -111,7 +111,7 @@ def test_cli_eval_bad_file_exit_code_and_lines(tmp_path, capsys):
     bad = tmp_path / "test" / "de-DE.tsv"
     bad.parent.mkdir()
     bad.write_text("id\tintent\tannot_utt\n1\talarm_set\tweck [time : neun\n", encoding="utf-8")
-    assert main(["nlu", "eval", str(tmp_path / "nomodel"), str(bad.parent)]) == 2
+    assert main(["nlu", "eval", str(tmp_path / "nomodel"), str(bad.parent)]) == 1
     assert f"{bad}:2" in capsys.readouterr().err
 
 

@@ -1,4 +1,4 @@
-"""Morphological augmentation and the leakage guard (lexiconlm.synth.morph_augment, lexiconlm.leakage)."""
+"""Morphological augmentation and the leakage guard (lexiconlm.synth.morph_*, lexiconlm.leakage)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,12 @@ import pytest
 from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.massive import read_massive, utterance_from_annotation
 from lexiconlm.leakage import LeakageError, LeakageGuard, normalise_features
-from lexiconlm.synth.morph_augment import (
-    EnglishAnalyser,
-    MorphAugmenter,
-    TargetMorphology,
-    expand_paradigms,
-    guard_table,
-    morph_file,
-    open_tags,
-    write_expansion,
-)
+from lexiconlm.synth.english_morph import EnglishAnalyser, english_plural
+from lexiconlm.synth.morph_augment import MorphAugmenter, guard_table, morph_file
+from lexiconlm.synth.morph_expand import expand_paradigms, write_expansion
+from lexiconlm.synth.morph_tags import open_tags
 from lexiconlm.synth.pseudo_label import project_utterance
+from lexiconlm.synth.target_morph import TargetMorphology
 from lexiconlm.synth.translate import LexiconTranslator
 from lexiconlm.types import InflectionEntry as E
 from lexiconlm.types import InflectionTable, Language, Lexicon, LexiconEntry, Provenance
@@ -325,8 +320,6 @@ def test_cli_morph_needs_a_guard_decision_and_refuses_leaks(tmp_path):
 
 
 def test_english_plural_readings_for_nouns():
-    from lexiconlm.synth.morph_augment import english_plural
-
     assert [english_plural(w) for w in ("alarm", "city", "day", "box", "match")] == ["alarms", "cities", "days", "boxes", "matches"]
     a = EnglishAnalyser(ENGLISH)
     assert a.add_plurals(["list", "city", "alarm", "x1"]) == 3  # not alphabetic: skipped

@@ -1,4 +1,5 @@
-"""Overview: how many languages have which resources, by family and by script, and where they are."""
+"""Overview: how many languages have which resources, by family and by script, and where
+they are."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import app_ui
 import pandas as pd
 import streamlit as st
 
-from lexiconlm import app_support as sup
+from lexiconlm.app.coverage import RESOURCE_LABELS, split_scripts
 
 TOP_N = 20
 
@@ -44,10 +45,11 @@ if view.empty:
 
 # ---------------------------------------------------------------- counts
 st.caption("Languages, and how many of them each resource has")
-cols = st.columns(len(sup.RESOURCE_COLUMNS) + 1)
+flags = app_ui.resource_flags(ctx).loc[view.index]
+cols = st.columns(len(RESOURCE_LABELS) + 1)
 cols[0].metric("Languages", f"{len(view):,}")
-for col, res in zip(cols[1:], sup.RESOURCE_COLUMNS):
-    col.metric(res, f"{int(sup.resource_mask(view, res).sum()):,}")
+for col, (res, label) in zip(cols[1:], RESOURCE_LABELS.items()):
+    col.metric(label, f"{int(flags[res].sum()):,}")
 
 # ---------------------------------------------------------------- charts by family and script
 tier_scale = alt.Scale(domain=tier_order, range=list(app_ui.TIER_COLOURS[: len(tier_order)]))
@@ -63,7 +65,8 @@ def stacked(frame: pd.DataFrame, group: str, title: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("languages:Q", title="languages"),
-            y=alt.Y(f"{group}:N", sort=keep, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=170)),
+            y=alt.Y(f"{group}:N", sort=keep, title=None,
+                    axis=alt.Axis(labelOverlap=False, labelLimit=170)),
             color=alt.Color("tier_label:N", scale=tier_scale, title="tier",
                             legend=alt.Legend(orient="bottom", columns=2)),
             tooltip=[group, "tier_label", "languages"],
@@ -73,13 +76,13 @@ def stacked(frame: pd.DataFrame, group: str, title: str) -> alt.Chart:
 
 
 fam = view.assign(family=view["family"].fillna("").replace("", "(no family)"))
-scr = view.assign(script=view["scripts"].map(lambda s: (sup.split_scripts(s) or ["(none)"])[0]))
+scr = view.assign(script=view["scripts"].map(lambda s: (split_scripts(s) or ["(none)"])[0]))
 left, right = st.columns(2)
 CHART_HEIGHT = 24 * TOP_N + 190  # bars, axis and the legend below
 left.altair_chart(stacked(fam, "family", f"Languages by family (top {TOP_N})"), width="stretch",
                   height=CHART_HEIGHT)
-right.altair_chart(stacked(scr, "script", f"Languages by main script (top {TOP_N})"), width="stretch",
-                   height=CHART_HEIGHT)
+right.altair_chart(stacked(scr, "script", f"Languages by main script (top {TOP_N})"),
+                   width="stretch", height=CHART_HEIGHT)
 
 # ---------------------------------------------------------------- map
 st.subheader("Where the languages are")

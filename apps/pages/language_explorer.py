@@ -7,13 +7,15 @@ import app_ui
 import pandas as pd
 import streamlit as st
 
-from lexiconlm import app_support as sup
+from lexiconlm.app.coverage import RESOURCE_LABELS, filter_languages, split_scripts
+from lexiconlm.app.tokenizer import segment_sentences
 from lexiconlm.errors import LexiconLMError, UnknownLanguageError
 from lexiconlm.languages import get_catalog
 
 LIST_COLUMNS = [
     "iso639_3", "name", "family", "scripts", "macroarea", "speakers", "tier_label",
-    "lex_total_entries", "unimorph_forms", "sigmorphon_editions", "nlu_sets", "text_segments", "epitran",
+    "lex_total_entries", "unimorph_forms", "sigmorphon_editions", "nlu_sets", "text_segments",
+    "epitran",
 ]
 
 st.title("Language explorer")
@@ -35,23 +37,25 @@ if "lang" in st.query_params:
 
 # ---------------------------------------------------------------- filters
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-search = c1.text_input("Search", key="ex_search", placeholder="a name or code, e.g. Indonesian or ind")
+search = c1.text_input("Search", key="ex_search",
+                       placeholder="a name or code, e.g. Indonesian or ind")
 families = sorted(x for x in df["family"].dropna().astype(str).unique() if x)
 family = c2.selectbox("Family", ["All", *families], key="ex_family")
-scripts = sorted({s for v in df["scripts"].dropna() for s in sup.split_scripts(v)})
+scripts = sorted({s for v in df["scripts"].dropna() for s in split_scripts(v)})
 script = c3.selectbox("Script", ["All", *scripts], key="ex_script")
 areas = sorted(x for x in df["macroarea"].dropna().astype(str).unique() if x)
 area = c4.selectbox("Macroarea", ["All", *areas], key="ex_area")
 d1, d2 = st.columns([2, 3])
 tiers = d1.multiselect("Tier", app_ui.tier_order(df), key="ex_tier")
-has = d2.pills("Has", list(sup.RESOURCE_COLUMNS), selection_mode="multi", key="ex_has") or []
+has = d2.pills("Has", list(RESOURCE_LABELS.values()), selection_mode="multi", key="ex_has") or []
 
-found = sup.filter_languages(
+found = filter_languages(
     df, search=search, family=None if family == "All" else family,
     script=None if script == "All" else script, macroarea=None if area == "All" else area,
-    tiers=tiers, has=has,
+    tiers=tiers, has=has, flags=app_ui.resource_flags(ctx),
 )
-found = found.sort_values(["tier", "lex_total_entries", "speakers"], ascending=False, na_position="last")
+found = found.sort_values(["tier", "lex_total_entries", "speakers"], ascending=False,
+                          na_position="last")
 
 st.markdown(f"**{len(found):,} languages match** (of {len(df):,})")
 if found.empty:
@@ -73,7 +77,8 @@ if not codes:
 names = dict(zip(df["iso639_3"], df["name"]))
 if st.session_state.get("ex_lang") not in codes:
     st.session_state["ex_lang"] = codes[0]
-iso = st.selectbox("Language", codes, key="ex_lang", format_func=lambda c: f"{names.get(c, c)} ({c})")
+iso = st.selectbox("Language", codes, key="ex_lang",
+                   format_func=lambda c: f"{names.get(c, c)} ({c})")
 st.query_params["lang"] = iso
 lang = catalog.get(iso)
 row = df[df["iso639_3"] == iso].iloc[0].to_dict()
@@ -91,7 +96,8 @@ st.caption(f"Macroarea: {lang.macroarea or '-'} · endangerment: {lang.endangerm
 def resources_of(r: dict) -> pd.DataFrame:
     items = []
     for col, value in r.items():
-        if col.startswith("lex_") and col.endswith("_entries") and col != "lex_total_entries" and value:
+        if (col.startswith("lex_") and col.endswith("_entries") and col != "lex_total_entries"
+                and value):
             items.append(("lexicon", col[4:-8], f"{int(value):,} entries"))
     if r.get("unimorph_forms"):
         amount = (f"{int(r['unimorph_lemmas']):,} lemmas, {int(r['unimorph_forms']):,} forms, "
@@ -103,7 +109,8 @@ def resources_of(r: dict) -> pd.DataFrame:
     if r.get("nlu_sets"):
         items.append(("NLU", str(r["nlu_sets"]), f"{int(r.get('nlu_examples') or 0):,} examples"))
     for col, value in r.items():
-        if col.startswith("text_") and col.endswith("_segments") and col != "text_segments" and value:
+        if (col.startswith("text_") and col.endswith("_segments") and col != "text_segments"
+                and value):
             items.append(("text", col[5:-9], f"{int(value):,} segments"))
     if r.get("epitran"):
         items.append(("epitran", str(r["epitran"]), "grapheme-to-phoneme map"))
@@ -140,7 +147,8 @@ with tab_par:
                 st.markdown(f"**{title}**")
                 st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch")
     else:
-        st.info(f"No UniMorph table or SIGMORPHON training file for {lang.name} in the configured folders.")
+        st.info(f"No UniMorph table or SIGMORPHON training file for {lang.name} in the "
+                "configured folders.")
     for n in found_samples["paradigm_notes"]:
         st.warning(n)
 
@@ -153,14 +161,16 @@ with tab_ipa:
     ipa = app_ui.ipa(iso, tuple(words))
     if ipa.rows:
         st.caption(f"epitran map `{ipa.code}`")
-        st.dataframe(pd.DataFrame(ipa.rows, columns=["word", "IPA"]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(ipa.rows, columns=["word", "IPA"]), hide_index=True,
+                     width="stretch")
     else:
         st.info(ipa.message)
 
 with tab_tok:
     choices = app_ui.tokenizers(ctx)
     if not sentences:
-        st.info(f"No sample sentences for {lang.name}: no text corpus or NLU set of it is configured.")
+        st.info(f"No sample sentences for {lang.name}: no text corpus or NLU set of it is "
+                "configured.")
     elif not choices:
         st.info(
             "No tokenizer to show: start the app with `lexiconlm app --tokenizer PATH` (a "
@@ -168,13 +178,14 @@ with tab_tok:
             "adaptation run in a run folder."
         )
     else:
-        pick = st.selectbox("Tokenizer", list(choices), key="ex_tok", format_func=lambda k: choices[k])
+        pick = st.selectbox("Tokenizer", list(choices), key="ex_tok",
+                            format_func=lambda k: choices[k])
         try:
             tok = app_ui.load_tokenizer(ctx, pick)
         except LexiconLMError as exc:
             st.error(str(exc))
         else:
-            st.dataframe(pd.DataFrame(sup.segment_sentences(tok, [s["text"] for s in sentences])),
+            st.dataframe(pd.DataFrame(segment_sentences(tok, [s["text"] for s in sentences])),
                          hide_index=True, width="stretch")
     for n in found_samples["sentence_notes"]:
         st.warning(n)

@@ -3,7 +3,7 @@
 A configuration is a YAML file or a dict with these keys (defaults in :data:`DEFAULTS`)::
 
     # lexiconlm adapt run --config configs/adapt/tiny.yaml --out runs/adapt/tiny
-    base_model: e5-small          # a name lexiconlm.adapt.models.resolve_model knows, a local
+    base_model: e5-small          # a name lexiconlm.models.resolve_model knows, a local
                                   # HF folder, or builtin:tiny (a tiny model built on the fly)
     language: amh                 # target language (ISO 639-3, BCP-47 or name)
     script: Ethi                  # ISO 15924; default: the catalog's first script of the language
@@ -42,24 +42,41 @@ A configuration is a YAML file or a dict with these keys (defaults in :data:`DEF
     seed: 13
 
 Relative paths are taken relative to the YAML file's folder (relative to the working folder
-for a dict). :func:`load_config` checks everything and raises one
-:class:`~lexiconlm.errors.ConfigError` listing every problem; ``overrides`` (``key=value``,
+for a dict). :func:`load_config` reads, overrides and merges with :mod:`lexiconlm.config` (the
+package's one configuration toolkit), checks everything and raises one
+:class:`~lexiconlm.errors.ConfigError` listing every problem (``loc -> message``, e.g.
+``mlm.precison -> unknown key. Did you mean: precision?``); ``overrides`` (``key=value``,
 dotted keys, YAML values) are applied first.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import os
-from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from lexiconlm.errors import ConfigError
+from lexiconlm.adapt.init import resolve_init
+from lexiconlm.config import (
+    apply_overrides,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    get_dotted,
+    merge,
+    read_config,
+    resolve_existing,
+    resolve_paths,
+)
+from lexiconlm.errors import UnknownLanguageError, UnknownNameError
+from lexiconlm.languages import get_catalog
+from lexiconlm.models import model_id
+from lexiconlm.signature import Signature
 
-__all__ = ["DEFAULTS", "load_config", "apply_overrides", "config_signature", "RESUME_EXEMPT"]
+__all__ = ["DEFAULTS", "RESUME_EXEMPT", "apply_overrides", "config_signature", "load_config"]
 
 DEFAULTS: dict[str, Any] = {
     "base_model": None,
@@ -94,91 +111,23 @@ DEFAULTS: dict[str, Any] = {
 #: Settings that may change between a run and its resumption (they do not change the result).
 RESUME_EXEMPT = ("mlm.save_every", "mlm.log_every", "mlm.peak_tflops")
 
+#: Free-form mappings (the init method's own settings, checked by the method).
+_FREE = ("init.options",)
 _INT_KEYS = {
     "tokenizer.new_tokens": 0, "tokenizer.min_frequency": 1, "mlm.steps": 0, "mlm.batch_size": 1,
     "mlm.grad_accum": 1, "mlm.warmup_steps": 0, "mlm.seq_len": 8, "mlm.save_every": 0,
     "mlm.eval_segments": 1, "mlm.log_every": 1, "seed": 0,
 }
-_FLOAT_KEYS = {"mlm.lr": (0.0, None), "mlm.weight_decay": (0.0, None), "mlm.mlm_probability": (0.0, 1.0),
-               "text.heldout_fraction": (0.0, 1.0)}
+_OPTIONAL_INT_KEYS = ("text.max_segments", "tokenizer.trainer_vocab_size")
+_FLOAT_KEYS = {"mlm.lr": (0.0, None), "mlm.weight_decay": (0.0, None),
+               "mlm.mlm_probability": (0.0, 1.0), "text.heldout_fraction": (0.0, 1.0)}
 
 
-def _set(cfg: dict, dotted: str, value: Any) -> None:
-    node = cfg
-    parts = dotted.split(".")
-    for p in parts[:-1]:
-        if not isinstance(node.get(p), dict):
-            node[p] = {}
-        node = node[p]
-    node[parts[-1]] = value
-
-
-def apply_overrides(cfg: dict, overrides: Iterable[str]) -> dict:
-    """A copy of ``cfg`` with ``key=value`` overrides (dotted keys, values parsed as YAML).
-
-    Raises:
-        ConfigError: an override without ``=``.
-    """
-    import yaml
-
-    out = copy.deepcopy(cfg)
-    bad = []
-    for item in overrides:
-        if "=" not in item:
-            bad.append(f"--set {item!r}: expected key=value, e.g. mlm.steps=200")
-            continue
-        key, raw = item.split("=", 1)
-        _set(out, key.strip(), yaml.safe_load(raw) if raw.strip() else None)
-    if bad:
-        raise ConfigError(bad)
-    return out
-
-
-def _merge(defaults: dict, given: dict, prefix: str, problems: list[str]) -> dict:
-    out = copy.deepcopy(defaults)
-    for key, value in given.items():
-        loc = f"{prefix}{key}"
-        if key not in defaults:
-            close = difflib.get_close_matches(str(key), list(defaults), 3, 0.5)
-            problems.append(f"{loc}: unknown key" + (f" (did you mean: {', '.join(close)}?)" if close else
-                                                     f" (known: {', '.join(defaults)})"))
-            continue
-        if isinstance(defaults[key], dict) and key != "options" and not (key == "init" and isinstance(value, str)):
-            if not isinstance(value, dict):
-                problems.append(f"{loc}: expected a mapping, got {type(value).__name__}")
-                continue
-            out[key] = _merge(defaults[key], value, f"{loc}.", problems)
-        else:
-            out[key] = value
-    return out
-
-
-def _get(cfg: dict, dotted: str) -> Any:
-    node: Any = cfg
-    for p in dotted.split("."):
-        node = node[p]
-    return node
-
-
-def _paths(value: Any, loc: str, base: Path, problems: list[str]) -> list[str]:
-    if value is None:
-        return []
-    items = [value] if isinstance(value, (str, os.PathLike)) else value
-    if not isinstance(items, list):
-        problems.append(f"{loc}: expected a path or a list of paths, got {type(value).__name__}")
-        return []
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, (str, os.PathLike)) or not str(item):
-            problems.append(f"{loc}[{i}]: expected a path, got {item!r}")
-            continue
-        p = Path(os.path.expanduser(str(item)))
-        p = p if p.is_absolute() else base / p
-        if not p.exists():
-            problems.append(f"{loc}[{i}]: {p} does not exist")
-            continue
-        out.append(str(p.resolve()))
-    return out
+def _init_shorthand(values: dict) -> dict:
+    """``init: mean`` is short for ``init: {method: mean}``."""
+    if isinstance(values.get("init"), str):
+        values["init"] = {"method": values["init"]}
+    return values
 
 
 def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (), *,
@@ -187,7 +136,7 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
 
     Args:
         config: a YAML file or a dict (see the module docstring).
-        overrides: ``key=value`` strings applied before validation.
+        overrides: ``key=value`` strings applied before validation (dotted keys, YAML values).
         has_texts: texts are passed to ``adapt()`` directly (``text.train`` may be empty).
         has_lexicon: a lexicon is passed to ``adapt()`` directly.
 
@@ -196,137 +145,121 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
         versioned, ``language`` an ISO 639-3 code and ``script`` set.
 
     Raises:
-        ConfigError: lists every problem (``loc: message``).
-    """
-    import yaml
+        ConfigError: lists every problem (``loc -> message``).
 
-    source = ""
-    if isinstance(config, dict):
-        raw, base = copy.deepcopy(config), Path.cwd()
-    else:
-        path = Path(config)
-        source = str(path)
-        if not path.is_file():
-            raise ConfigError([f"{path}: no such configuration file"], source)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"{path}: not valid YAML: {exc}"], source) from None
-        base = path.resolve().parent
-        if not isinstance(raw, dict):
-            raise ConfigError([f"{path}: expected a mapping at the top level"], source)
-    raw = apply_overrides(raw, overrides)
-    problems: list[str] = []
-    if isinstance(raw.get("init"), str):
-        raw["init"] = {"method": raw["init"]}
-    cfg = _merge(DEFAULTS, raw, "", problems)
+    Example:
+        >>> cfg = load_config("configs/adapt/tiny.yaml", ["mlm.steps=5"])  # doctest: +SKIP
+        >>> cfg["mlm"]["steps"], cfg["init"]["method"]                      # doctest: +SKIP
+        (5, 'lexicon.v1')
+    """
+    raw = read_config(config)
+    problems, base = raw.problems, raw.base
+    given = _init_shorthand(raw.values)
+    for item in overrides:  # one at a time: `--set init=mean --set init.options.k=3` works
+        given = _init_shorthand(apply_overrides(given, [item], defaults=DEFAULTS, free=_FREE,
+                                                problems=problems, example="mlm.steps=200"))
+    cfg = merge(DEFAULTS, given, problems=problems, free=_FREE)
 
     if not cfg["base_model"] or not isinstance(cfg["base_model"], str):
-        problems.append("base_model: required (e5-small, a local model folder, or builtin:tiny)")
+        problems.append("base_model -> required (e5-small, a local model folder, or builtin:tiny)")
     elif not cfg["base_model"].startswith("builtin:"):
-        p = Path(os.path.expanduser(cfg["base_model"]))
-        if not p.is_absolute() and (base / p).exists():
-            cfg["base_model"] = str((base / p).resolve())
+        resolve_existing(cfg, ["base_model"], base)
     elif cfg["base_model"] not in ("builtin:tiny",):
-        problems.append(f"base_model: unknown builtin {cfg['base_model']!r} (known: builtin:tiny)")
+        problems.append(f"base_model -> unknown builtin {cfg['base_model']!r} "
+                        "(known: builtin:tiny)")
 
     for key, low in _INT_KEYS.items():
-        v = _get(cfg, key)
-        if isinstance(v, bool) or not isinstance(v, int):
-            problems.append(f"{key}: expected an integer, got {v!r}")
-        elif v < low:
-            problems.append(f"{key}: must be >= {low}, got {v}")
+        check_int(get_dotted(cfg, key), key, problems, minimum=low)
+    for key in _OPTIONAL_INT_KEYS:
+        check_int(get_dotted(cfg, key), key, problems, minimum=1, optional=True)
     for key, (low, high) in _FLOAT_KEYS.items():
-        v = _get(cfg, key)
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            problems.append(f"{key}: expected a number, got {v!r}")
-        elif v < low or (high is not None and v >= high):
-            problems.append(f"{key}: must be in [{low}, {high if high is not None else 'inf'}), got {v}")
-    if not isinstance(cfg["mlm"]["freeze_body"], bool):
-        problems.append(f"mlm.freeze_body: expected true or false, got {cfg['mlm']['freeze_body']!r}")
-    if cfg["mlm"]["train_rows"] not in ("all", "new"):
-        problems.append(f"mlm.train_rows: expected all or new, got {cfg['mlm']['train_rows']!r}")
-    if cfg["mlm"]["precision"] not in ("auto", "bf16", "fp32"):
-        problems.append(f"mlm.precision: expected auto, bf16 or fp32, got {cfg['mlm']['precision']!r}")
-    pt = cfg["mlm"]["peak_tflops"]
-    if pt is not None and (isinstance(pt, bool) or not isinstance(pt, (int, float)) or pt <= 0):
-        problems.append(f"mlm.peak_tflops: expected a positive number or null, got {pt!r}")
-    ms = cfg["text"]["max_segments"]
-    if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int) or ms < 1):
-        problems.append(f"text.max_segments: expected a positive integer or null, got {ms!r}")
-    tvs = cfg["tokenizer"]["trainer_vocab_size"]
-    if tvs is not None and (isinstance(tvs, bool) or not isinstance(tvs, int) or tvs < 1):
-        problems.append(f"tokenizer.trainer_vocab_size: expected a positive integer or null, got {tvs!r}")
+        check_number(get_dotted(cfg, key), key, problems, low=low, high=high, high_open=True)
+    check_bool(cfg["mlm"]["freeze_body"], "mlm.freeze_body", problems)
+    check_choice(cfg["mlm"]["train_rows"], "mlm.train_rows", ("all", "new"), problems)
+    check_choice(cfg["mlm"]["precision"], "mlm.precision", ("auto", "bf16", "fp32"), problems)
+    check_number(cfg["mlm"]["peak_tflops"], "mlm.peak_tflops", problems, low=0, low_open=True,
+                 optional=True)
 
     # language and script
-    from lexiconlm.errors import UnknownLanguageError
-    from lexiconlm.languages import get_catalog
-
     lang = None
     if not cfg["language"] or not isinstance(cfg["language"], str):
-        problems.append("language: required (the target language, e.g. amh)")
+        problems.append("language -> required (the target language, e.g. amh)")
     else:
         try:
             lang = get_catalog().lookup(cfg["language"])
             cfg["language"] = lang.iso639_3
         except UnknownLanguageError as exc:
-            problems.append(f"language: {exc}")
-    for key in ("source_language",):
-        try:
-            cfg[key] = get_catalog().lookup(str(cfg[key])).iso639_3
-        except UnknownLanguageError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(f"language -> {exc}")
+    try:
+        cfg["source_language"] = get_catalog().lookup(str(cfg["source_language"])).iso639_3
+    except UnknownLanguageError as exc:
+        problems.append(f"source_language -> {exc}")
     if cfg["script"] is None and lang is not None:
         cfg["script"] = lang.scripts[0] if lang.scripts else None
     for key in ("script", "source_script"):
         v = cfg[key]
-        if v is not None and (not isinstance(v, str) or len(v) != 4 or not v[0].isupper() or not v[1:].islower()):
-            problems.append(f"{key}: expected an ISO 15924 code such as Latn or Ethi, got {v!r}")
+        if v is not None and (not isinstance(v, str) or len(v) != 4 or not v[0].isupper()
+                              or not v[1:].islower()):
+            problems.append(f"{key} -> expected an ISO 15924 code such as Latn or Ethi, got {v!r}")
 
     # init method
-    from lexiconlm.adapt.init import resolve_init
-    from lexiconlm.errors import UnknownNameError
-
-    method = cfg["init"].get("method")
     try:
-        cfg["init"]["method"] = resolve_init(str(method))[0]
+        cfg["init"]["method"] = resolve_init(str(cfg["init"].get("method")))[0]
     except UnknownNameError as exc:
-        problems.append(f"init.method: {exc}")
-    if not isinstance(cfg["init"].get("options"), dict):
-        problems.append(f"init.options: expected a mapping, got {cfg['init'].get('options')!r}")
+        problems.append(f"init.method -> {exc}")
 
     # files
-    cfg["text"]["train"] = _paths(cfg["text"]["train"], "text.train", base, problems)
-    cfg["text"]["heldout"] = _paths(cfg["text"]["heldout"], "text.heldout", base, problems)
-    if not cfg["text"]["train"] and not has_texts:
-        problems.append("text.train: no target-language text (name files, or pass texts=... to adapt())")
+    n_before = len(problems)
+    resolve_paths(cfg, {"text.train": "list", "text.heldout": "list", "lexicon": "one"}, base,
+                  problems)
+    for key in ("train", "heldout"):
+        cfg["text"][key] = [str(p) for p in cfg["text"][key] if p.exists()]
     if cfg["lexicon"] is not None:
-        found = _paths(cfg["lexicon"], "lexicon", base, problems)
-        cfg["lexicon"] = found[0] if found else None
-        if isinstance(raw.get("lexicon"), list):
-            problems.append("lexicon: expected one file")
-    if cfg["init"]["method"] == "lexicon.v1" and cfg["lexicon"] is None and not has_lexicon \
-            and not any(p.startswith("lexicon") for p in problems):
-        problems.append("lexicon: init method lexicon.v1 needs a lexicon (set `lexicon:` or pass lexicon=...)")
-    if not cfg["text"]["heldout"] and cfg["text"]["heldout_fraction"] <= 0:
-        problems.append("text.heldout_fraction: must be > 0 when no text.heldout files are given")
-    if problems:
-        raise ConfigError(problems, source)
+        cfg["lexicon"] = str(cfg["lexicon"]) if cfg["lexicon"].exists() else None
+    lexicon_problem = any(p.startswith("lexicon") for p in problems[n_before:])
+    if not cfg["text"]["train"] and not has_texts:
+        problems.append("text.train -> no target-language text "
+                        "(name files, or pass texts=... to adapt())")
+    if (cfg["init"]["method"] == "lexicon.v1" and cfg["lexicon"] is None and not has_lexicon
+            and not lexicon_problem):
+        problems.append("lexicon -> init method lexicon.v1 needs a lexicon "
+                        "(set `lexicon:` or pass lexicon=...)")
+    fraction = cfg["text"]["heldout_fraction"]
+    if not cfg["text"]["heldout"] and isinstance(fraction, (int, float)) and fraction <= 0:
+        problems.append("text.heldout_fraction -> must be > 0 when no text.heldout files are given")
+    raw.raise_problems()
     return cfg
 
 
 def config_signature(cfg: dict, *, extra: dict | None = None) -> str:
-    """A short hash of everything in ``cfg`` that changes a run's result (:data:`RESUME_EXEMPT` left out)."""
+    """The run's :class:`~lexiconlm.signature.Signature`: the base model (its portable name,
+    :func:`lexiconlm.models.model_id`), language, init method and a hash of everything in
+    ``cfg`` (and ``extra``) that changes the result, :data:`RESUME_EXEMPT` left out.
+
+    A resumed run is refused when its signature differs. The lexiconlm version is not part
+    of it (``plan.json`` records it), so a run resumes after an upgrade.
+
+    Example:
+        >>> config_signature(cfg)  # doctest: +SKIP
+        'adapt:mlm.v1|model:e5-small|lang:amh|init:lexicon.v1|config:3f0c2a9e41d7'
+    """
     data = copy.deepcopy(cfg)
     for key in RESUME_EXEMPT:
         parts = key.split(".")
         data[parts[0]].pop(parts[1], None)
-    if data.get("mlm", {}).get("train_rows") == "all":  # the default: signatures of earlier runs stay valid
+    if data.get("mlm", {}).get("train_rows") == "all":  # the default: earlier hashes stay valid
         data["mlm"].pop("train_rows")
     if extra:
         data["_extra"] = extra
     blob = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
+    return str(Signature.from_pairs([
+        ("adapt", "mlm.v1"),
+        ("model", model_id(str(cfg.get("base_model")))),
+        ("lang", cfg.get("language")),
+        ("init", (cfg.get("init") or {}).get("method")),
+        ("config", digest),
+    ], version=False))
 
 
 def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:

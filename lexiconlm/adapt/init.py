@@ -46,14 +46,14 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from lexiconlm.errors import LexiconLMError, MissingDependencyError, UnknownNameError
+from lexiconlm.errors import LexiconLMError
 from lexiconlm.phonology import epitran_instance, map_tag, panphon_tables
+from lexiconlm.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -74,15 +74,14 @@ __all__ = [
     "phonology_init",
 ]
 
-#: Versioned name -> ``module:function``; resolved lazily by :func:`resolve_init`.
-EMBEDDING_INITS: dict[str, str] = {
+#: Versioned name -> ``module:function``, imported on first use (:func:`resolve_init`).
+EMBEDDING_INITS = Registry("embedding init", entries={
     "random.v1": "lexiconlm.adapt.init:random_init",
     "mean.v1": "lexiconlm.adapt.init:mean_init",
     "lexicon.v1": "lexiconlm.adapt.init:lexicon_init",
     "overlap.v1": "lexiconlm.adapt.init:overlap_init",
     "phonology.v1": "lexiconlm.adapt.init:phonology_init",
-}
-_RESOLVED: dict[str, Callable] = {}
+})
 
 
 @dataclass
@@ -141,31 +140,17 @@ class InitRecipe:
 
 def init_names() -> list[str]:
     """Every registered name, versioned and short."""
-    return sorted(set(EMBEDDING_INITS) | {n.rsplit(".", 1)[0] for n in EMBEDDING_INITS})
-
-
-def _latest(name: str) -> str | None:
-    versions = [n for n in EMBEDDING_INITS if n.rsplit(".", 1)[0] == name]
-    return max(versions, key=lambda n: int(n.rsplit(".v", 1)[1])) if versions else None
+    return EMBEDDING_INITS.names()
 
 
 def resolve_init(name: str) -> tuple[str, Callable[[InitContext], InitRecipe]]:
-    """``(versioned name, function)`` for an init method name (a short name means the latest version).
+    """``(versioned name, function)`` for an init method name (a short name means the latest
+    version).
 
     Raises:
         UnknownNameError: not registered (the message lists close names).
     """
-    full = name if name in EMBEDDING_INITS else _latest(name)
-    if full is None:
-        import difflib
-
-        names = init_names()
-        raise UnknownNameError(name, difflib.get_close_matches(name, names, 3, 0.4) or names,
-                               "Unknown embedding initialisation.")
-    if full not in _RESOLVED:
-        module, attr = EMBEDDING_INITS[full].split(":")
-        _RESOLVED[full] = getattr(importlib.import_module(module), attr)
-    return full, _RESOLVED[full]
+    return EMBEDDING_INITS.resolve(name)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -8,8 +8,10 @@
   old rows are copied back bit for bit and checked.
 * :func:`train_mlm` runs the loop with ``accelerate``: bf16 autocast on CUDA (fp32 on CPU
   unless ``precision: bf16``), gradient accumulation, fused AdamW on CUDA, optional frozen
-  body, a checkpoint every ``save_every`` steps and an exact resume: batches and masks are
-  functions of ``(seed, step)``, so a resumed run sees what an uninterrupted one would have.
+  body, a checkpoint every ``save_every`` steps (``checkpoints/step-NNNNNNN/``: state.json +
+  tensors.safetensors, no pickle, see :mod:`lexiconlm.training`) and an exact resume: batches
+  and masks are functions of ``(seed, step)``, so a resumed run sees what an uninterrupted one
+  would have.
   Several processes (``accelerate launch`` / ``torchrun``; gloo on CPU) each take their share
   of every batch.
 * :func:`evaluate_mlm` gives the MLM loss on held-out blocks with a fixed mask (same seed, same
@@ -42,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "mlm_model_from_config",
-    "mlm_loss",
+    "masked_positions_loss",
     "has_mlm_head",
     "load_mlm_model",
     "build_tiny_base",
@@ -60,6 +62,41 @@ __all__ = [
 #: Dense bf16 peak FLOP/s of common accelerators (vendor datasheets), matched by name.
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "L4": 121.0,
                     "A10": 125.0, "4090": 165.0, "V100": 125.0, "T4": 65.0}
+
+
+def _head_prefixes(model: Any) -> set[str]:
+    """Module names of the MLM head (everything outside the base model's body)."""
+    prefix = getattr(model, "base_model_prefix", "")
+    return {name for name, _ in model.named_children() if name != prefix}
+
+
+def module_split(model: Any, freeze_body: bool) -> tuple[list[str], list[str]]:
+    """``(frozen, trainable)`` module names: with ``freeze_body`` only the input embeddings and the
+    MLM head train. Frozen names are the smallest set of modules whose parameters are all frozen."""
+    inp = model.get_input_embeddings()
+    emb_names = {n for n, m in model.named_modules() if m is inp}
+    heads = _head_prefixes(model)
+    trainable_params = set()
+    for name, _ in model.named_parameters(remove_duplicate=False):
+        top = name.split(".", 1)[0]
+        module = name.rsplit(".", 1)[0]
+        if not freeze_body or module in emb_names or top in heads:
+            trainable_params.add(name)
+    frozen_params = [n for n, _ in model.named_parameters(remove_duplicate=False) if n not in trainable_params]
+    # collapse frozen parameters into the largest modules that hold only frozen ones
+    frozen: list[str] = []
+    all_params = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    for name, _ in model.named_modules():
+        if not name:
+            continue
+        inside = [p for p in all_params if p.startswith(name + ".")]
+        if inside and all(p not in trainable_params for p in inside) and not any(
+                name.startswith(f + ".") for f in frozen):
+            frozen.append(name)
+    covered = {p for p in frozen_params if any(p.startswith(f + ".") for f in frozen)}
+    assert covered == set(frozen_params)
+    trainable_modules = sorted({p.rsplit(".", 1)[0] for p in trainable_params})
+    return frozen, trainable_modules
 
 
 def mlm_model_from_config(config: Any) -> Any:
@@ -95,8 +132,6 @@ def has_mlm_head(folder: str | os.PathLike, model: Any) -> bool:
     prefix = getattr(model, "base_model_prefix", "")
     heads = [n for n, _ in model.named_children() if n != prefix]
     if keys is None:  # a .bin checkpoint: trust the architecture name
-        import json
-
         archs = json.loads((Path(folder) / "config.json").read_text()).get("architectures") or []
         return any("MaskedLM" in a or "ForPreTraining" in a for a in archs)
     return any(k.split(".", 1)[0] in heads for k in keys)
@@ -141,60 +176,17 @@ def _check_embeddings(model: Any, where: str) -> Any:
 
 def build_tiny_base(folder: str | os.PathLike, texts: Sequence[str], *, vocab_size: int = 400, hidden: int = 32,
                     layers: int = 2, heads: int = 2, seed: int = 0) -> Path:
-    """Write a tiny XLM-R-like base (Unigram tokenizer trained on ``texts``, a 2-layer BERT body
-    without MLM head, as e5 ships) to ``folder``; for tests and the tiny config."""
-    import torch
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    """Write a tiny XLM-R-like base (Unigram tokenizer trained on ``texts``, a BERT body without
+    MLM head, as e5 ships) to ``folder``; for tests and the tiny config
+    (:func:`lexiconlm.training.build_tiny_model` with the ``unigram-metaspace.v1`` tokenizer)."""
+    from lexiconlm.training import build_tiny_model, save_model_folder  # imports torch
 
-    folder = Path(folder)
-    tok = Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    from lexiconlm.adapt.vocab import sequential_tokenizers
-
-    with sequential_tokenizers():
-        tok.train_from_iterator(list(texts), trainers.UnigramTrainer(
-            vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>", show_progress=False))
-    # scores rounded: the trainer's float sums vary in the last digits between processes
-    data = json.loads(tok.to_str())
-    # and ties come in hash-map order: the pieces after the special tokens are sorted
-    vocab = [[p, round(float(sc), 4)] for p, sc in data["model"]["vocab"]]
-    head, rest = vocab[: len(specials)], vocab[len(specials):]
-    assert [p for p, _ in head] == specials
-    data["model"]["vocab"] = head + sorted(rest, key=lambda r: (-r[1], r[0]))
-    tok = Tokenizer.from_str(json.dumps(data))
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="<pad>", cls_token="<s>", sep_token="</s>", mask_token="<mask>",
-                                   model_max_length=512)
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(fast), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                        intermediate_size=2 * hidden, max_position_embeddings=512, pad_token_id=1,
-                        type_vocab_size=1)
-    model = BertModel(config, add_pooling_layer=False)
-    import logging
-
-    quiet = logging.getLogger("transformers.distributed.tensor_parallel")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        model.save_pretrained(folder)
-    finally:
-        quiet.setLevel(level)
-    fast.save_pretrained(folder)
-    return folder
+    config = {"vocab_size": vocab_size, "hidden_size": hidden, "num_hidden_layers": layers,
+              "num_attention_heads": heads, "intermediate_size": 2 * hidden,
+              "max_position_embeddings": 512, "type_vocab_size": 1}
+    model, tok = build_tiny_model(texts, config, tokenizer="unigram-metaspace.v1", masked_lm=False,
+                                  seed=seed)
+    return save_model_folder(model, tok, folder)
 
 
 def resize_and_init(model: Any, old_size: int, recipe: "InitRecipe", *, seed: int = 13) -> dict:
@@ -331,9 +323,9 @@ def _head(model: Any) -> Any:
     return heads[0] if len(heads) == 1 else None
 
 
-def mlm_loss(model: Any, inputs: "torch.Tensor", attention: "torch.Tensor", labels: "torch.Tensor",
-             *, reduction: str = "mean") -> "torch.Tensor":
-    """Cross-entropy of the MLM head, evaluated only at the predicted positions.
+def masked_positions_loss(model: Any, inputs: "torch.Tensor", attention: "torch.Tensor",
+                          labels: "torch.Tensor", *, reduction: str = "mean") -> "torch.Tensor":
+    """Cross-entropy of the MLM head, evaluated only at the predicted positions (labels != -100).
 
     The output projection is the costliest layer of a large-vocabulary model (250k x d per token);
     running it on the ~15% masked positions only gives the same loss as the full forward pass
@@ -389,7 +381,7 @@ def evaluate_mlm_split(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, ne
             attn = (ids != pad_id).long() if pad_id is not None else torch.ones_like(ids)
             inputs, attn, labels = inputs.to(device), attn.to(device), labels.to(device)
             with _autocast(device, precision):
-                per_token = mlm_loss(model, inputs, attn, labels, reduction="none")
+                per_token = masked_positions_loss(model, inputs, attn, labels, reduction="none")
             target = labels[labels != -100]
             per_token = per_token.float()
             sums["all"] += float(per_token.sum())
@@ -410,11 +402,10 @@ def evaluate_mlm_split(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, ne
 
 
 def _autocast(device: str, precision: str):
-    import torch
+    """Autocast only when bf16 is asked for (``precision`` is resolved: bf16 or fp32)."""
+    from lexiconlm.training import autocast  # imports torch
 
-    if precision == "bf16":
-        return torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16)
-    return nullcontext()
+    return autocast(device, "bf16" if precision == "bf16" else "fp32")
 
 
 def peak_flops(device: str, override_tflops: float | None = None) -> float | None:
@@ -498,27 +489,33 @@ def _ckpt_dir(out_dir: Path, step: int) -> Path:
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:
-    """The newest complete checkpoint under ``out_dir/checkpoints`` (one with ``state.pt``)."""
+    """The newest checkpoint folder under ``out_dir/checkpoints``: one with ``state.json``, or
+    an old pickle ``state.pt``, which :func:`train_mlm` then refuses (never opened)."""
     folder = Path(out_dir) / "checkpoints"
-    done = sorted(p for p in folder.glob("step-*") if (p / "state.pt").is_file()) if folder.is_dir() else []
+    done = sorted(p for p in folder.glob("step-*") if _is_checkpoint(p)) if folder.is_dir() else []
     return done[-1] if done else None
+
+
+def _is_checkpoint(folder: Path) -> bool:
+    from lexiconlm.training import PICKLE_FILES, STATE_FILE
+
+    return any((folder / name).is_file() for name in (STATE_FILE, *PICKLE_FILES))
+
+
+_RESTART = "rerun with --no-resume (resume=False) to start the run over"
 
 
 def _save_checkpoint(out_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, signature: str,
                      stats: dict, keep: int = 2) -> Path:
     import shutil
 
-    import torch
-
-    from lexiconlm.files import atomic_write
+    from lexiconlm.training import save_checkpoint  # imports torch
 
     folder = _ckpt_dir(out_dir, step)
-    folder.mkdir(parents=True, exist_ok=True)
-    state = {"step": step, "signature": signature, "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "stats": stats}
-    with atomic_write(folder / "state.pt", "wb", encoding=None) as fh:
-        torch.save(state, fh)
-    done = sorted(p for p in folder.parent.glob("step-*") if (p / "state.pt").is_file())
+    save_checkpoint(folder, {"step": step, "signature": signature, "model": model.state_dict(),
+                             "optimizer": optimizer.state_dict(),
+                             "scheduler": scheduler.state_dict(), "stats": stats})
+    done = sorted(p for p in folder.parent.glob("step-*") if _is_checkpoint(p))
     for old in done[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return folder
@@ -547,7 +544,7 @@ def train_mlm(
         tokenizer: the (extended) tokenizer.
         blocks: training blocks from :func:`make_blocks`.
         mlm_cfg: the ``mlm`` section of a resolved configuration.
-        out_dir: the run folder; checkpoints go to ``out_dir/checkpoints/step-NNNNNNN/state.pt``.
+        out_dir: the run folder; checkpoints go to ``out_dir/checkpoints/step-NNNNNNN/``.
         signature: configuration signature stored in checkpoints; a resume compares it.
         resume: continue from the newest checkpoint when there is one.
         accelerator: an ``accelerate.Accelerator`` (one is made when ``None``).
@@ -563,8 +560,12 @@ def train_mlm(
 
     Raises:
         ConfigError: a checkpoint written under another configuration.
+        CheckpointError: a truncated or damaged checkpoint, or an old pickle ``state.pt``
+            (never opened); the message names the file and the fix.
     """
     import torch
+
+    from lexiconlm.training import autocast, load_checkpoint  # imports torch
 
     out_dir = Path(out_dir)
     acc = accelerator or make_accelerator(device, mlm_cfg["precision"], seed)
@@ -577,7 +578,6 @@ def train_mlm(
 
     # freezing: input embeddings and the head train; the body is frozen on request
     if mlm_cfg["freeze_body"]:
-        from lexiconlm.adapt.plan import module_split
 
         _, trainable = module_split(model, True)
         keep = set(trainable)
@@ -594,7 +594,7 @@ def train_mlm(
     stats_prev: dict = {}
     ckpt = latest_checkpoint(out_dir) if resume else None
     if ckpt is not None:
-        state = torch.load(ckpt / "state.pt", map_location="cpu", weights_only=False)
+        state = load_checkpoint(ckpt, restart_hint=_RESTART)
         if state.get("signature") != signature:
             raise ConfigError([
                 f"{ckpt}: this checkpoint was written under another configuration (signature "
@@ -632,13 +632,14 @@ def train_mlm(
             inputs, labels = mask_tokens(ids, tokenizer, mlm_cfg["mlm_probability"], gen, special)
             attn = (ids != pad_id).long() if pad_id is not None else torch.ones_like(ids)
             sync = acc.no_sync(model) if (micro < accum - 1 and world > 1) else nullcontext()
-            with sync, acc.autocast():
+            with sync, autocast(dev, precision):
                 if world > 1:  # through the DDP wrapper, which synchronises the gradients
                     outputs = model(input_ids=inputs.to(acc.device), attention_mask=attn.to(acc.device),
                                     labels=labels.to(acc.device))
                     loss = outputs.loss / accum
                 else:
-                    loss = mlm_loss(model, inputs.to(acc.device), attn.to(acc.device), labels.to(acc.device)) / accum
+                    loss = masked_positions_loss(model, inputs.to(acc.device), attn.to(acc.device),
+                                                 labels.to(acc.device)) / accum
             acc.backward(loss)
             step_loss += loss.detach()
             step_tokens += attn.sum().to(acc.device)

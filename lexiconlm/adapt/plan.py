@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.adapt.init import InitRecipe
     from lexiconlm.types import Lexicon
 
-__all__ = ["AdaptationPlan", "make_plan", "read_plan", "module_split", "texts_digest", "PLAN_VERSION"]
+__all__ = ["AdaptationPlan", "make_plan", "read_plan", "texts_digest", "PLAN_VERSION"]
 
 PLAN_VERSION = 1
 
@@ -48,7 +48,8 @@ class AdaptationPlan:
         fresh_head: the base checkpoint has no MLM head (one is initialised).
         tied_embeddings: input and output embeddings share one matrix.
         language / script: the target; ``texts`` segment counts and digest of train/held-out text.
-        config_signature: hash of the settings that change the result (see ``config_signature``).
+        config_signature: the run's signature: model, language, init and a hash of the settings
+            that change the result (see ``lexiconlm.adapt.config.config_signature``).
     """
 
     base_model: str
@@ -134,41 +135,6 @@ def texts_digest(texts: Sequence[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def _head_prefixes(model: Any) -> set[str]:
-    """Module names of the MLM head (everything outside the base model's body)."""
-    prefix = getattr(model, "base_model_prefix", "")
-    return {name for name, _ in model.named_children() if name != prefix}
-
-
-def module_split(model: Any, freeze_body: bool) -> tuple[list[str], list[str]]:
-    """``(frozen, trainable)`` module names: with ``freeze_body`` only the input embeddings and the
-    MLM head train. Frozen names are the smallest set of modules whose parameters are all frozen."""
-    inp = model.get_input_embeddings()
-    emb_names = {n for n, m in model.named_modules() if m is inp}
-    heads = _head_prefixes(model)
-    trainable_params = set()
-    for name, _ in model.named_parameters(remove_duplicate=False):
-        top = name.split(".", 1)[0]
-        module = name.rsplit(".", 1)[0]
-        if not freeze_body or module in emb_names or top in heads:
-            trainable_params.add(name)
-    frozen_params = [n for n, _ in model.named_parameters(remove_duplicate=False) if n not in trainable_params]
-    # collapse frozen parameters into the largest modules that hold only frozen ones
-    frozen: list[str] = []
-    all_params = [n for n, _ in model.named_parameters(remove_duplicate=False)]
-    for name, _ in model.named_modules():
-        if not name:
-            continue
-        inside = [p for p in all_params if p.startswith(name + ".")]
-        if inside and all(p not in trainable_params for p in inside) and not any(
-                name.startswith(f + ".") for f in frozen):
-            frozen.append(name)
-    covered = {p for p in frozen_params if any(p.startswith(f + ".") for f in frozen)}
-    assert covered == set(frozen_params)
-    trainable_modules = sorted({p.rsplit(".", 1)[0] for p in trainable_params})
-    return frozen, trainable_modules
-
-
 def make_plan(
     cfg: dict,
     *,
@@ -199,7 +165,7 @@ def make_plan(
     from transformers import AutoConfig, AutoTokenizer
 
     from lexiconlm.adapt.init import InitContext, resolve_init
-    from lexiconlm.adapt.mlm import mlm_model_from_config
+    from lexiconlm.adapt.mlm import has_mlm_head, mlm_model_from_config, module_split
     from lexiconlm.adapt.vocab import extend_tokenizer, tokenizer_kind, train_new_pieces
 
     base_tok = AutoTokenizer.from_pretrained(base_dir)
@@ -230,8 +196,6 @@ def make_plan(
     frozen, trainable = module_split(model, cfg["mlm"]["freeze_body"])
     out_emb = model.get_output_embeddings()
     tied = bool(getattr(model_config, "tie_word_embeddings", True)) and out_emb is not None
-    from lexiconlm.adapt.mlm import has_mlm_head
-
     fresh_head = not has_mlm_head(base_dir, model)
 
     method, fn = resolve_init(cfg["init"]["method"])

@@ -291,7 +291,7 @@ def trim_model(
     import transformers
 
     from lexiconlm import __version__
-    from lexiconlm.adapt.models import resolve_model
+    from lexiconlm.models import resolve_model
     from lexiconlm.signature import Signature
 
     if not texts:

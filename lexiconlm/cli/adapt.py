@@ -65,15 +65,15 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", "-m", help="Base model name or folder (e5-small, a local folder)."),
         text: List[Path] = typer.Option(..., "--text", "-t", help="Target-language text file(s) (read_text formats)."),
         heldout: List[Path] = typer.Option([], "--heldout", help="Held-out file(s); default: the tail of --text."),
-        heldout_fraction: float = typer.Option(0.2, "--heldout-fraction", help="Share of segments held out."),
-        new_tokens: int = typer.Option(4000, "--new-tokens", "-n", help="Pieces to add."),
+        heldout_fraction: float = typer.Option(0.2, "--heldout-fraction", min=0.0, max=1.0, help="Share of segments held out."),
+        new_tokens: int = typer.Option(4000, "--new-tokens", "-n", min=1, help="Pieces to add."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Fertility (pieces per word) and UNK rate of the base tokenizer vs the extended one on held-out text."""
         from transformers import AutoTokenizer
 
         from lexiconlm.adapt.fertility import compare_fertility, split_segments
-        from lexiconlm.adapt.models import resolve_model
+        from lexiconlm.models import resolve_model
         from lexiconlm.adapt.run import read_texts
 
         texts = read_texts([str(t) for t in text])

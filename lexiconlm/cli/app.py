@@ -52,9 +52,9 @@ def app_command(
     missing = [m for m in ("streamlit", "altair", "pandas") if importlib.util.find_spec(m) is None]
     if missing:
         raise MissingDependencyError("The app", "app", ", ".join(missing))
-    from lexiconlm import app_support as sup
+    from lexiconlm.app import context as app_context
 
-    script = sup.repo_root() / APP_SCRIPT
+    script = app_context.repo_root() / APP_SCRIPT
     if not script.is_file():
         raise LexiconLMError(
             f"the app's script {script} is missing: the app ships with the source checkout "
@@ -62,18 +62,18 @@ def app_command(
             "pip install -e '.[app]'"
         )
     argv = ["--config", str(config)] if config is not None else []
-    cfg = sup.app_config_path(argv, environ={})
+    cfg = app_context.app_config_path(argv, environ={})
     tok = Path(tokenizer).expanduser().resolve() if tokenizer else None
     if tok is not None and not tok.exists():
         raise LexiconLMError(f"the tokenizer {str(tokenizer)!r} does not exist; give a local folder or tokenizer.json")
-    sup.load_context(cfg, tokenizer=tok)  # fails now, with every problem, if the config is bad
-    cmd = sup.streamlit_command(script, cfg, port=port, headless=headless, address=address)
+    app_context.load_context(cfg, tokenizer=tok)  # fails now, with every problem, if the config is bad
+    cmd = app_context.streamlit_command(script, cfg, port=port, headless=headless, address=address)
     if tok is not None:
         cmd += ["--tokenizer", str(tok)]
     env = dict(os.environ)
-    env[sup.CONFIG_ENV] = str(cfg)
+    env[app_context.CONFIG_ENV] = str(cfg)
     if tok is not None:
-        env[sup.TOKENIZER_ENV] = str(tok)
+        env[app_context.TOKENIZER_ENV] = str(tok)
     env.setdefault("HF_HUB_OFFLINE", "1")  # the app never downloads a model
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     return cmd, env
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(
             None, "--config", "-c", help="Coverage YAML to show (default: configs/coverage/demo.yaml, the bundled demo data)."
         ),
-        port: Optional[int] = typer.Option(None, "--port", "-p", help="Port to serve on (default 8501)."),
+        port: Optional[int] = typer.Option(None, "--port", "-p", min=1, max=65535, help="Port to serve on (default 8501)."),
         headless: bool = typer.Option(False, "--headless", help="Do not open a browser (for servers and CI)."),
         tokenizer: Optional[Path] = typer.Option(
             None, "--tokenizer", help="A local tokenizer folder or tokenizer.json for the segmentation view."
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
 
           lexiconlm app --config configs/coverage/shared.yaml --port 8600 --headless
         """
-        from lexiconlm.app_support import format_command
+        from lexiconlm.app.context import format_command
 
         cmd, env = app_command(config, port=port, headless=headless, tokenizer=tokenizer, address=address)
         if print_command:

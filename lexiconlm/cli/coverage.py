@@ -186,7 +186,7 @@ def summary_cmd(
     by: str = typer.Option("tier", "--by", "-b", help="family, genus, macroarea, script (first catalog script), tier, resources or endangerment."),
     table: Optional[Path] = typer.Option(None, "--table", "-t", help=_TABLE_HELP),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
-    top: int = typer.Option(20, "--top", "-n", help="Show this many groups (0: all)."),
+    top: int = typer.Option(20, "--top", "-n", min=0, help="Show this many groups (0: all)."),
     include_empty: bool = typer.Option(False, "--all", help="Also list groups where no language has any resource."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or md."),
     columns: Optional[str] = typer.Option(None, "--columns", help="Comma-separated columns for csv/json/md (default: all), e.g. family,languages,with_any,tier_4."),
@@ -270,9 +270,9 @@ def tokenizer_cmd(
     config: Path = typer.Option(..., "--config", "-c", help="The coverage YAML whose text and lexicons give the samples."),
     out: Path = typer.Option(Path("runs/coverage/coverage_tokenizer.csv"), "--out", "-o", help="The CSV to write (with .sources.json beside it)."),
     languages: Optional[str] = typer.Option(None, "--languages", "-l", help="Comma-separated ISO 639-3 codes (default: every language with sample text)."),
-    max_segments: int = typer.Option(200, "--max-segments", help="Text segments per language."),
-    max_words: int = typer.Option(2000, "--max-words", help="Lexicon target words per language without text."),
-    worst: int = typer.Option(15, "--worst", help="Print the languages with the highest UNK rate."),
+    max_segments: int = typer.Option(200, "--max-segments", min=1, help="Text segments per language."),
+    max_words: int = typer.Option(2000, "--max-words", min=1, help="Lexicon target words per language without text."),
+    worst: int = typer.Option(15, "--worst", min=0, help="Print the languages with the highest UNK rate."),
 ) -> None:
     """Add the tokenizer's UNK rate, fertility and script coverage on each language's sample text.
 

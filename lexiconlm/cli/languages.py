@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
             None, "--context", "-c", help="Resource whose own codes apply, e.g. sigmorphon2023 (jap = Japanese), gatitos, wiktionary."
         ),
         keep_macro: bool = typer.Option(False, "--keep-macro", help="Do not replace macrolanguages by their default language (swa stays swa)."),
-        limit: int = typer.Option(50, "--limit", "-n", help="At most this many rows when listing or searching (0: all)."),
+        limit: int = typer.Option(50, "--limit", "-n", min=0, help="At most this many rows when listing or searching (0: all)."),
         tsv: bool = typer.Option(False, "--tsv", help="Print tab-separated rows (every catalog column) instead of tables."),
     ) -> None:
         """Look up, search and summarise the language catalog (resources/languages.tsv).

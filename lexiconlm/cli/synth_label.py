@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from lexiconlm.cli._options import output_file
+
 __all__ = ["label_cmd", "morph_cmd", "register"]
 
 _SENSE_HELP = "Sense strategy: random, first, frequency, prefer-consensus (or a versioned name such as random.v1)."
@@ -64,7 +66,7 @@ def _print_stats(stats, what: str) -> None:
 
 def label_cmd(
     input: Path = typer.Argument(..., help="MASSIVE TSV / JSON lines, or a CoNLL file (token + tag columns)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file (MASSIVE: .tsv or .jsonl); OUT.signature is written beside it."),
+    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Output file (MASSIVE: .tsv or .jsonl); OUT.signature is written beside it."),
     lexicon: Path | None = typer.Option(None, "--lexicon", "-l", help="Lexicon file."),
     lexicon_dir: list[Path] = typer.Option([], "--lexicon-dir", "-d", help="Find the lexicon of --locale in these folders (repeatable; the first match is used)."),
     locale: str | None = typer.Option(None, help="Target locale written into MASSIVE output, e.g. jv-ID (default: the lexicon's language)."),
@@ -74,7 +76,7 @@ def label_cmd(
     seed: int = typer.Option(13, help="Random seed (each utterance is seeded with it and its id)."),
     hygiene: str = typer.Option("script.v1", help=_HYG_HELP),
     target_script: str | None = typer.Option(None, help="Keep only targets in this ISO 15924 script, e.g. Latn."),
-    limit: int | None = typer.Option(None, help="Only the first N utterances / sentences."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N utterances / sentences."),
     guard_massive: list[Path] = typer.Option([], "--guard-massive", help="Evaluation MASSIVE files: refuse output holding their ids or texts (repeatable)."),
     join: str = typer.Option("script", help="script: join words of scripts written without spaces (as MASSIVE ja/zh); spaces: always a space (as MASSIVE th/km)."),
 ) -> None:
@@ -101,7 +103,7 @@ def label_cmd(
 
 def morph_cmd(
     input: Path = typer.Argument(..., help="MASSIVE TSV / JSON lines in English (e.g. en-US/train.tsv)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output MASSIVE file (.tsv or .jsonl); OUT.signature and OUT.morph.json are written beside it."),
+    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Output MASSIVE file (.tsv or .jsonl); OUT.signature and OUT.morph.json are written beside it."),
     unimorph: Path = typer.Option(..., "--unimorph", "-u", help="The target language's UniMorph table."),
     english: list[Path] = typer.Option(..., "--english", "-e", help="English inflection table(s), e.g. sigmorphon/2023_part1/eng.trn (repeatable)."),
     locale: str = typer.Option(..., help="Target locale, e.g. hi-IN."),
@@ -120,7 +122,7 @@ def morph_cmd(
     oov: str = typer.Option("keep", help=_OOV_HELP),
     seed: int = typer.Option(13, help="Random seed."),
     hygiene: str = typer.Option("script.v1", help=_HYG_HELP),
-    limit: int | None = typer.Option(None, help="Only the first N utterances."),
+    limit: int | None = typer.Option(None, min=1, help="Only the first N utterances."),
 ) -> None:
     """Pseudo-labelled MASSIVE data where inflected English verbs (and, with --plural-nouns, plural nouns) get inflected target forms.
 

@@ -1,9 +1,14 @@
 """Per-language coverage of lexicons, morphology, labelled data, text and tokenizers.
 
 * :mod:`~lexiconlm.coverage.config`: which resource folders to count (a YAML file);
-* :mod:`~lexiconlm.coverage.compute`: one row per catalog language, cached per file,
-  and the resource tier of each language (``resources/tiers.tsv``);
+* :mod:`~lexiconlm.coverage.tiers`: what a row has (resource predicates) and its resource
+  tier (``resources/tiers.tsv``);
+* :mod:`~lexiconlm.coverage.table`: the columns and :class:`CoverageTable` (CSV in and out);
+* :mod:`~lexiconlm.coverage.stats`: one resource file's statistics, read with its reader;
+* :mod:`~lexiconlm.coverage.cache`: the per-file statistics cache, and collecting every
+  configured file's statistics through it;
 * :mod:`~lexiconlm.coverage.aggregate`: sums by family, genus, macroarea, script, tier;
+* :mod:`~lexiconlm.coverage.compute`: one row per catalog language, from the statistics;
 * :mod:`~lexiconlm.coverage.tokenizer`: UNK rate, fertility and script coverage of a
   model's tokenizer on each language's sample text (imports transformers lazily).
 
@@ -18,20 +23,16 @@ Example:
 
 from lexiconlm.coverage.aggregate import AGGREGATE_BY, aggregate, summary_markdown
 from lexiconlm.coverage.compute import (
-    COLUMNS,
     DEFAULT_TABLE,
-    RESOURCES,
-    TOKENIZER_COLUMNS,
-    CoverageTable,
     compute_coverage,
     file_statistics,
-    has_resource,
     load_or_compute,
-    load_tiers,
     save_coverage,
-    tier_of,
 )
 from lexiconlm.coverage.config import CoverageConfig, config_from_dict, load_config
+from lexiconlm.coverage.table import COLUMNS, TOKENIZER_COLUMNS, CoverageTable
+from lexiconlm.coverage.tiers import RESOURCES, has_resource, load_tiers, tier_of
+from lexiconlm.coverage.tokenizer import coverage_with_tokenizer, load_tokenizer, tokenizer_coverage
 
 __all__ = [
     "AGGREGATE_BY",
@@ -57,11 +58,3 @@ __all__ = [
     "tokenizer_coverage",
 ]
 
-
-def __getattr__(name: str):
-    """The tokenizer functions load on first use (their module is light, transformers is not)."""
-    if name in ("coverage_with_tokenizer", "load_tokenizer", "tokenizer_coverage"):
-        from lexiconlm.coverage import tokenizer
-
-        return getattr(tokenizer, name)
-    raise AttributeError(f"module 'lexiconlm.coverage' has no attribute {name!r}")

@@ -11,10 +11,11 @@ Every language falls in exactly one group (a language's first catalog script is 
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from lexiconlm.coverage.compute import RESOURCES, load_tiers
+from lexiconlm.coverage.tiers import RESOURCES, load_tiers
 from lexiconlm.errors import UnknownNameError
 
 __all__ = ["AGGREGATE_BY", "aggregate", "group_key", "summary_markdown"]
@@ -60,8 +61,6 @@ def aggregate(rows: Iterable[dict], by: str) -> list[dict]:
         UnknownNameError: ``by`` is not one of :data:`AGGREGATE_BY` (with suggestions).
     """
     if by not in AGGREGATE_BY:
-        import difflib
-
         err = UnknownNameError(by, difflib.get_close_matches(by, AGGREGATE_BY, n=3), "Group by one of: " + ", ".join(AGGREGATE_BY) + ".")
         err.kind = "grouping"  # type: ignore[misc]
         raise err

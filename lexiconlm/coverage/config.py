@@ -22,23 +22,26 @@ edition, so that the columns of each file are checked against it. ``unimorph`` a
 ``runs`` are one path or a list. ``cache`` is the per-file statistics cache (default:
 ``~/.cache/lexiconlm/coverage/<hash of the config path>.json``).
 
-:func:`load_config` checks the whole file and raises one
-:class:`~lexiconlm.errors.ConfigError` that lists every problem. A folder that does not
-exist is a problem only with ``strict=True``; otherwise it is recorded in
+:func:`load_config` reads the file with :mod:`lexiconlm.config` (the package's one
+configuration toolkit), checks the whole file and raises one
+:class:`~lexiconlm.errors.ConfigError` that lists every problem. A resource folder that
+does not exist is a problem only with ``strict=True``; otherwise it is recorded in
 :attr:`CoverageConfig.absent`, counted as zero and reported in the table's ``sources``.
+``runs`` folders are outputs that the app lists when they exist: a fresh checkout has none,
+so they are never required, not even with ``strict=True``.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.config import merge, raise_problems, read_config, resolve_paths
 from lexiconlm.errors import ConfigError
 
 __all__ = [
@@ -149,33 +152,15 @@ def default_cache_path(config: CoverageConfig) -> Path:
 
 # --------------------------------------------------------------------------- parsing
 
-
-def _paths(value: Any, loc: str, base: Path, problems: list[str]) -> tuple[Path, ...]:
-    """One path or a list of paths -> absolute Paths; wrong types become problems."""
-    if value is None:
-        return ()
-    items = value if isinstance(value, (list, tuple)) else [value]
-    out: list[Path] = []
-    for i, item in enumerate(items):
-        where = f"{loc}[{i}]" if isinstance(value, (list, tuple)) else loc
-        if isinstance(item, (str, os.PathLike)) and str(item).strip():
-            p = Path(os.path.expanduser(os.path.expandvars(str(item).strip())))
-            out.append(p if p.is_absolute() else (base / p))
-        else:
-            problems.append(f"{where} -> expected a path (a string), got {item!r}")
-    return tuple(Path(os.path.normpath(p)) for p in out)
+#: Every key with its default; the named kinds are free-form mappings (source name -> paths).
+_DEFAULTS: dict[str, Any] = {"lexicons": {}, "unimorph": [], "sigmorphon": {}, "nlu": {},
+                             "text": {}, "runs": [], "cache": None}
+_HINT = "coverage configs live in configs/coverage/, e.g. configs/coverage/demo.yaml"
 
 
-def _named(value: Any, loc: str, base: Path, problems: list[str]) -> dict[str, tuple[Path, ...]]:
+def _named(value: Mapping, loc: str, base: Path,
+           problems: list[str]) -> dict[str, tuple[Path, ...]]:
     """``name: path | [paths]`` mapping of one resource kind."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        problems.append(
-            f"{loc} -> expected a mapping of source names to paths (e.g. `{loc}: {{name: path}}`), "
-            f"got {type(value).__name__}"
-        )
-        return {}
     out: dict[str, tuple[Path, ...]] = {}
     for raw_name, paths in value.items():
         name = str(raw_name)
@@ -185,11 +170,13 @@ def _named(value: Any, loc: str, base: Path, problems: list[str]) -> dict[str, t
                 f"and '_' (e.g. {re.sub(r'[^a-z0-9_]+', '_', name.lower()).strip('_') or 'name'!r})"
             )
             continue
-        got = _paths(paths, f"{loc}.{name}", base, problems)
-        if got:
-            out[name] = got
-        elif paths is None or (isinstance(paths, (list, tuple)) and not paths):
+        if paths is None or (isinstance(paths, (list, tuple)) and not paths):
             problems.append(f"{loc}.{name} -> no path given")
+            continue
+        got = {loc: {name: paths}}
+        resolve_paths(got, {f"{loc}.{name}": "list"}, base, problems, must_exist=False)
+        if got[loc][name]:
+            out[name] = tuple(got[loc][name])
     return out
 
 
@@ -205,48 +192,38 @@ def config_from_dict(
     Args:
         data: the mapping (``None`` or ``{}`` gives an empty configuration).
         base_dir: the folder relative paths are taken from.
-        strict: missing paths are problems (otherwise they are listed in ``absent``).
+        strict: a missing resource folder is a problem (otherwise it is listed in
+            ``absent``); ``runs`` folders (outputs the app lists) may always be absent.
         source: the file the data came from (for messages and the default cache path).
 
     Raises:
         ConfigError: listing every problem (unknown keys with suggestions, wrong types,
-            bad source names, missing paths with ``strict``).
+            bad source names, missing resource paths with ``strict``).
     """
     where = str(source) if source is not None else ""
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
+    if data is not None and not isinstance(data, Mapping):
         raise ConfigError(
-            [f"the file must hold a mapping with keys {', '.join(CONFIG_KEYS)}, got {type(data).__name__}"],
+            [f"top level -> expected a mapping with keys {', '.join(CONFIG_KEYS)}, "
+             + f"got {type(data).__name__}"],
             where,
         )
     base = Path(base_dir).resolve()
     problems: list[str] = []
-    for key in data:
-        if key not in CONFIG_KEYS:
-            close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=2)
-            hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            problems.append(f"{key} -> unknown key.{hint} Known keys: {', '.join(CONFIG_KEYS)}")
-    named = {k: _named(data.get(k), k, base, problems) for k in _NAMED_KINDS}
-    unimorph = _paths(data.get("unimorph"), "unimorph", base, problems)
-    runs = _paths(data.get("runs"), "runs", base, problems)
-    cache_value = data.get("cache")
-    cache: Path | None = None
-    if cache_value is not None:
-        got = _paths(cache_value, "cache", base, problems)
-        if isinstance(cache_value, (list, tuple)):
-            problems.append("cache -> expected one path, got a list")
-        elif got:
-            cache = got[0]
-            if cache.is_dir():
-                problems.append(f"cache -> {cache} is a folder; give a file name such as coverage-cache.json")
+    values = merge(_DEFAULTS, data, problems=problems, free=_NAMED_KINDS)
+    named = {k: _named(values[k], k, base, problems) for k in _NAMED_KINDS}
+    resolve_paths(values, {"unimorph": "list", "runs": "list", "cache": "one"}, base, problems,
+                  must_exist=False)
+    cache: Path | None = values["cache"]
+    if cache is not None and cache.is_dir():
+        problems.append(f"cache -> {cache} is a folder; "
+                        "give a file name such as coverage-cache.json")
     config = CoverageConfig(
         lexicons=named["lexicons"],
-        unimorph=unimorph,
+        unimorph=tuple(values["unimorph"]),
         sigmorphon=named["sigmorphon"],
         nlu=named["nlu"],
         text=named["text"],
-        runs=runs,
+        runs=tuple(values["runs"]),
         cache=cache,
         source=Path(source).resolve() if source is not None else None,
     )
@@ -255,22 +232,15 @@ def config_from_dict(
         for p in spec.paths:
             if not p.exists():
                 absent.append((spec.key, str(p)))
-    for p in runs:
-        if not p.exists():
-            absent.append(("runs", str(p)))
     if strict:
         for key, p in absent:
             loc = key.replace(":", ".")
-            problems.append(f"{loc} -> {p} does not exist (check the path; it is relative to the config's folder)")
-    if problems:
-        raise ConfigError(problems, where)
-    return _replace_absent(config, tuple(absent))
-
-
-def _replace_absent(config: CoverageConfig, absent: tuple[tuple[str, str], ...]) -> CoverageConfig:
-    from dataclasses import replace
-
-    return replace(config, absent=absent)
+            problems.append(f"{loc} -> {p} does not exist "
+                            "(check the path; it is relative to the config's folder)")
+    # run folders are outputs, listed when present: absent ones are recorded, never a problem
+    absent.extend(("runs", str(p)) for p in config.runs if not p.exists())
+    raise_problems(problems, where)
+    return replace(config, absent=tuple(absent))
 
 
 def load_config(path: str | os.PathLike, *, strict: bool = False) -> CoverageConfig:
@@ -278,8 +248,9 @@ def load_config(path: str | os.PathLike, *, strict: bool = False) -> CoverageCon
 
     Args:
         path: the YAML file; relative paths inside it are relative to its folder.
-        strict: a configured folder that does not exist is a problem (default: it is
-            listed in :attr:`CoverageConfig.absent` and counted as zero).
+        strict: a configured resource folder that does not exist is a problem (default: it
+            is listed in :attr:`CoverageConfig.absent` and counted as zero). ``runs`` folders
+            are never required.
 
     Returns:
         The :class:`CoverageConfig`.
@@ -292,20 +263,5 @@ def load_config(path: str | os.PathLike, *, strict: bool = False) -> CoverageCon
         >>> sorted(cfg.lexicons)  # doctest: +SKIP
         ['wiktionary']
     """
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(
-            [f"{p} -> no such file (coverage configs live in configs/coverage/, e.g. configs/coverage/demo.yaml)"],
-            str(p),
-        )
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
-        raise ConfigError([f"{loc} -> not valid YAML: {getattr(exc, 'problem', exc)}"], str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"byte {exc.start} -> the file is not UTF-8 text"], str(p)) from None
-    return config_from_dict(data, p.parent, strict=strict, source=p)
+    raw = read_config(path, hint=_HINT)
+    return config_from_dict(raw.values, raw.base, strict=strict, source=path)

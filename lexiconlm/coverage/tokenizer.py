@@ -18,6 +18,8 @@ Definitions (:func:`tokenizer_coverage`), over the sample texts of a language:
 :func:`coverage_with_tokenizer` adds these for every language of a coverage table that
 has sample text: its text corpora first (the first configured corpus that has the
 language, first ``max_segments`` segments), else the target words of its lexicons.
+:func:`load_tokenizer` is :func:`lexiconlm.models.load_tokenizer` (aliases such as
+``e5-small`` resolve as everywhere else).
 
 transformers and tokenizers are imported only inside the functions that need them, so
 importing :mod:`lexiconlm.coverage` stays light (and never imports torch).
@@ -30,12 +32,14 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from lexiconlm.coverage.compute import TOKENIZER_COLUMNS, CoverageTable, file_statistics
+from lexiconlm.coverage.compute import file_statistics
 from lexiconlm.coverage.config import CoverageConfig, load_config
-from lexiconlm.errors import LexiconLMError, MissingDependencyError
+from lexiconlm.coverage.table import TOKENIZER_COLUMNS, CoverageTable
+from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.io.text import read_text
+from lexiconlm.models import load_tokenizer
 
 __all__ = ["tokenizer_coverage", "load_tokenizer", "coverage_with_tokenizer", "sample_texts"]
 
@@ -111,41 +115,6 @@ def tokenizer_coverage(tokenizer: Any, texts: Sequence[str], *, char_cache: dict
     return result
 
 
-def load_tokenizer(name_or_path: str | os.PathLike) -> Any:
-    """``transformers.AutoTokenizer.from_pretrained`` on a local folder or a hub name.
-
-    The code path is the same for both; with ``HF_HUB_OFFLINE=1`` a hub name must already be
-    in the local cache.
-
-    Raises:
-        MissingDependencyError: transformers is not installed.
-        LexiconLMError: the tokenizer cannot be loaded; the message says whether the hub was
-            offline and how to get the files.
-    """
-    try:
-        from transformers import AutoTokenizer
-    except ImportError:
-        raise MissingDependencyError("tokenizer coverage", "gpu", "transformers, tokenizers") from None
-    name = str(name_or_path)
-    try:
-        return AutoTokenizer.from_pretrained(name)
-    except (OSError, ValueError) as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or os.environ.get(
-            "TRANSFORMERS_OFFLINE", ""
-        ) not in ("", "0")
-        if Path(name).exists():
-            hint = f"{name} exists but holds no tokenizer files (tokenizer.json, vocab files, tokenizer_config.json)"
-        elif offline:
-            hint = (
-                f"{name!r} is not a local folder and is not in the Hugging Face cache, and the hub is offline "
-                "(HF_HUB_OFFLINE=1). Download it on a machine with network access "
-                f"(huggingface-cli download {name}) or pass the path of a local folder"
-            )
-        else:
-            hint = f"{name!r} is neither a local folder nor a model on the Hugging Face hub that could be fetched"
-        raise LexiconLMError(f"cannot load tokenizer {name!r}: {hint}. ({type(exc).__name__}: {exc})") from None
-
-
 def sample_texts(
     files: Sequence[dict], config: CoverageConfig, *, max_segments: int = 200, max_words: int = 2000
 ) -> dict[str, tuple[str, list[str]]]:
@@ -156,9 +125,6 @@ def sample_texts(
     languages without text get up to ``max_words`` distinct target words of their lexicons
     (``lexicons:<name>``).
     """
-    from lexiconlm.io.lexicons import read_lexicon
-    from lexiconlm.io.text import read_text
-
     by_lang: dict[str, dict[str, list[str]]] = {}
     for f in files:
         iso = f.get("lang")

@@ -11,6 +11,8 @@ HTML and linked from the Markdown.
 
 from __future__ import annotations
 
+import time
+
 import csv
 import html
 import io
@@ -222,7 +224,6 @@ def write_report(ctx) -> dict:
     """Write every result file of the run folder; returns the file names written."""
     import yaml
 
-    from lexiconlm.expand.steps import now_iso
 
     run_dir: Path = ctx.run_dir
     ev = ctx.out("evaluate")
@@ -260,7 +261,7 @@ def write_report(ctx) -> dict:
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
     atomic_write_text(run_dir / "signature.txt", signature + "\n")
     run_json = {"kind": "expand", "name": f"expand {cfg.name}: {inp.language.name}", "languages": [iso],
-                "config": resolved, "signature": signature, "created": now_iso()}
+                "config": resolved, "signature": signature, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     atomic_write_text(run_dir / "run.json", json.dumps(run_json, indent=1, ensure_ascii=False) + "\n")
 
     # tables

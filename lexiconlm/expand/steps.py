@@ -1,7 +1,7 @@
 """The steps of ``lexiconlm expand`` and the registry of what they call.
 
-Each step is a plain function ``step(ctx: StepContext) -> dict`` (the outputs recorded in
-``steps/<name>.json``, paths relative to the run folder) registered in :data:`STEPS` with
+Each step is a plain function ``step_<name>(ctx: StepContext) -> dict`` (the outputs recorded
+in ``steps/<name>.json``, paths relative to the run folder) registered in :data:`STEPS` with
 the configuration keys it reads, the steps it depends on and the data files it hashes.
 
 What the steps call in other modules goes through :data:`BACKENDS`, a lazy registry of
@@ -29,7 +29,6 @@ Steps, in order:
 from __future__ import annotations
 
 import hashlib
-import importlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,18 +39,19 @@ from lexiconlm.errors import LexiconLMError, MissingDependencyError
 from lexiconlm.expand.cache import StepRecord
 from lexiconlm.expand.config import ExpandConfig, LanguageInputs
 from lexiconlm.files import atomic_write_text
+from lexiconlm.registry import Registry
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
 
 #: What the steps call in other modules (lazy ``module:function`` names).
-BACKENDS: dict[str, str] = {
-    "resolve_model": "lexiconlm.adapt.models:resolve_model",
+BACKENDS = Registry("expand backend", versioned=False, entries={
+    "resolve_model": "lexiconlm.models:resolve_model",
     "adapt": "lexiconlm.adapt.run:adapt",
     "train_joint": "lexiconlm.nlu.train:train_joint",
     "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
     "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
     "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
-}
+})
 
 
 def resolve_backend(name: str, overrides: Mapping[str, Callable] | None = None) -> Callable:
@@ -62,19 +62,14 @@ def resolve_backend(name: str, overrides: Mapping[str, Callable] | None = None) 
     """
     if overrides and name in overrides:
         return overrides[name]
-    target = BACKENDS[name]
-    mod_name, _, fn = target.partition(":")
+    target = BACKENDS.reference(name)
     try:
-        mod = importlib.import_module(mod_name)
+        return BACKENDS.resolve(name)[1]
     except ModuleNotFoundError as exc:
         if exc.name in ("torch", "transformers", "tokenizers", "accelerate", "safetensors"):
             raise MissingDependencyError(f"the '{name}' step of lexiconlm expand", "gpu",
                                          "torch, transformers, tokenizers") from None
         raise LexiconLMError(f"the '{name}' backend ({target}) cannot be imported: {exc}") from None
-    try:
-        return getattr(mod, fn)
-    except AttributeError:
-        raise LexiconLMError(f"the '{name}' backend: {mod_name} has no {fn}") from None
 
 
 @dataclass
@@ -171,7 +166,7 @@ def merged_lexicon(inputs: LanguageInputs):
 # --------------------------------------------------------------------------- ingest
 
 
-def ingest(ctx: StepContext) -> dict:
+def step_ingest(ctx: StepContext) -> dict:
     """Read the lexicons, UniMorph tables and real text; split the real text; write ``data/``."""
     from lexiconlm.io.lexicons import write_lexicon
     from lexiconlm.io.text import read_text
@@ -225,7 +220,7 @@ def _ingest_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 # --------------------------------------------------------------------------- synth
 
 
-def synth(ctx: StepContext) -> dict:
+def step_synth(ctx: StepContext) -> dict:
     """Pseudo-monolingual text and pseudo-labelled MASSIVE utterances, guarded against test leakage."""
     from lexiconlm.io.massive import read_massive, write_massive_tsv
     from lexiconlm.leakage import LeakageGuard
@@ -315,7 +310,8 @@ def run_texts(ctx: StepContext) -> list[str]:
 
 
 def build_tiny_model(texts: list[str], out_dir: Path, *, config: dict, seed: int) -> Path:
-    """A small BERT (masked LM) built from ``config`` with a WordPiece tokenizer trained on ``texts``.
+    """A small BERT (masked LM) built from ``config`` with a WordPiece tokenizer trained on ``texts``
+    (:func:`lexiconlm.training.build_tiny_model`, tokenizer ``wordpiece-bert.v1``).
 
     Args:
         texts: training text for the tokenizer.
@@ -327,55 +323,13 @@ def build_tiny_model(texts: list[str], out_dir: Path, *, config: dict, seed: int
     Returns:
         ``out_dir``.
     """
-    from collections import Counter
+    from lexiconlm.training import build_tiny_model as build, save_model_folder  # imports torch
 
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
-
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
-    pre = pre_tokenizers.BertPreTokenizer()
-    # the vocabulary is chosen here, not by the tokenizers trainer, whose ties make runs differ:
-    # every character (word-initial and ##-continuation), then the most frequent words
-    counts: Counter = Counter()
-    for t in texts:
-        counts.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(t)))
-    chars = sorted({c for w in counts for c in w})
-    vocab: dict[str, int] = {}
-    for piece in [*special, *chars, *(f"##{c}" for c in chars)]:
-        vocab.setdefault(piece, len(vocab))
-    for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        if len(vocab) >= config["vocab_size"]:
-            break
-        vocab.setdefault(w, len(vocab))
-    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizer
-    tok.pre_tokenizer = pre
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
-    from tokenizers import decoders
-
-    tok.decoder = decoders.WordPiece()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]",
-                                   model_max_length=config["max_position_embeddings"])
-    torch.manual_seed(seed)
-    bert = BertForMaskedLM(BertConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=config["hidden_size"],
-        num_hidden_layers=config["num_hidden_layers"], num_attention_heads=config["num_attention_heads"],
-        intermediate_size=config["intermediate_size"], max_position_embeddings=config["max_position_embeddings"],
-        pad_token_id=tok.token_to_id("[PAD]")))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    bert.save_pretrained(out_dir)
-    fast.save_pretrained(out_dir)
-    return out_dir
+    bert, tok = build(texts, config, tokenizer="wordpiece-bert.v1", masked_lm=True, seed=seed)
+    return save_model_folder(bert, tok, out_dir)
 
 
-def model(ctx: StepContext) -> dict:
+def step_model(ctx: StepContext) -> dict:
     """The base model: built (``tiny``) or resolved (``e5-small``, a folder, a hub name)."""
     base = ctx.cfg.get("model.base")
     if base == "tiny":
@@ -395,7 +349,7 @@ def _model_dir(ctx: StepContext, step: str) -> Path:
 # --------------------------------------------------------------------------- adapt
 
 
-def adapt(ctx: StepContext) -> dict:
+def step_adapt(ctx: StepContext) -> dict:
     """Tokenizer/embedding adaptation with continued MLM (:func:`lexiconlm.adapt.run.adapt`), when enabled."""
     if not ctx.cfg.get("adapt.enabled"):
         return {"model_dir": ctx.out("model")["model_dir"], "skipped": True}
@@ -446,7 +400,7 @@ def nlu_datasets(ctx: StepContext) -> tuple[list, Any]:
     return train, dev
 
 
-def train(ctx: StepContext) -> dict:
+def step_train(ctx: StepContext) -> dict:
     """Fine-tune the joint intent/slot model (:func:`lexiconlm.nlu.train.train_joint`); resumes from checkpoints."""
     train_sets, dev = nlu_datasets(ctx)
     if not train_sets:
@@ -522,7 +476,7 @@ def _inflection_split(entries, share: float, seed: int, max_entries: int):
     return train, dev
 
 
-def evaluate(ctx: StepContext) -> dict:
+def step_evaluate(ctx: StepContext) -> dict:
     """Everything that can be evaluated for the language; what cannot is listed with the reason."""
     cfg, inp = ctx.cfg, ctx.inputs
     ev = cfg.section("evaluate")
@@ -636,7 +590,7 @@ def _evaluate_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 # --------------------------------------------------------------------------- report
 
 
-def report(ctx: StepContext) -> dict:
+def step_report(ctx: StepContext) -> dict:
     """Write the run folder's results (see :mod:`lexiconlm.expand.report`)."""
     from lexiconlm.expand.report import write_report
 
@@ -647,16 +601,19 @@ def report(ctx: StepContext) -> dict:
 STEPS: dict[str, Step] = {
     s.name: s
     for s in (
-        Step("ingest", ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files, ("data",)),
-        Step("synth", synth, ("ingest",), ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"),
-             _synth_files),
-        Step("model", model, ("synth",), ("seed", "model"), work=("base_model",)),
-        Step("adapt", adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"), work=("adapt",)),
-        Step("train", train, ("adapt", "synth"),
+        Step("ingest", step_ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files,
+             ("data",)),
+        Step("synth", step_synth, ("ingest",),
+             ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"), _synth_files),
+        Step("model", step_model, ("synth",), ("seed", "model"), work=("base_model",)),
+        Step("adapt", step_adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"),
+             work=("adapt",)),
+        Step("train", step_train, ("adapt", "synth"),
              ("seed", "device", "nlu", "data.massive_train", "data.massive_dev"), work=("train",)),
-        Step("evaluate", evaluate, ("train", "adapt", "model", "ingest"), ("seed", "device", "evaluate"),
-             _evaluate_files, ("inflection",)),
-        Step("report", report, ("evaluate", "train", "adapt", "model", "synth", "ingest"), ("name",)),
+        Step("evaluate", step_evaluate, ("train", "adapt", "model", "ingest"),
+             ("seed", "device", "evaluate"), _evaluate_files, ("inflection",)),
+        Step("report", step_report, ("evaluate", "train", "adapt", "model", "synth", "ingest"),
+             ("name",)),
     )
 }
 STEP_ORDER: tuple[str, ...] = tuple(STEPS)
@@ -672,7 +629,3 @@ def config_part(cfg: ExpandConfig, keys: tuple[str, ...]) -> dict:
             node = node[part]
         out[k] = node
     return out
-
-
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

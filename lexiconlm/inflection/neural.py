@@ -19,10 +19,12 @@ Training (:func:`train`)
     improvement; the best weights are kept.
 
 Checkpoints
-    ``out_dir/checkpoint.pt`` holds model, optimizer, scheduler, step, epoch and
+    ``out_dir/checkpoint/`` holds model, optimizer, scheduler, step, epoch and
     position in the epoch, early-stopping state and every random generator
-    state (Python, torch CPU, CUDA), written atomically every ``save_every``
-    steps and at every evaluation. A killed run resumes from it and, on CPU,
+    state (Python, NumPy, torch CPU, CUDA), written atomically every ``save_every``
+    steps and at every evaluation (``state.json`` + ``tensors.safetensors``, no
+    pickle: :mod:`lexiconlm.training`; a ``checkpoint.pt`` of earlier versions is
+    refused, never opened). A killed run resumes from it and, on CPU,
     ends with exactly the weights an uninterrupted run gives. ``out_dir/run.json``
     records the resolved config and a hash of the training data; resuming with a
     different config or different data raises :class:`~lexiconlm.errors.ConfigError`
@@ -47,13 +49,13 @@ import hashlib
 import json
 import math
 import os
-import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.config import read_config, unknown_key
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, MissingDependencyError
 from lexiconlm.files import atomic_write, atomic_write_text
@@ -193,16 +195,10 @@ class NeuralConfig:
     def from_dict(cls, values: dict[str, Any], source: str = "") -> NeuralConfig:
         """Build from a mapping (``preset: cpu|tiny|default`` picks the base); every unknown
         key and invalid value is reported in one :class:`ConfigError`."""
-        import difflib
-
         values = dict(values)
         preset = values.pop("preset", "default")
-        known = {f.name for f in fields(cls)}
-        problems = []
-        for k in values:
-            if k not in known:
-                close = difflib.get_close_matches(k, sorted(known), n=2)
-                problems.append(f"{k} -> unknown key" + (f"; did you mean {', '.join(close)}?" if close else ""))
+        known = [f.name for f in fields(cls)]
+        problems = [unknown_key(str(k), k, ["preset", *known]) for k in values if k not in known]
         if preset not in ("default", "cpu", "tiny"):
             problems.append(f"preset -> must be default, cpu or tiny, got {preset!r}")
             preset = "default"
@@ -227,27 +223,15 @@ class NeuralConfig:
 
 
 def load_config(path: str | os.PathLike | None, **overrides: Any) -> NeuralConfig:
-    """Read a YAML config (the ``neural:`` section if present), apply overrides, validate.
+    """Read a YAML config (the ``neural:`` section if present, read with
+    :func:`lexiconlm.config.read_config`), apply overrides (``None`` ones are ignored), validate.
 
     Raises:
         ConfigError: a missing or unreadable file, or every invalid key/value.
     """
-    values: dict[str, Any] = {}
-    source = ""
-    if path is not None:
-        import yaml
-
-        p = Path(path)
-        source = str(p)
-        if not p.is_file():
-            raise ConfigError([f"{p} -> file not found"], source)
-        try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"{p} -> not valid YAML: {exc}"], source) from None
-        if not isinstance(loaded, dict):
-            raise ConfigError([f"{p} -> expected a mapping at the top level"], source)
-        values = dict(loaded.get("neural", loaded)) if isinstance(loaded.get("neural", loaded), dict) else {}
+    raw = read_config(path, section="neural",
+                      hint="neural inflector configs live in configs/sigmorphon/")
+    values, source = raw.values, raw.source
     values.update({k: v for k, v in overrides.items() if v is not None})
     return NeuralConfig.from_dict(values, source)
 
@@ -442,12 +426,10 @@ def _source_batch(encoded: Sequence[tuple[list[int], list[int], list[int]]], dev
 
 
 def _autocast(device: str):
-    torch = _torch()
-    if device.startswith("cuda"):
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    import contextlib
+    """bf16 autocast on CUDA, none on CPU (:func:`lexiconlm.training.autocast`)."""
+    from lexiconlm.training import autocast  # imports torch
 
-    return contextlib.nullcontext()
+    return autocast(device)
 
 
 def _greedy(model, src, pos, types, max_len: int, allowed, device: str) -> list[list[int]]:
@@ -527,23 +509,13 @@ class TrainResult:
         return asdict(self)
 
 
-def _rng_state(torch, device: str) -> dict[str, Any]:
-    state = {"python": random.getstate(), "torch": torch.get_rng_state()}
-    if device.startswith("cuda"):
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(torch, state: dict[str, Any], device: str) -> None:
-    random.setstate(state["python"])
-    torch.set_rng_state(state["torch"])
-    if device.startswith("cuda") and "cuda" in state:
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def _save(torch, obj: Any, path: Path) -> None:
+    """``best.pt``: the model's weights alone, read back with ``torch.load(weights_only=True)``."""
     with atomic_write(path, "wb") as fh:
         torch.save(obj, fh)
+
+
+_RESTART = "rerun with --no-resume (resume=False) to start the run over"
 
 
 def _check_resume(run_file: Path, expected: dict[str, Any]) -> None:
@@ -638,10 +610,10 @@ def train(
         config: the hyper-parameters (validated first; every problem listed).
         data: one :class:`LanguageData` per language / setting (tags must be unique);
             dev entries drive early stopping (mean of per-language accuracies).
-        out_dir: run folder: ``run.json``, ``checkpoint.pt``, ``best.pt``,
+        out_dir: run folder: ``run.json``, ``checkpoint/``, ``best.pt``,
             ``vocab.json``, ``model.json``, ``result.json``.
         device: ``auto``, ``cpu`` or ``cuda[:N]`` (bf16 autocast on CUDA).
-        resume: continue from ``checkpoint.pt`` if present (refused with
+        resume: continue from ``checkpoint/`` if present (refused with
             :class:`ConfigError` when config or data changed); False starts over.
         progress: show a progress bar.
         stop_after_steps: stop (as a kill would) after this many steps in total,
@@ -657,8 +629,11 @@ def train(
     Raises:
         ConfigError: invalid config, duplicate tags, no training data, or a resume with
             a changed config/data.
+        CheckpointError: a truncated or damaged checkpoint, or an old pickle
+            ``checkpoint.pt`` (never opened); the message names the file and the fix.
     """
     torch = _torch()
+    from lexiconlm import training  # imports torch
     config.validate()
     tags = [d.tag for d in data]
     problems = []
@@ -684,19 +659,20 @@ def train(
         "tags": tags,
         "data": data_fingerprint(data),
     }
-    run_file, ckpt_file, result_file = out / "run.json", out / "checkpoint.pt", out / "result.json"
+    run_file, ckpt_dir, result_file = out / "run.json", out / "checkpoint", out / "result.json"
+    legacy = [out / "checkpoint.pt"]  # the pickle checkpoint of earlier versions: never opened
     if resume and run_file.exists():
         _check_resume(run_file, record)
         if result_file.exists():
             return TrainResult(**json.loads(result_file.read_text(encoding="utf-8")))
     else:
-        for f in (ckpt_file, result_file, out / "best.pt"):
+        training.remove_checkpoint(ckpt_dir, legacy=legacy)
+        for f in (result_file, out / "best.pt"):
             if f.exists():
                 f.unlink()
     atomic_write_text(run_file, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
-    random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    training.seed_all(config.seed)
     vocab = Vocab.build(data)
     atomic_write_text(out / "vocab.json", json.dumps(vocab.tokens, ensure_ascii=False) + "\n")
     atomic_write_text(
@@ -720,21 +696,22 @@ def train(
     state = {"step": 0, "epoch": 0, "batch": 0, "best": -1.0, "best_step": 0, "bad": 0,
              "history": [], "dev": {}, "seconds": 0.0}
     resumed_from = 0
-    if resume and ckpt_file.exists():
-        # RNG states must stay CPU tensors; load_state_dict moves weights and optimizer state to the device
-        ck = torch.load(ckpt_file, map_location="cpu", weights_only=False)
+    if resume and training.checkpoint_exists(ckpt_dir, legacy=legacy):
+        # tensors come back on the CPU; load_state_dict moves weights and optimizer state to
+        # the device
+        ck = training.load_checkpoint(ckpt_dir, restart_hint=_RESTART, legacy=legacy)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
         state.update(ck["state"])
-        _set_rng_state(torch, ck["rng"], dev_name)
+        training.restore_rng(ck["rng"])
         resumed_from = state["step"]
 
     def checkpoint() -> None:
-        _save(torch, {
+        training.save_checkpoint(ckpt_dir, {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "state": state, "rng": _rng_state(torch, dev_name),
-        }, ckpt_file)
+            "state": state, "rng": training.capture_rng(),
+        })
 
     n = len(examples)
     n_batches = math.ceil(n / config.batch_size)

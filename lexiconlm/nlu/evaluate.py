@@ -19,9 +19,10 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lexiconlm.devices import resolve_device
 from lexiconlm.errors import DataFormatError, Problem
 from lexiconlm.io.massive import read_massive
-from lexiconlm.nlu.metrics import bio_spans, score_tags
+from lexiconlm.nlu.metrics import OUTSIDE, bio_spans, score_tags
 from lexiconlm.types import NLUDataset, SlotSpan, Utterance
 
 __all__ = [
@@ -172,7 +173,7 @@ def tags_to_utterance(gold: Utterance, intent: str, tags: Sequence[str]) -> Utte
     spans = [m.span() for m in re.finditer(r"\S+", gold.text)]
     aligned = len(spans) == len(gold.tokens)
     slots = []
-    for label, a, b in bio_spans(tags):
+    for label, a, b in bio_spans(tags, outside=OUTSIDE):
         value = " ".join(gold.tokens[a:b])
         start, end = (spans[a][0], spans[b - 1][1]) if aligned else (-1, -1)
         slots.append(SlotSpan(label, value, start, end, a, b))
@@ -184,7 +185,6 @@ def predict(model_dir: str | Path, dataset: NLUDataset | Sequence[Utterance], *,
             batch_size: int = 128) -> list[Utterance]:
     """Predicted utterances (intent + slots on the gold tokens) from a saved model folder."""
     from lexiconlm.nlu.model import load_joint
-    from lexiconlm.nlu.train import resolve_device
 
     dev = resolve_device(device)
     model, tok, info = load_joint(model_dir, dev)
@@ -214,7 +214,6 @@ def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: s
     import time
 
     from lexiconlm.nlu.model import load_joint
-    from lexiconlm.nlu.train import resolve_device
 
     dev = resolve_device(device)
     model, tok, info = load_joint(model_dir, dev)

@@ -12,10 +12,12 @@ The definitions follow MASSIVE's evaluation after its metric fix:
 * **exact match**: the intent is right and the predicted spans equal the gold spans.
 
 Every figure is a percentage (0-100). Nothing here imports torch or seqeval; the tests
-check the spans and F1 against seqeval on hand-made cases.
+check the spans and F1 against seqeval on hand-made cases. Spans come from
+:func:`lexiconlm.io.conll.bio_spans` with ``outside=OUTSIDE`` (a tag without a ``B-``/``I-``
+prefix, other than ``O``/``Other``, is read as ``I-<tag>``); ``bio_spans`` is re-exported here.
 
 Example:
-    >>> bio_spans(["B-time", "I-time", "O", "I-date"])
+    >>> bio_spans(["B-time", "I-time", "O", "I-date"], outside=OUTSIDE)
     [('time', 0, 2), ('date', 3, 4)]
     >>> round(span_f1([["B-time", "I-time"]], [["B-time", "O"]]), 1)
     0.0
@@ -26,6 +28,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+from lexiconlm.errors import UnknownNameError
+from lexiconlm.io.conll import bio_spans
+from lexiconlm.languages import get_catalog
 from lexiconlm.types import NLUDataset, Utterance
 
 __all__ = [
@@ -46,44 +51,10 @@ OUTSIDE = frozenset({"O", "Other", ""})
 METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 
 
-def _split(tag: str) -> tuple[str, str]:
-    """``B-time`` -> ("B", "time"); a bare label (``time``) is read as ``I``; outside -> ("O", "")."""
-    if tag in OUTSIDE:
-        return "O", ""
-    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
-        label = tag[2:]
-        return ("O", "") if label in OUTSIDE else (tag[0], label)
-    return "I", tag
-
-
-def bio_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Labelled spans ``(label, start, end)`` (``end`` exclusive) of one BIO tag sequence.
-
-    seqeval-compatible (default mode): an ``I-X`` that follows ``O`` or another type
-    opens a new span; ``B-X`` always opens one.
-    """
-    spans: list[tuple[str, int, int]] = []
-    cur_label, cur_start = "", -1
-    for i, tag in enumerate(tags):
-        prefix, label = _split(tag)
-        if prefix == "O":
-            if cur_start >= 0:
-                spans.append((cur_label, cur_start, i))
-            cur_label, cur_start = "", -1
-            continue
-        if prefix == "B" or label != cur_label or cur_start < 0:
-            if cur_start >= 0:
-                spans.append((cur_label, cur_start, i))
-            cur_label, cur_start = label, i
-    if cur_start >= 0:
-        spans.append((cur_label, cur_start, len(tags)))
-    return spans
-
-
 def span_counts(gold: Sequence[str], pred: Sequence[str]) -> tuple[int, int, int]:
     """(true positives, gold spans, predicted spans) of one utterance; each span counts once."""
-    g = set(bio_spans(gold))
-    p = set(bio_spans(pred))
+    g = set(bio_spans(gold, outside=OUTSIDE))
+    p = set(bio_spans(pred, outside=OUTSIDE))
     return len(g & p), len(g), len(p)
 
 
@@ -137,7 +108,7 @@ def score_tags(
     for i, (g, p) in enumerate(zip(gold_tags, pred_tags)):
         if len(g) != len(p):
             raise ValueError(f"utterance {i}: {len(g)} gold tags but {len(p)} predicted")
-        gs, ps = set(bio_spans(g)), set(bio_spans(p))
+        gs, ps = set(bio_spans(g, outside=OUTSIDE)), set(bio_spans(p, outside=OUTSIDE))
         tp, ng, np_ = tp + len(gs & ps), ng + len(gs), np_ + len(ps)
         exact += ok_intent[i] and gs == ps
     out["slot_f1"] = 100.0 * _f1(tp, ng, np_)
@@ -196,8 +167,6 @@ def aggregate(
         ``{"mean": {"all": row}, "script": {script: row}, "family": {family: row}}``; each
         row is the unweighted mean over locales (``n_locales`` says how many).
     """
-    from lexiconlm.languages import get_catalog
-
     cat = get_catalog()
     skip = set(exclude)
     groups: dict[str, dict[str, list]] = {"script": {}, "family": {}}
@@ -222,9 +191,6 @@ def locale_script_family(locale: str, catalog=None) -> tuple[str, str]:
     The script is the locale's own subtag when it has one (``sr-Latn-RS``), else the
     language's first catalog script.
     """
-    from lexiconlm.errors import UnknownNameError
-    from lexiconlm.languages import get_catalog
-
     cat = catalog or get_catalog()
     try:
         lang = cat.lookup(locale)

@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from lexiconlm.errors import DataFormatError
+from lexiconlm.models import POOLER_MODEL_TYPES
+from lexiconlm.models import resolve_model as resolve_model_name  # noqa: F401 (nlu.train)
 
 __all__ = ["LabelMaps", "JointModel", "encode_batch", "load_joint", "NLU_JSON", "HEADS_FILE"]
 
@@ -147,27 +149,7 @@ def load_joint(model_dir: str | Path, device: str | torch.device = "cpu") -> tup
 
 def _encoder_kwargs(model_type: str) -> dict:
     """BERT-like encoders build a pooler the joint model never uses; leave it out."""
-    return {"add_pooling_layer": False} if model_type in ("bert", "roberta", "xlm-roberta", "camembert") else {}
-
-
-def load_encoder(name_or_path: str):
-    """``(encoder, tokenizer)`` for a local folder or a hub name (resolved through :mod:`lexiconlm.adapt.models` when present)."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    path = resolve_model_name(name_or_path)
-    cfg = AutoConfig.from_pretrained(path)
-    return AutoModel.from_pretrained(path, **_encoder_kwargs(cfg.model_type)), AutoTokenizer.from_pretrained(path)
-
-
-def resolve_model_name(name_or_path: str) -> str:
-    """A local folder unchanged; short names (``e5-small``) through ``lexiconlm.adapt.models.resolve_model`` when it exists."""
-    if Path(name_or_path).is_dir():
-        return str(name_or_path)
-    try:
-        from lexiconlm.adapt.models import resolve_model
-    except ImportError:
-        return name_or_path
-    return resolve_model(name_or_path)
+    return {"add_pooling_layer": False} if model_type in POOLER_MODEL_TYPES else {}
 
 
 def encode_batch(tokenizer, words: Sequence[Sequence[str]], max_len: int) -> tuple[dict, list[list[int]]]:

@@ -10,7 +10,9 @@ training data differ from the checkpoint's is refused with a :class:`ConfigError
 Run folder (``out_dir``)::
 
     run.json              resolved configuration, data fingerprint, signature
-    checkpoint/state.pt   trainable weights, optimizer, scheduler, RNG states, position
+    checkpoint/           trainable weights, optimizer, scheduler, RNG states, position and the
+                          running loss of the epoch (state.json + tensors.safetensors, no pickle;
+                          see lexiconlm.training)
     model/                the selected model (HF-style folder, see lexiconlm.nlu.model)
     history.jsonl         one line per epoch: loss, dev figures, seconds
     scratch_tokenizer/    only for ``model: {scratch: ...}``: the tokenizer trained on the data
@@ -26,17 +28,20 @@ import hashlib
 import json
 import math
 import os
-import random
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.config import load, raise_problems, resolve_existing, unknown_key
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError
+from lexiconlm.models import load_encoder, load_tokenizer, model_id
+from lexiconlm.signature import Signature
 from lexiconlm.types import NLUDataset, Utterance
 
-__all__ = ["DEFAULTS", "load_train_config", "validate_train_config", "train_joint", "resolve_device", "label_maps_for"]
+__all__ = ["DEFAULTS", "load_train_config", "validate_train_config", "train_config_problems", "train_joint",
+           "resolve_device", "label_maps_for"]
 
 #: Every training setting and its default.
 DEFAULTS: dict[str, Any] = {
@@ -66,45 +71,33 @@ _METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 
 
 def load_train_config(config: Mapping | str | os.PathLike) -> dict:
-    """A training config from a dict or a YAML file (its ``train:`` section if it has one), defaults filled in, validated.
+    """A training config from a dict or a YAML file (its ``train:`` section if it has one),
+    defaults filled in, validated (read and merged with :mod:`lexiconlm.config`).
 
-    Relative ``intents_file``/``slots_file``/``model`` paths in a YAML are taken relative to the YAML's folder
-    when they exist there.
+    Relative ``intents_file``/``slots_file``/``model`` paths in a YAML are taken relative to
+    the YAML's folder when they exist there.
 
     Raises:
-        ConfigError: lists every problem (unknown keys, wrong types, bad values).
+        ConfigError: lists every problem (unknown keys with a did-you-mean, wrong types,
+            bad values).
     """
-    base: Path | None = None
-    if not isinstance(config, Mapping):
-        import yaml
-
-        p = Path(config)
-        if not p.is_file():
-            raise ConfigError([f"{p} -> no such file (NLU configs live in configs/nlu/, e.g. configs/nlu/tiny-cpu.yaml)"])
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"not valid YAML: {exc}"], str(p)) from None
-        if not isinstance(data, Mapping):
-            raise ConfigError(["the file must hold a mapping"], str(p))
-        config = data.get("train", data)
-        base = p.parent
-    cfg = {**DEFAULTS, **dict(config)}
-    if base is not None:
-        for k in ("intents_file", "slots_file", "model"):
-            v = cfg.get(k)
-            if isinstance(v, str) and not Path(v).is_absolute() and (base / v).exists():
-                cfg[k] = str((base / v).resolve())
-    validate_train_config(cfg)
-    return cfg
+    raw = load(config, DEFAULTS, section="train",
+               hint="NLU configs live in configs/nlu/, e.g. configs/nlu/tiny-cpu.yaml")
+    if raw.source:
+        resolve_existing(raw.values, ("intents_file", "slots_file", "model"), raw.base)
+    raw.problems.extend(train_config_problems(raw.values))
+    raw.raise_problems()
+    return raw.values
 
 
 def validate_train_config(cfg: Mapping) -> None:
     """Check every setting; raises one :class:`ConfigError` listing all problems."""
-    problems: list[str] = []
-    unknown = sorted(set(cfg) - set(DEFAULTS))
-    if unknown:
-        problems.append(f"unknown keys {unknown} (known: {', '.join(sorted(DEFAULTS))})")
+    raise_problems(train_config_problems(cfg))
+
+
+def train_config_problems(cfg: Mapping) -> list[str]:
+    """Every problem of a complete training config (``key -> message``; unknown keys included)."""
+    problems: list[str] = [unknown_key(str(k), k, DEFAULTS) for k in cfg if k not in DEFAULTS]
 
     def need(key: str, kind, cond=lambda v: True, what: str = "") -> None:
         v = cfg.get(key)
@@ -143,16 +136,14 @@ def validate_train_config(cfg: Mapping) -> None:
         if set(m) != {"scratch"} or not isinstance(m.get("scratch"), Mapping):
             problems.append("model -> a name/path, or {scratch: {hidden_size: .., num_hidden_layers: .., ...}}")
         else:
-            bad = sorted(set(m["scratch"]) - set(_SCRATCH_KEYS))
-            if bad:
-                problems.append(f"model.scratch -> unknown keys {bad} (known: {', '.join(_SCRATCH_KEYS)})")
+            problems.extend(unknown_key(f"model.scratch.{k}", k, _SCRATCH_KEYS)
+                            for k in m["scratch"] if k not in _SCRATCH_KEYS)
             for k, v in m["scratch"].items():
                 if k in _SCRATCH_KEYS and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                     problems.append(f"model.scratch.{k} -> expected a positive integer, got {v!r}")
     elif not isinstance(m, str) or not m:
         problems.append(f"model -> expected a model name or folder, got {m!r}")
-    if problems:
-        raise ConfigError(problems)
+    return problems
 
 
 def _read_label_file(path: str | None) -> list[str]:
@@ -180,65 +171,36 @@ def _fingerprint(utts: Sequence[Utterance]) -> str:
 
 
 def _signature(cfg: Mapping) -> str:
-    from lexiconlm import __version__
-
+    """The run's :class:`~lexiconlm.signature.Signature`, e.g.
+    ``nlu:joint.v1|model:e5-small|pool:first|...|seed:13|select:exact_match|lexiconlm:0.1.0``
+    (the model by its portable name, :func:`lexiconlm.models.model_id`)."""
     m = cfg["model"]
-    model = f"scratch{json.dumps(dict(m['scratch']), sort_keys=True)}" if isinstance(m, Mapping) else str(m)
-    return (
-        f"nlu:joint.v1|model:{model}|pool:{cfg['pooling']}|max_len:{cfg['max_len']}|bs:{cfg['batch_size']}"
-        f"|ep:{cfg['epochs']}|lr:{cfg['lr']}|head_lr:{cfg['head_lr']}|frozen_emb:{cfg['freeze_embeddings']}"
-        f"|seed:{cfg['seed']}|select:{cfg['select_metric']}|lexiconlm:{__version__}"
-    )
+    if isinstance(m, Mapping):
+        model = f"scratch{json.dumps(dict(m['scratch']), sort_keys=True)}"
+    else:
+        model = model_id(str(m))
+    return str(Signature.from_pairs([
+        ("nlu", "joint.v1"), ("model", model), ("pool", cfg["pooling"]),
+        ("max_len", cfg["max_len"]), ("bs", cfg["batch_size"]), ("ep", cfg["epochs"]),
+        ("lr", cfg["lr"]), ("head_lr", cfg["head_lr"]), ("frozen_emb", cfg["freeze_embeddings"]),
+        ("seed", cfg["seed"]), ("select", cfg["select_metric"]),
+    ]))
 
 
 def _scratch_encoder(spec: Mapping, texts: Sequence[str], seed: int, tok_dir: Path):
-    """A tiny random BERT and a WordPiece tokenizer trained on the training texts (for smoke tests)."""
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    """A tiny random BERT and a WordPiece tokenizer trained on the training texts (for smoke tests);
+    the tokenizer is kept in ``tok_dir`` so that a resumed run uses the same one."""
+    from transformers import PreTrainedTokenizerFast
 
-    p = {**_SCRATCH_KEYS, **dict(spec)}
-    if (tok_dir / "tokenizer.json").exists():
-        tok = PreTrainedTokenizerFast.from_pretrained(tok_dir)
-    else:
-        t = Tokenizer(models.WordPiece(vocab=_scratch_vocab(texts, p["vocab_size"]), unk_token="[UNK]"))
-        t.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-        t.pre_tokenizer = pre_tokenizers.Whitespace()
-        t.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", t.token_to_id("[CLS]")), ("[SEP]", t.token_to_id("[SEP]"))]
-        )
-        tok = PreTrainedTokenizerFast(
-            tokenizer_object=t, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
-        )
+    from lexiconlm.training import build_tiny_model  # imports torch
+
+    p = {**_SCRATCH_KEYS, **dict(spec), "max_position_embeddings": 128}
+    fresh = not (tok_dir / "tokenizer.json").exists()
+    tok = "wordpiece-whitespace.v1" if fresh else PreTrainedTokenizerFast.from_pretrained(tok_dir)
+    encoder, tok = build_tiny_model(texts, p, tokenizer=tok, masked_lm=False, seed=seed)
+    if fresh:
         tok.save_pretrained(tok_dir)
-    torch.manual_seed(seed)
-    cfg = BertConfig(
-        vocab_size=len(tok), hidden_size=p["hidden_size"], num_hidden_layers=p["num_hidden_layers"],
-        num_attention_heads=p["num_attention_heads"], intermediate_size=p["intermediate_size"],
-        max_position_embeddings=128,
-    )
-    return BertModel(cfg, add_pooling_layer=False), tok
-
-
-def _scratch_vocab(texts: Sequence[str], size: int) -> dict[str, int]:
-    """A deterministic WordPiece vocabulary: specials, every character (initial and ``##``), then the most
-    frequent words (count, then alphabetical). Trained tokenizers break ties in hash order, which would make
-    two runs on the same data differ."""
-    import re
-    import unicodedata
-    from collections import Counter
-
-    words = Counter(w for t in texts for w in re.findall(r"\w+|[^\w\s]", unicodedata.normalize("NFKC", t).lower()))
-    chars = sorted({c for w in words for c in w})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
-    seen = set(vocab)
-    for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])):
-        if len(vocab) >= size:
-            break
-        if w not in seen:
-            vocab.append(w)
-            seen.add(w)
-    return {tok: i for i, tok in enumerate(vocab)}
+    return encoder, tok
 
 
 def _batches(lengths: Sequence[int], batch_size: int, factor: int, seed: int, epoch: int) -> list[list[int]]:
@@ -256,34 +218,7 @@ def _batches(lengths: Sequence[int], batch_size: int, factor: int, seed: int, ep
     return [batches[k] for k in perm]
 
 
-def _rng_state() -> dict:
-    import numpy as np
-    import torch
-
-    st = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        st["cuda"] = torch.cuda.get_rng_state_all()
-    return st
-
-
-def _set_rng_state(st: Mapping) -> None:
-    import numpy as np
-    import torch
-
-    random.setstate(st["python"])
-    np.random.set_state(st["numpy"])
-    torch.set_rng_state(st["torch"])
-    if "cuda" in st and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(st["cuda"])
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+_RESTART = "rerun with --no-resume (resume=False) to start the run over"
 
 
 def _diff(old: Mapping, new: Mapping) -> list[str]:
@@ -321,15 +256,17 @@ def train_joint(
 
     Raises:
         ConfigError: invalid settings, or a resume with other settings / other data than the checkpoint.
+        CheckpointError: the checkpoint is truncated or damaged, or an old pickle ``state.pt``
+            (never opened); the message names the file and how to start over.
     """
-    import numpy as np
     import torch
     from tqdm.auto import tqdm
 
+    from lexiconlm import training  # imports torch
     from lexiconlm.files import atomic_write_text
     from lexiconlm.nlu.evaluate import predict_tags
     from lexiconlm.nlu.metrics import score_tags
-    from lexiconlm.nlu.model import JointModel, encode_batch, load_encoder
+    from lexiconlm.nlu.model import JointModel, encode_batch
 
     cfg = load_train_config(config)
     out_dir = Path(out_dir)
@@ -352,10 +289,10 @@ def train_joint(
                  "train_files": [ds.provenance.path for ds in train]},
         "signature": _signature(cfg),
     }
-    ckpt_path = out_dir / "checkpoint" / "state.pt"
+    ckpt_path = out_dir / "checkpoint"
     run_path = out_dir / "run.json"
     state = None
-    if resume and ckpt_path.exists() and run_path.exists():
+    if resume and training.checkpoint_exists(ckpt_path) and run_path.exists():
         old = json.loads(run_path.read_text(encoding="utf-8"))
         old_cfg = dict(old.get("config", {}))
         if old_cfg.get("model") != cfg.get("model") and _same_model(old_cfg.get("model"), cfg.get("model")):
@@ -368,21 +305,20 @@ def train_joint(
                 problems + [f"resume with the checkpoint's settings and data, or start over: remove {out_dir} or pass resume=False (--no-resume)"],
                 f"(resume of {out_dir})",
             )
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        state = training.load_checkpoint(ckpt_path, restart_hint=_RESTART)
         if state.get("done") and (out_dir / "model" / "nlu.json").exists():
             return out_dir / "model"
-    elif not resume and ckpt_path.exists():
-        ckpt_path.unlink()
+    elif not resume:
+        training.remove_checkpoint(ckpt_path)
     atomic_write_text(run_path, json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n")
 
     seed = int(cfg["seed"])
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    training.seed_all(seed)
     if isinstance(cfg["model"], Mapping):
         encoder, tok = _scratch_encoder(cfg["model"]["scratch"], [u.text for u in utts], seed, out_dir / "scratch_tokenizer")
     else:
-        encoder, tok = load_encoder(str(cfg["model"]))
+        encoder = load_encoder(str(cfg["model"]), "cpu", pooler=False)
+        tok = load_tokenizer(str(cfg["model"]))
     torch.manual_seed(seed)
     model = JointModel(encoder, labels, pooling=cfg["pooling"], dropout=float(cfg["dropout"]))
     if cfg["freeze_embeddings"]:
@@ -419,6 +355,9 @@ def train_joint(
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     step, epoch, batch_in_epoch = 0, 0, 0
     best, history = -math.inf, []
+    # the running loss of the current epoch (and its seconds so far) live in the checkpoint, so
+    # that a resumed epoch's history line averages all its steps, not only those after the resume
+    loss_sum, loss_n, epoch_seconds = 0.0, 0, 0.0
     if state is not None:
         missing = model.load_state_dict(state["weights"], strict=False)
         if set(state["weights"]) != trainable or missing.unexpected_keys:
@@ -427,24 +366,26 @@ def train_joint(
         sched.load_state_dict(state["scheduler"])
         step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         best, history = state["best"], state["history"]
-        _set_rng_state(state["rng"])
+        loss_sum, loss_n = state.get("epoch_loss_sum", 0.0), state.get("epoch_loss_n", 0)
+        epoch_seconds = state.get("epoch_seconds", 0.0)
+        training.restore_rng(state["rng"])
+    t_epoch = time.perf_counter()
 
     def checkpoint(done: bool = False) -> None:
-        _save_checkpoint(ckpt_path, {
+        training.save_checkpoint(ckpt_path, {
             "weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
             "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
-            "best": best, "history": history, "rng": _rng_state(), "done": done,
+            "best": best, "history": history, "rng": training.capture_rng(), "done": done,
+            "epoch_loss_sum": loss_sum, "epoch_loss_n": loss_n,
+            "epoch_seconds": epoch_seconds + time.perf_counter() - t_epoch,
         })
 
     meta = {"signature": run["signature"], "max_len": cfg["max_len"], "config": run["config"], "data": run["data"]}
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else torch.autocast("cpu", enabled=False)
     ce = torch.nn.CrossEntropyLoss()
     ce_tok = torch.nn.CrossEntropyLoss(ignore_index=-100)
     bar = tqdm(total=total, initial=step, disable=not progress, desc=f"train ({device}{'' if dev_name == device else ' from ' + dev_name})", unit="step")
     steps_this_call = 0
-    t_epoch = time.perf_counter()
-    loss_sum, loss_n = 0.0, 0
     while epoch < int(cfg["epochs"]) and step < total:
         batches = _batches(lengths, bs, int(cfg["bucket_factor"]), seed, epoch)
         model.train()
@@ -457,7 +398,7 @@ def train_joint(
                     if pos >= 0:
                         slot_y[r, pos] = y_tag[k][w]
             enc = {k: v.to(device) for k, v in enc.items()}
-            with autocast:
+            with training.autocast(device):
                 il, sl = model(**enc)
                 loss = ce(il.float(), torch.tensor([y_int[k] for k in idx], device=device))
                 if cfg["slot_weight"] and (slot_y >= 0).any():
@@ -483,7 +424,9 @@ def train_joint(
             if step >= total:
                 break
         # end of epoch: select on dev
-        entry = {"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(1, loss_n), "seconds": round(time.perf_counter() - t_epoch, 1)}
+        seconds = epoch_seconds + time.perf_counter() - t_epoch
+        entry = {"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(1, loss_n),
+                 "seconds": round(seconds, 1)}
         if dev is not None:
             model.eval()
             pi, pt = predict_tags(model, tok, list(dev), max_len=int(cfg["max_len"]), batch_size=int(cfg["eval_batch_size"]), device=device)
@@ -497,11 +440,12 @@ def train_joint(
             entry["selected"] = True
             model.save(out_dir / "model", tok, {**meta, "selected_epoch": epoch + 1, "dev": {k: entry.get(f"dev_{k}") for k in _METRICS}})
         history.append(entry)
-        with open(out_dir / "history.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry) + "\n")
+        # rewritten whole from the checkpointed history: an epoch replayed after a kill between
+        # this line and the checkpoint below is not listed twice
+        atomic_write_text(out_dir / "history.jsonl", "".join(json.dumps(e) + "\n" for e in history))
         epoch += 1
         batch_in_epoch = 0
-        loss_sum, loss_n = 0.0, 0
+        loss_sum, loss_n, epoch_seconds = 0.0, 0, 0.0
         t_epoch = time.perf_counter()
         checkpoint(done=epoch >= int(cfg["epochs"]) or step >= total)
     bar.close()

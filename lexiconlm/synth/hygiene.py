@@ -48,7 +48,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from lexiconlm.errors import LexiconLMError, UnknownNameError
+from lexiconlm.errors import LexiconLMError
+from lexiconlm.registry import Registry
 from lexiconlm.unicode_scripts import dominant_script
 from lexiconlm.types import Language, Lexicon, LexiconEntry
 
@@ -65,10 +66,15 @@ __all__ = [
     "filter_lexicon",
     "check_direction",
     "require_entries",
+    "script_filter",
+    "script_any_filter",
+    "keep_all_filter",
 ]
 
-HYGIENE_POLICIES = ("script.v1", "script-any.v1", "none")
-_ALIASES = {"script": "script.v1", "script-any": "script-any.v1", "off": "none"}
+#: Hygiene filters by name: ``f(language, script_counts, explicit_script)`` returns
+#: ``(allowed scripts, chosen script, where the choice came from)``, or ``None`` to keep every
+#: entry. ``script`` / ``script-any`` mean their latest version; ``off`` means ``none``.
+HYGIENE_POLICIES = Registry("hygiene policy", versioned=False, aliases={"off": "none"})
 
 
 class EmptyLexiconError(LexiconLMError, ValueError):
@@ -93,12 +99,7 @@ class HygieneConfig:
     target_script: Optional[str] = None
 
     def __post_init__(self) -> None:
-        policy = _ALIASES.get(self.policy, self.policy)
-        if policy not in HYGIENE_POLICIES:
-            raise UnknownNameError(
-                self.policy, [p for p in HYGIENE_POLICIES], "Choose a hygiene policy."
-            )
-        object.__setattr__(self, "policy", policy)
+        object.__setattr__(self, "policy", HYGIENE_POLICIES.full_name(self.policy))
 
     @property
     def name(self) -> str:
@@ -194,6 +195,33 @@ def _choose_script(lang: Language, counts: Counter, explicit: str | None) -> tup
     return "", listed, "none"
 
 
+@HYGIENE_POLICIES.register("script.v1")
+def script_filter(
+    lang: Language, counts: Counter, explicit: str | None
+) -> tuple[tuple[str, ...], str, str]:
+    """``script.v1``: keep the one script chosen by :func:`_choose_script`."""
+    chosen, _, origin = _choose_script(lang, counts, explicit)
+    return ((chosen,) if chosen else ()), chosen, origin
+
+
+@HYGIENE_POLICIES.register("script-any.v1")
+def script_any_filter(
+    lang: Language, counts: Counter, explicit: str | None
+) -> tuple[tuple[str, ...], str, str]:
+    """``script-any.v1``: keep every script the catalog lists (the one chosen when the script is
+    explicit or the lexicon's own)."""
+    chosen, listed, origin = _choose_script(lang, counts, explicit)
+    if explicit or origin == "lexicon":
+        return ((chosen,) if chosen else ()), chosen, origin
+    return listed or ((chosen,) if chosen else ()), chosen, origin
+
+
+@HYGIENE_POLICIES.register("none")
+def keep_all_filter(lang: Language, counts: Counter, explicit: str | None) -> None:
+    """``none``: keep every entry."""
+    return None
+
+
 def choose_script(lexicon: Lexicon, explicit: str | None = None) -> tuple[str, str]:
     """The script ``script.v1`` keeps for this lexicon, and where the choice came from
     (``explicit``, ``catalog``, ``lexicon`` or ``none``), without filtering anything."""
@@ -226,14 +254,12 @@ def filter_lexicon(
     scripts = [entry_script(e.target) for e in lexicon.entries]
     counts = Counter(s for s in scripts if s is not None)
     lang_name = lexicon.tgt.code if lexicon.tgt.iso639_3 else lexicon.tgt.name
-    if config.policy == "none":
-        rep = HygieneReport("none", lang_name, (), "", len(lexicon), len(lexicon), dict(counts), {}, {}, "none")
+    choice = HYGIENE_POLICIES[config.policy](lexicon.tgt, counts, config.target_script)
+    if choice is None:
+        n = len(lexicon)
+        rep = HygieneReport(config.name, lang_name, (), "", n, n, dict(counts), {}, {}, "none")
         return lexicon, rep
-    chosen, listed, origin = _choose_script(lexicon.tgt, counts, config.target_script)
-    if config.policy == "script.v1" or config.target_script or origin == "lexicon":
-        allowed_scripts = (chosen,) if chosen else ()
-    else:
-        allowed_scripts = listed or ((chosen,) if chosen else ())
+    allowed_scripts, chosen, origin = choice
     allowed: set[str] = set()
     for s in allowed_scripts:
         allowed |= char_scripts_of(s)

@@ -45,7 +45,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
 import re
 import unicodedata
@@ -58,8 +57,9 @@ import numpy as np
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
 from lexiconlm.phonology import Transliterator
-from lexiconlm.synth.hygiene import entry_script
+from lexiconlm.registry import Registry
 from lexiconlm.signature import Signature, lexicon_id
+from lexiconlm.synth.hygiene import entry_script
 from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
 from lexiconlm.types import Lexicon, LexiconEntry
 
@@ -348,37 +348,28 @@ def _n_multiword_with(target: str, ctx: SenseContext) -> int:
     return ctx.multiword_counts.get(target, 0)
 
 
-# name -> "module:function"; resolved on first use (a registry of versioned names)
-SENSES: dict[str, str] = {
+#: Versioned name -> ``module:function`` (imported on first use) or a registered function.
+SENSES = Registry("sense strategy", entries={
     "random.v1": "lexiconlm.synth.translate:sense_random",
     "first.v1": "lexiconlm.synth.translate:sense_first",
     "frequency.v1": "lexiconlm.synth.translate:sense_frequency",
     "prefer-consensus.v1": "lexiconlm.synth.translate:sense_prefer_consensus",
     "corpus-frequency.v1": "lexiconlm.synth.translate:sense_corpus_frequency",
-}
-_SENSE_FNS: dict[str, SenseFn] = {}
+})
 
 
 def register_sense(name: str, fn: SenseFn | str) -> None:
-    """Add a sense strategy under a versioned name such as ``"mine.v1"``.
+    """Add a sense strategy under a versioned name such as ``"mine.v1"`` (an existing name is
+    replaced).
 
     ``fn(candidates, context)`` returns one non-negative weight per candidate
-    (they need not sum to 1), or ``None`` to treat the word as out of lexicon.
+    (they need not sum to 1), or ``None`` to treat the word as out of lexicon; ``fn`` may
+    also be a lazy ``"module:function"`` reference.
+
+    Raises:
+        ValueError: the name has no version (``.vN``).
     """
-    if "." not in name.rsplit("v", 1)[0] and not name.rsplit(".", 1)[-1].startswith("v"):
-        raise ValueError(f"sense names carry a version, e.g. {name}.v1")
-    if isinstance(fn, str):
-        SENSES[name] = fn
-    else:
-        SENSES[name] = f"<registered>:{name}"
-        _SENSE_FNS[name] = fn
-
-
-def _latest(short: str) -> str | None:
-    versions = [n for n in SENSES if n.rsplit(".", 1)[0] == short]
-    if not versions:
-        return None
-    return max(versions, key=lambda n: int(n.rsplit(".v", 1)[1]) if n.rsplit(".v", 1)[1].isdigit() else 0)
+    SENSES.register(name, fn, overwrite=True)
 
 
 def resolve_sense(name: str) -> tuple[str, SenseFn]:
@@ -387,16 +378,7 @@ def resolve_sense(name: str) -> tuple[str, SenseFn]:
     Raises:
         UnknownNameError: not registered (the message lists close names).
     """
-    full = name if name in SENSES else _latest(name)
-    if full is None:
-        import difflib
-
-        names = sorted(set(SENSES) | {n.rsplit(".", 1)[0] for n in SENSES})
-        raise UnknownNameError(name, difflib.get_close_matches(name, names, 3, 0.4) or names, "Unknown sense strategy.")
-    if full not in _SENSE_FNS:
-        module, attr = SENSES[full].split(":")
-        _SENSE_FNS[full] = getattr(importlib.import_module(module), attr)
-    return full, _SENSE_FNS[full]
+    return SENSES.resolve(name)
 
 
 OOV_POLICIES = ("keep", "drop", "transliterate")
