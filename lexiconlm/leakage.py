@@ -45,6 +45,9 @@ from typing import Any
 
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.types import InflectionEntry, Utterance, split_features
+from lexiconlm.io.sigmorphon import iter_sigmorphon_dir, read_sigmorphon
+from lexiconlm.languages import get_catalog
+from lexiconlm.io.massive import read_massive
 
 __all__ = ["Leak", "LeakageError", "LeakageGuard", "normalise_features", "normalise_text"]
 
@@ -176,9 +179,6 @@ class LeakageGuard:
         Raises:
             DataFormatError: a file cannot be read.
         """
-        from lexiconlm.io.sigmorphon import iter_sigmorphon_dir, read_sigmorphon
-        from lexiconlm.languages import get_catalog
-
         catalog = get_catalog()
         want = None
         if language:
@@ -203,8 +203,6 @@ class LeakageGuard:
 
     def add_massive(self, paths: Iterable[str | os.PathLike]) -> LeakageGuard:
         """Add MASSIVE evaluation files (TSV or JSON lines): ids and texts."""
-        from lexiconlm.io.massive import read_massive
-
         for p in paths:
             ds = read_massive(p, errors="collect")
             self.add_utterances(ds.utterances, source=str(p))

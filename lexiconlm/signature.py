@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from lexiconlm import __version__
 
 __all__ = ["Signature", "lexicon_id"]
 
@@ -43,8 +44,6 @@ class Signature:
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, object]], *, version: bool = True) -> "Signature":
         """Build a signature; ``version=True`` appends ``lexiconlm:<version>``."""
-        from lexiconlm import __version__
-
         out = [(_clean(k), _clean(v)) for k, v in pairs]
         if version and not any(k == "lexiconlm" for k, _ in out):
             out.append(("lexiconlm", __version__))

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from lexiconlm.adapt.run import split_heldout
+from lexiconlm.adapt.vocab import extend_tokenizer, train_new_pieces
+from lexiconlm.coverage.tokenizer import tokenizer_coverage
 
 __all__ = ["compare_fertility", "split_segments"]
 
@@ -24,8 +27,6 @@ __all__ = ["compare_fertility", "split_segments"]
 def split_segments(texts: Sequence[str], heldout_fraction: float = 0.2) -> tuple[list[str], list[str]]:
     """``(train, heldout)``: the last ``heldout_fraction`` of the segments is held out (a contiguous
     tail, so neighbouring verses or sentences of one article stay on one side)."""
-    from lexiconlm.adapt.run import split_heldout
-
     return split_heldout(texts, heldout_fraction)
 
 
@@ -60,9 +61,6 @@ def compare_fertility(
     Raises:
         UnsupportedTokenizerError: the tokenizer cannot be extended.
     """
-    from lexiconlm.adapt.vocab import extend_tokenizer, train_new_pieces
-    from lexiconlm.coverage.tokenizer import tokenizer_coverage
-
     if extended is None:
         pieces = train_new_pieces(tokenizer, train, n_new, trainer_vocab_size=trainer_vocab_size,
                                   min_frequency=min_frequency)

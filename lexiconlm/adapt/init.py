@@ -54,6 +54,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.phonology import epitran_instance, map_tag, panphon_tables
 from lexiconlm.registry import Registry
+from lexiconlm.adapt.vocab import surface_fn
+import numpy as np
+from lexiconlm.unicode_scripts import char_script
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -179,8 +182,6 @@ def _old_pieces(ctx: InitContext, texts: Sequence[str]) -> list[list[int]]:
 
 
 def _surfaces(ctx: InitContext) -> list[str]:
-    from lexiconlm.adapt.vocab import surface_fn
-
     fn = surface_fn(ctx.new_tokenizer)
     return [fn(piece)[0] for _, piece in ctx.new_tokens]
 
@@ -268,8 +269,6 @@ def lexicon_init(ctx: InitContext) -> InitRecipe:
 def _sparsemax(z: "Any") -> "Any":
     """Sparsemax (Martins & Astudillo 2016) of a 1-D numpy vector: a projection onto the simplex
     that gives exact zeros, as FOCUS uses to pick a few overlapping tokens."""
-    import numpy as np
-
     zs = np.sort(z)[::-1]
     cssv = np.cumsum(zs)
     k = np.arange(1, len(z) + 1)
@@ -282,7 +281,6 @@ def _sparsemax(z: "Any") -> "Any":
 def overlap_init(ctx: InitContext) -> InitRecipe:
     """``overlap.v1`` (FOCUS-like): sparsemax over cosine similarities, in auxiliary vectors learnt
     from the target text, to the old tokens that occur in it."""
-    import numpy as np
     from scipy import sparse
     from scipy.sparse.linalg import svds
 
@@ -355,8 +353,6 @@ def _map_tag(language: str, script: str, role: str) -> str:
 
 
 def _vector(ft: Any, ipa: str, slots: int) -> Any:
-    import numpy as np
-
     feats = ft.word_to_vector_list(ipa, numeric=True)[:slots]
     out = np.zeros((slots, 25), dtype=np.float32)
     for i, f in enumerate(feats):
@@ -373,11 +369,7 @@ def phonology_init(ctx: InitContext) -> InitRecipe:
         LexiconLMError: epitran has no map for the target language and script.
         MissingDependencyError: epitran/panphon are not installed.
     """
-    import numpy as np
     import torch
-
-    from lexiconlm.adapt.vocab import surface_fn
-    from lexiconlm.unicode_scripts import char_script
 
     if not ctx.language or not ctx.script:
         raise LexiconLMError("embedding init 'phonology' needs the target `language` and `script` "

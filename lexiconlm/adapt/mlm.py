@@ -36,6 +36,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from lexiconlm.devices import resolve_device as select_device
 from lexiconlm.errors import ConfigError, LexiconLMError
+import logging
+from lexiconlm.adapt.init import apply_recipe
+import shutil
+from tqdm.auto import tqdm
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -143,8 +147,6 @@ def load_mlm_model(folder: str | os.PathLike) -> tuple[Any, bool]:
     Raises:
         LexiconLMError: no masked-LM form, or no input embeddings.
     """
-    import logging
-
     from transformers import AutoConfig, AutoModelForMaskedLM
 
     config = AutoConfig.from_pretrained(folder)
@@ -202,8 +204,6 @@ def resize_and_init(model: Any, old_size: int, recipe: "InitRecipe", *, seed: in
         LexiconLMError: no input embeddings, or an old row changed (never expected).
     """
     import torch
-
-    from lexiconlm.adapt.init import apply_recipe
 
     inp = _check_embeddings(model, type(model).__name__)
     n_new = len(recipe.rows)
@@ -507,8 +507,6 @@ _RESTART = "rerun with --no-resume (resume=False) to start the run over"
 
 def _save_checkpoint(out_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, signature: str,
                      stats: dict, keep: int = 2) -> Path:
-    import shutil
-
     from lexiconlm.training import save_checkpoint  # imports torch
 
     folder = _ckpt_dir(out_dir, step)
@@ -615,8 +613,6 @@ def train_mlm(
     last_loss = stats_prev.get("train_loss_last")
     bar = None
     if progress and acc.is_main_process and steps > start:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=steps, initial=start, desc="mlm", unit="step", dynamic_ncols=True)
     save_every = mlm_cfg["save_every"]
     for step in range(start, steps):

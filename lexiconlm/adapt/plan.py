@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from lexiconlm import __version__
 from lexiconlm.errors import LexiconLMError
+from lexiconlm.adapt.init import InitContext, resolve_init
+from lexiconlm.adapt.mlm import has_mlm_head, mlm_model_from_config, module_split
+from lexiconlm.adapt.vocab import extend_tokenizer, tokenizer_kind, train_new_pieces
+from lexiconlm.files import atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.adapt.init import InitRecipe
@@ -97,8 +101,6 @@ class AdaptationPlan:
 
     def write(self, path: str | os.PathLike) -> Path:
         """Write ``plan.json`` atomically."""
-        from lexiconlm.files import atomic_write_text
-
         return atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod
@@ -163,10 +165,6 @@ def make_plan(
     """
     import torch
     from transformers import AutoConfig, AutoTokenizer
-
-    from lexiconlm.adapt.init import InitContext, resolve_init
-    from lexiconlm.adapt.mlm import has_mlm_head, mlm_model_from_config, module_split
-    from lexiconlm.adapt.vocab import extend_tokenizer, tokenizer_kind, train_new_pieces
 
     base_tok = AutoTokenizer.from_pretrained(base_dir)
     kind = tokenizer_kind(base_tok) if cfg["tokenizer"]["new_tokens"] > 0 else _kind_or_unknown(base_tok)

@@ -40,6 +40,13 @@ from typing import Iterable, Sequence
 
 from lexiconlm.errors import DataFormatError, LexiconLMError
 from lexiconlm.files import publish_folder
+from lexiconlm.languages import get_catalog
+from lexiconlm.io.detect import detect_format, iter_data_files, read_any
+from lexiconlm.types import Corpus, NLUDataset
+from lexiconlm import __version__
+from lexiconlm.models import resolve_model
+from lexiconlm.signature import Signature
+from tqdm import tqdm
 
 __all__ = ["TRIM_METHOD", "TrimError", "load_texts", "trim_tokenizer_json", "trim_model"]
 
@@ -67,7 +74,6 @@ def _wanted_langs(langs: Sequence[str] | None) -> set[str]:
     out: set[str] = set()
     if not langs:
         return out
-    from lexiconlm.languages import get_catalog
 
     cat = get_catalog()
     for lang in langs:
@@ -91,9 +97,6 @@ def load_texts(paths: Iterable[str | os.PathLike], *, langs: Sequence[str] | Non
         DataFormatError: a file named directly is not a MASSIVE file or a text corpus,
             or a file has bad lines (all listed).
     """
-    from lexiconlm.io.detect import detect_format, iter_data_files, read_any
-    from lexiconlm.types import Corpus, NLUDataset
-
     wanted = _wanted_langs(langs)
     texts: list[str] = []
     for root in paths:
@@ -190,8 +193,6 @@ def trim_tokenizer_json(
     batch = 1000
     it = range(0, len(texts), batch)
     if progress:
-        from tqdm import tqdm
-
         it = tqdm(it, desc="tokenize", unit="batch")
     n_tokens = 0
     for i in it:
@@ -289,10 +290,6 @@ def trim_model(
     """
     import torch
     import transformers
-
-    from lexiconlm import __version__
-    from lexiconlm.models import resolve_model
-    from lexiconlm.signature import Signature
 
     if not texts:
         raise TrimError("no texts to trim the vocabulary to; give --texts files (MASSIVE files or text corpora)")

@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from lexiconlm.files import atomic_write_text
+import os
+from lexiconlm.signature import Signature, lexicon_id
+import yaml
+import shutil
 
 __all__ = ["html_table", "machine_description", "markdown_table", "svg_bars", "write_report"]
 
 
 def machine_description() -> str:
     """``"2-core Intel(R) Xeon(R) Processor, 24 GiB, no GPU; load average 3.1 ..."``: what the run ran on."""
-    import os
-
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     mem = ""
     try:
@@ -137,8 +139,6 @@ def _write_csv(path: Path, rows: Sequence[dict]) -> None:
 
 
 def _signature(ctx) -> str:
-    from lexiconlm.signature import Signature, lexicon_id
-
     cfg = ctx.cfg
     return str(Signature.from_pairs([
         ("expand", cfg.name),
@@ -222,8 +222,6 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
 
 def write_report(ctx) -> dict:
     """Write every result file of the run folder; returns the file names written."""
-    import yaml
-
 
     run_dir: Path = ctx.run_dir
     ev = ctx.out("evaluate")
@@ -367,8 +365,6 @@ def export_run(run_dir: str | Path, dest: str | Path) -> Path:
 
     Returns ``dest``. The ``run.json`` is kept, so the exported folder is a run the app shows.
     """
-    import shutil
-
     src, dest = Path(run_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     names = [n for n in EXPORTED if (src / n).is_file()] + sorted(p.name for p in src.glob("*.csv"))

@@ -40,6 +40,26 @@ from lexiconlm.expand.cache import StepRecord
 from lexiconlm.expand.config import ExpandConfig, LanguageInputs
 from lexiconlm.files import atomic_write_text
 from lexiconlm.registry import Registry
+from dataclasses import replace
+from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.io.lexicons import write_lexicon
+from lexiconlm.io.text import read_text
+from lexiconlm.io.unimorph import read_unimorph, write_unimorph
+from lexiconlm.io.massive import read_massive, write_massive_tsv
+from lexiconlm.leakage import LeakageGuard
+from lexiconlm.synth.pseudo_label import make_translator, project_utterances
+from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
+from lexiconlm.io.massive import read_massive
+from lexiconlm.synth.pseudo_mono import read_source
+import math
+from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
+from lexiconlm.inflection.neural import train as train_neural
+from lexiconlm.expand.report import write_report
+from dataclasses import replace as _r
+from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
+from lexiconlm.inflection.metrics import evaluate as score_inflection
+from lexiconlm.io.unimorph import read_unimorph
+from lexiconlm.inflection.affix import AffixBaseline
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
 
@@ -147,10 +167,6 @@ def _read_lines(path: Path) -> list[str]:
 
 def merged_lexicon(inputs: LanguageInputs):
     """One :class:`Lexicon` from every lexicon file of the language (duplicates dropped, file order)."""
-    from dataclasses import replace
-
-    from lexiconlm.io.lexicons import read_lexicon
-
     lexicons = [read_lexicon(p, errors="collect", tgt=inputs.language) for p in inputs.lexicons]
     seen: set = set()
     entries = []
@@ -168,10 +184,6 @@ def merged_lexicon(inputs: LanguageInputs):
 
 def step_ingest(ctx: StepContext) -> dict:
     """Read the lexicons, UniMorph tables and real text; split the real text; write ``data/``."""
-    from lexiconlm.io.lexicons import write_lexicon
-    from lexiconlm.io.text import read_text
-    from lexiconlm.io.unimorph import read_unimorph, write_unimorph
-
     inp = ctx.inputs
     data = ctx.path("data")
     data.mkdir(parents=True, exist_ok=True)
@@ -222,16 +234,6 @@ def _ingest_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 
 def step_synth(ctx: StepContext) -> dict:
     """Pseudo-monolingual text and pseudo-labelled MASSIVE utterances, guarded against test leakage."""
-    from lexiconlm.io.massive import read_massive, write_massive_tsv
-    from lexiconlm.leakage import LeakageGuard
-    from lexiconlm.synth.pseudo_label import make_translator, project_utterances
-    from lexiconlm.synth.pseudo_mono import (
-        encode_corpus,
-        read_source,
-        translate_corpus,
-        write_result,
-    )
-
     cfg, inp = ctx.cfg, ctx.inputs
     s = cfg.section("synth")
     lex, _ = merged_lexicon(inp)
@@ -254,8 +256,6 @@ def step_synth(ctx: StepContext) -> dict:
         lines = res.lines
         clean, leaks = guard.filter(lines) if len(guard) else (lines, [])
         if leaks:
-            from dataclasses import replace as _r
-
             res = _r(res, text="".join(f"{x}\n" for x in clean))
         write_result(res, data / "pseudo_mono.txt", extra={"source": str(src), "n_leaks_dropped": len(leaks)})
         out.update(pseudo_mono="data/pseudo_mono.txt", mono=res.stats.as_dict(), mono_signature=res.signature,
@@ -291,9 +291,6 @@ def _synth_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 
 def run_texts(ctx: StepContext) -> list[str]:
     """Every training text of the run (English source, pseudo text, real training text); never held-out text."""
-    from lexiconlm.io.massive import read_massive
-    from lexiconlm.synth.pseudo_mono import read_source
-
     cfg = ctx.cfg
     texts: list[str] = []
     if cfg.get("data.source_text") is not None:
@@ -380,10 +377,6 @@ def step_adapt(ctx: StepContext) -> dict:
 
 def nlu_datasets(ctx: StepContext) -> tuple[list, Any]:
     """The NLU training sets (English source and/or pseudo-labelled) and the dev set (or ``None``)."""
-    from dataclasses import replace
-
-    from lexiconlm.io.massive import read_massive
-
     cfg = ctx.cfg
     train = []
     which = cfg.get("nlu.train")
@@ -425,8 +418,6 @@ def mlm_loss(model_dir: Path, texts: list[str], *, seed: int, max_length: int = 
     Returns ``{"loss", "perplexity", "n_masked"}``, or ``{"skipped": reason}`` when the model
     has no trained MLM head (a head missing from the checkpoint would be random).
     """
-    import math
-
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
@@ -492,8 +483,6 @@ def step_evaluate(ctx: StepContext) -> dict:
     # NLU on labelled data of the language
     if ev["nlu"]:
         if inp.massive_test:
-            from lexiconlm.io.massive import read_massive
-
             sets = [read_massive(p) for p in inp.massive_test]
             scores = ctx.backend("evaluate_nlu")(final_dir, sets, device=ctx.device)
             tables["nlu"] = [{"locale": loc, **{k: v for k, v in s.items()}} for loc, s in scores.items()]
@@ -510,8 +499,6 @@ def step_evaluate(ctx: StepContext) -> dict:
             missing.append(f"MLM loss on held-out text: {reason}")
     else:
         if ev["tokenizer"]:
-            from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
-
             rows = []
             models = [("base", base_dir)] + ([("adapted", adapt_dir)] if adapted else [])
             for label, d in models:
@@ -541,16 +528,11 @@ def step_evaluate(ctx: StepContext) -> dict:
         if not uni:
             missing.append(f"inflection accuracy: no UniMorph table for {inp.language.name} in data.unimorph")
         else:
-            from lexiconlm.inflection.metrics import evaluate as score_inflection
-            from lexiconlm.io.unimorph import read_unimorph
-
             table = read_unimorph(ctx.path(uni), language=inp.language)
             tr, dv = _inflection_split(table.entries, sig["dev_share"], seed, sig["max_entries"])
             rows = []
             for system in sig["systems"]:
                 if system == "affix":
-                    from lexiconlm.inflection.affix import AffixBaseline
-
                     pred = AffixBaseline().fit(tr).predict(dv)
                 else:
                     pred = neural_inflection(tr, dv, ctx.path("inflection"), tag=inp.language.iso639_3,
@@ -574,9 +556,6 @@ def neural_inflection(train_entries, dev_entries, out_dir: Path, *, tag: str, pr
 
     Resumes from ``out_dir``'s checkpoint after a kill.
     """
-    from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
-    from lexiconlm.inflection.neural import train as train_neural
-
     cfg = getattr(NeuralConfig, preset)(**dict(overrides or {}))
     train_neural(cfg, [LanguageData(tag, list(train_entries), list(dev_entries))], out_dir, device=device,
                  resume=True, progress=progress, desc=f"inflection {tag}")
@@ -592,8 +571,6 @@ def _evaluate_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 
 def step_report(ctx: StepContext) -> dict:
     """Write the run folder's results (see :mod:`lexiconlm.expand.report`)."""
-    from lexiconlm.expand.report import write_report
-
     return write_report(ctx)
 
 

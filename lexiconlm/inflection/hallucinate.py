@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from lexiconlm.leakage import LeakageError, LeakageGuard
 from lexiconlm.types import InflectionEntry
+from lexiconlm.inflection.affix import align_levenshtein
 
 __all__ = [
     "HallucinationStats",
@@ -86,8 +87,6 @@ def stem_spans(lemma: str, form: str, min_stem: int = 3) -> list[tuple[tuple[int
     >>> stem_spans("schielen", "geschielt")
     [((0, 6), (2, 8))]
     """
-    from lexiconlm.inflection.affix import align_levenshtein
-
     cols = align_levenshtein(lemma, form)
     spans = []
     i = j = 0

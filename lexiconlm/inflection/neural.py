@@ -60,6 +60,8 @@ from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, MissingDependencyError
 from lexiconlm.files import atomic_write, atomic_write_text
 from lexiconlm.types import InflectionEntry, split_features
+from tqdm.auto import tqdm
+import difflib
 
 __all__ = [
     "LanguageData",
@@ -718,8 +720,6 @@ def train(
     stopped = "max_steps"
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=config.max_steps, initial=state["step"], desc=desc, unit="step", leave=False,
                    dynamic_ncols=True)
     t0 = time.perf_counter()
@@ -875,8 +875,6 @@ class NeuralInflector:
                     raise ConfigError([f"tag -> this model serves {len(self.tags)} languages; pick one of {self.tags}"])
                 tag = self.tags[0]
             if tag not in self.tags:
-                import difflib
-
                 close = difflib.get_close_matches(tag, self.tags, n=3)
                 raise ConfigError([f"tag -> {tag!r} is not a language of this model"
                                    + (f"; did you mean {', '.join(close)}?" if close else f" ({self.tags})")])

@@ -24,6 +24,12 @@ from lexiconlm.errors import DataFormatError, Problem
 from lexiconlm.io.massive import read_massive
 from lexiconlm.nlu.metrics import OUTSIDE, bio_spans, score_tags
 from lexiconlm.types import NLUDataset, SlotSpan, Utterance
+from tqdm.auto import tqdm
+import re
+import time
+from dataclasses import replace
+import logging
+from lexiconlm.io.massive import write_massive_tsv
 
 __all__ = [
     "read_test_dir",
@@ -134,7 +140,6 @@ def predict_tags(model, tokenizer, utterances: Sequence[Utterance], *, max_len: 
     result is the input order.
     """
     import torch
-    from tqdm.auto import tqdm
 
     from lexiconlm.nlu.model import encode_batch
 
@@ -168,8 +173,6 @@ def tags_to_utterance(gold: Utterance, intent: str, tags: Sequence[str]) -> Utte
     Character offsets are the token offsets in ``gold.text`` when its whitespace tokens are the
     gold tokens (``-1`` otherwise, e.g. ja/zh whose text has no spaces).
     """
-    import re
-
     spans = [m.span() for m in re.finditer(r"\S+", gold.text)]
     aligned = len(spans) == len(gold.tokens)
     slots = []
@@ -211,16 +214,12 @@ def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: s
     Raises:
         DataFormatError: a file has an intent or slot label the model does not know (every line listed).
     """
-    import time
-
     from lexiconlm.nlu.model import load_joint
 
     dev = resolve_device(device)
     model, tok, info = load_joint(model_dir, dev)
     warnings = check_labels(datasets, model.labels.intents, model.labels.slots)
     if warnings:
-        import logging
-
         logging.getLogger(__name__).warning("%d utterance(s) with slot labels the model does not know (first: %s)", len(warnings), warnings[0])
     out: dict[str, dict] = {}
     for ds in datasets:
@@ -232,8 +231,6 @@ def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: s
         res["seconds"] = round(time.perf_counter() - t0, 2)
         out[ds.locale or Path(ds.provenance.path).stem] = res
         if predictions_dir is not None:
-            from lexiconlm.io.massive import write_massive_tsv
-
             preds = [tags_to_utterance(u, i, t) for u, i, t in zip(utts, pi, pt)]
             write_massive_tsv([_for_writing(p) for p in preds], Path(predictions_dir) / f"{ds.locale}.tsv")
     return out
@@ -241,8 +238,6 @@ def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: s
 
 def _for_writing(u: Utterance) -> Utterance:
     """Predictions are written on the whitespace tokens (text rebuilt from them) so the annotation always renders."""
-    from dataclasses import replace
-
     text = " ".join(u.tokens)
     starts, pos = [], 0
     for t in u.tokens:

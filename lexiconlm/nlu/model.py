@@ -27,6 +27,7 @@ from torch import nn
 from lexiconlm.errors import DataFormatError
 from lexiconlm.models import POOLER_MODEL_TYPES
 from lexiconlm.models import resolve_model as resolve_model_name  # noqa: F401 (nlu.train)
+from lexiconlm.files import atomic_write_text
 
 __all__ = ["LabelMaps", "JointModel", "encode_batch", "load_joint", "NLU_JSON", "HEADS_FILE"]
 
@@ -97,8 +98,6 @@ class JointModel(nn.Module):
     def save(self, out_dir: Path, tokenizer, meta: dict) -> Path:
         """Write the HF-style folder (encoder + tokenizer + heads + nlu.json)."""
         from safetensors.torch import save_file
-
-        from lexiconlm.files import atomic_write_text
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lexiconlm.errors import MissingDependencyError
+from lexiconlm.files import atomic_write_text
 
 __all__ = ["plot_results", "read_results"]
 
@@ -61,7 +62,6 @@ def plot_results(
         import altair as alt
     except ImportError:
         raise MissingDependencyError("plots", "app", "altair") from None
-    from lexiconlm.files import atomic_write_text
 
     rows = [r for r in read_results(results_csv) if r[metric] == r[metric]]
     order = list(dict.fromkeys(r["system"] for r in rows))

@@ -39,6 +39,11 @@ from lexiconlm.errors import ConfigError
 from lexiconlm.models import load_encoder, load_tokenizer, model_id
 from lexiconlm.signature import Signature
 from lexiconlm.types import NLUDataset, Utterance
+import numpy as np
+from tqdm.auto import tqdm
+from lexiconlm.files import atomic_write_text
+from lexiconlm.nlu.evaluate import predict_tags
+from lexiconlm.nlu.metrics import score_tags
 
 __all__ = ["DEFAULTS", "load_train_config", "validate_train_config", "train_config_problems", "train_joint",
            "resolve_device", "label_maps_for"]
@@ -205,8 +210,6 @@ def _scratch_encoder(spec: Mapping, texts: Sequence[str], seed: int, tok_dir: Pa
 
 def _batches(lengths: Sequence[int], batch_size: int, factor: int, seed: int, epoch: int) -> list[list[int]]:
     """Length-bucketed batches for one epoch: shuffle, sort within pools of batch_size*factor, shuffle the batches."""
-    import numpy as np
-
     rng = np.random.default_rng((seed, epoch))
     order = rng.permutation(len(lengths)).tolist()
     pool = batch_size * factor
@@ -260,12 +263,8 @@ def train_joint(
             (never opened); the message names the file and how to start over.
     """
     import torch
-    from tqdm.auto import tqdm
 
     from lexiconlm import training  # imports torch
-    from lexiconlm.files import atomic_write_text
-    from lexiconlm.nlu.evaluate import predict_tags
-    from lexiconlm.nlu.metrics import score_tags
     from lexiconlm.nlu.model import JointModel, encode_batch
 
     cfg = load_train_config(config)

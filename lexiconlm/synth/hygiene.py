@@ -52,6 +52,7 @@ from lexiconlm.errors import LexiconLMError
 from lexiconlm.registry import Registry
 from lexiconlm.unicode_scripts import dominant_script
 from lexiconlm.types import Language, Lexicon, LexiconEntry
+from lexiconlm.synth.tokenize import script_joining
 
 __all__ = [
     "HYGIENE_POLICIES",
@@ -149,8 +150,6 @@ class HygieneReport:
 
 def char_scripts_of(script: str) -> frozenset:
     """The character-level scripts a catalog script stands for (``Jpan`` -> Hani, Hira, Kana)."""
-    from lexiconlm.synth.tokenize import script_joining
-
     rule = script_joining().get(script)
     return rule.chars if rule is not None else frozenset([script])
 

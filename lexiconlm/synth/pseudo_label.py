@@ -65,6 +65,17 @@ from lexiconlm.io.conll import ConllDataset, TaggedSentence, bio_spans
 from lexiconlm.synth.tokenize import detokenize, is_word, tokenize
 from lexiconlm.synth.translate import apply_case, case_pattern
 from lexiconlm.types import SlotSpan, Utterance
+import numpy as np
+from lexiconlm.signature import Signature
+from lexiconlm.io.massive import annotation_text
+from lexiconlm.files import atomic_write_text
+from lexiconlm.io.massive import write_massive_jsonl, write_massive_tsv
+from lexiconlm.io.massive import read_massive
+from lexiconlm.io.conll import read_conll, write_conll
+from lexiconlm.synth.translate import LexiconTranslator
+from lexiconlm.types import Lexicon
+from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.synth.hygiene import HygieneConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.synth.translate import LexiconTranslator, Translation
@@ -194,14 +205,10 @@ class ProjectionResult:
 
 def utterance_rng(seed: int, key: str):
     """The generator used for one utterance: seeded with ``(seed, crc32(key))``, independent of order."""
-    import numpy as np
-
     return np.random.default_rng((int(seed), zlib.crc32(key.encode("utf-8"))))
 
 
 def _signature(translator: LexiconTranslator, extra: Sequence[tuple[str, object]] = ()) -> str:
-    from lexiconlm.signature import Signature
-
     pairs = [(k, v) for k, v in Signature.parse(translator.signature).items() if k != "lexiconlm"]
     pairs += [("proj", PROJECTION), *extra]
     return str(Signature.from_pairs(pairs))
@@ -416,7 +423,6 @@ def project_utterance(
     outs = [_translate_segment(s, translator, gen, inflect, all_tokens) for s in segs]
     labels = [s.label for s in segs]
     out_text, annot = _render(outs, labels, script)
-    from lexiconlm.io.massive import annotation_text
 
     utt = out_text if annotation_text(annot) != out_text else None
     stats = _segment_stats(outs, labels)
@@ -597,8 +603,6 @@ def project_sentences(
 
 
 def _write_signature(output: Path, signature: str) -> Path:
-    from lexiconlm.files import atomic_write_text
-
     sig = output.with_name(output.name + ".signature")
     atomic_write_text(sig, signature + "\n")
     return sig
@@ -619,8 +623,6 @@ def _first(items: Iterable, limit: int | None) -> list:
 
 def _write_massive_output(utterances: Sequence, output: Path, fmt: str, signature: str) -> None:
     """Write MASSIVE ``utterances`` to ``output`` (``fmt``: ``tsv``/``jsonl``) and its ``.signature``."""
-    from lexiconlm.io.massive import write_massive_jsonl, write_massive_tsv
-
     (write_massive_jsonl if fmt == "jsonl" else write_massive_tsv)(utterances, output)
     _write_signature(output, signature)
 
@@ -665,8 +667,6 @@ def project_massive_file(
         DataFormatError: the input has bad lines (all listed).
         LeakageError: the guard found evaluation items.
     """
-    from lexiconlm.io.massive import read_massive
-
     out_path = Path(output)
     fmt = _output_format(out_path, format)
     ds = read_massive(input)
@@ -699,8 +699,6 @@ def project_conll_file(
     Raises:
         DataFormatError: the input has bad lines (all listed, each ``file:line``); nothing is written.
     """
-    from lexiconlm.io.conll import read_conll, write_conll
-
     out_path = Path(output)
     ds: ConllDataset = read_conll(input, scheme=scheme)  # type: ignore[arg-type]
     sentences = _first(ds.sentences, limit)
@@ -739,17 +737,10 @@ def make_translator(
 
     ``hygiene`` is a policy name (``script.v1``, ``script-any.v1``) or ``None``/``"none"``.
     """
-    from lexiconlm.synth.translate import LexiconTranslator
-    from lexiconlm.types import Lexicon
-
     if not isinstance(lexicon, Lexicon):
-        from lexiconlm.io.lexicons import read_lexicon
-
         lexicon = read_lexicon(lexicon, errors="collect")
     config = None
     if (hygiene and hygiene != "none") or target_script:
-        from lexiconlm.synth.hygiene import HygieneConfig
-
         config = HygieneConfig(hygiene if hygiene and hygiene != "none" else "script.v1", target_script)
     return LexiconTranslator(lexicon, sense=sense, oov=oov, seed=seed, hygiene=config)
 

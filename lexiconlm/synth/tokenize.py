@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lexiconlm.unicode_scripts import char_script
+from lexiconlm.resources import resource_path
+from lexiconlm.errors import DataFormatError
 
 __all__ = [
     "Token",
@@ -148,8 +150,6 @@ class JoinRule:
 @lru_cache(maxsize=1)
 def script_joining() -> dict[str, JoinRule]:
     """The rows of ``resources/script_joining.tsv`` keyed by script code."""
-    from lexiconlm.resources import resource_path
-
     out: dict[str, JoinRule] = {}
     path = resource_path("script_joining.tsv")
     with open(path, encoding="utf-8") as fh:
@@ -159,8 +159,6 @@ def script_joining() -> dict[str, JoinRule]:
                 continue
             parts = line.split("\t")
             if len(parts) != 4:
-                from lexiconlm.errors import DataFormatError
-
                 raise DataFormatError.single(
                     str(path), no, f"expected 4 tab-separated fields, got {len(parts)}",
                     "columns: script, char_scripts, joiner, name",

@@ -62,6 +62,9 @@ from lexiconlm.signature import Signature, lexicon_id
 from lexiconlm.synth.hygiene import entry_script
 from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
 from lexiconlm.types import Lexicon, LexiconEntry
+from lexiconlm.resources import resource_path
+from lexiconlm.synth.hygiene import char_scripts_of, choose_script, filter_lexicon, require_entries
+import difflib
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.synth.hygiene import HygieneConfig, HygieneReport
@@ -298,8 +301,6 @@ def count_words(texts: Iterable[str]) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def english_function_words() -> frozenset:
     """The English function words of ``resources/english_function_words.txt`` (lowercase)."""
-    from lexiconlm.resources import resource_path
-
     with open(resource_path("english_function_words.txt"), encoding="utf-8") as f:
         return frozenset(w for w in (line.strip().casefold() for line in f) if w and not w.startswith("#"))
 
@@ -550,17 +551,8 @@ class LexiconTranslator:
         hygiene: "HygieneConfig | None" = None,
         target_text: "Iterable[str] | Mapping[str, int] | None" = None,
     ):
-        from lexiconlm.synth.hygiene import (
-            char_scripts_of,
-            choose_script,
-            filter_lexicon,
-            require_entries,
-        )
-
         require_entries(lexicon)
         if oov not in OOV_POLICIES:
-            import difflib
-
             raise UnknownNameError(oov, difflib.get_close_matches(oov, OOV_POLICIES, 3, 0.3) or OOV_POLICIES,
                                    "Unknown OOV policy.")
         if max_ngram is not None and max_ngram < 1:
