@@ -62,7 +62,8 @@ def require_context() -> AppContext:
         return _context(*key)
     except ConfigError as exc:
         st.error(
-            f"The config `{key[0]}` is not valid:\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+            f"The config `{key[0]}` is not valid:\n\n"
+            + "\n".join(f"- {p}" for p in exc.problems)
             + "\n\nFix it, or start the app on the bundled demo data: "
             "`lexiconlm app --config configs/coverage/demo.yaml`."
         )
@@ -108,9 +109,7 @@ def signature(ctx: AppContext) -> str:
 
 
 @st.cache_data(show_spinner=False)
-def _language_files(
-    config: str, tokenizer: str | None, stamp: float
-) -> dict[str, list[dict[str, str]]]:
+def _language_files(config: str, tokenizer: str | None, stamp: float) -> dict[str, list[dict[str, str]]]:
     return app_samples.language_files(_context(config, tokenizer, stamp))
 
 
@@ -167,8 +166,7 @@ def tier_order(df: pd.DataFrame) -> list[str]:
 
 
 @st.cache_data(show_spinner=False)
-def _aggregate(config: str, tokenizer: str | None, stamp: float, by: str, area: str,
-               only_res: bool) -> pd.DataFrame:
+def _aggregate(config: str, tokenizer: str | None, stamp: float, by: str, area: str, only_res: bool) -> pd.DataFrame:
     df, _, _ = _coverage(config, tokenizer, stamp)
     if area != "All":
         df = df[df["macroarea"] == area]
@@ -177,13 +175,10 @@ def _aggregate(config: str, tokenizer: str | None, stamp: float, by: str, area: 
     return pd.DataFrame(aggregate(app_coverage.records(df), by=by))
 
 
-def aggregate_frame(
-    ctx: AppContext, by: str, area: str = "All", only_res: bool = False
-) -> pd.DataFrame:
+def aggregate_frame(ctx: AppContext, by: str, area: str = "All", only_res: bool = False) -> pd.DataFrame:
     """The coverage table aggregated by ``by`` (family, genus, macroarea, script, tier ...),
     filtered."""
-    return _aggregate(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path), by, area,
-                      only_res)
+    return _aggregate(str(ctx.config_path), ctx.tokenizer, _mtime(ctx.config_path), by, area, only_res)
 
 
 def sources_frame(sources: dict) -> pd.DataFrame:
@@ -191,15 +186,17 @@ def sources_frame(sources: dict) -> pd.DataFrame:
     rows = []
     for key, info in sources.items():
         info = info if isinstance(info, dict) else {"value": info}
-        rows.append({
-            "resource": key,
-            "folders": ", ".join(map(str, info.get("folders", []))),
-            "files": info.get("files", 0),
-            "languages": info.get("languages", 0),
-            "absent": ", ".join(map(str, info.get("absent", []))),
-            "problems": info.get("n_problems", len(info.get("problems", []))),
-            "unresolved": len(info.get("unresolved", [])),
-        })
+        rows.append(
+            {
+                "resource": key,
+                "folders": ", ".join(map(str, info.get("folders", []))),
+                "files": info.get("files", 0),
+                "languages": info.get("languages", 0),
+                "absent": ", ".join(map(str, info.get("absent", []))),
+                "problems": info.get("n_problems", len(info.get("problems", []))),
+                "unresolved": len(info.get("unresolved", [])),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -252,9 +249,15 @@ def download(label: str, data: pd.DataFrame | Callable[[], Any], name: str, key:
 
         def payload() -> bytes:
             return app_tables.table_csv(make())
+
     st.download_button(
-        label, data=payload, file_name=app_tables.safe_file_name(name), mime="text/csv", key=key,
-        on_click="ignore", icon=":material/download:",
+        label,
+        data=payload,
+        file_name=app_tables.safe_file_name(name),
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
     )
 
 
@@ -267,8 +270,12 @@ def sidebar() -> None:
         shown = path
     with st.sidebar:
         st.caption(f"Config: `{shown}`")
-        if st.button("Recount resources", key="recount", icon=":material/refresh:",
-                     help="Read the data folders again (only new or changed files are read)."):
+        if st.button(
+            "Recount resources",
+            key="recount",
+            icon=":material/refresh:",
+            help="Read the data folders again (only new or changed files are read).",
+        ):
             clear_caches()
 
 
@@ -277,14 +284,11 @@ def sidebar() -> None:
 
 def tokenizers(ctx: AppContext) -> dict[str, str]:
     """Local tokenizers to choose from (folder -> label)."""
-    return _tokenizers(tuple(str(f) for f in ctx.run_folders), ctx.tokenizer,
-                       _runs_stamp(ctx.run_folders))
+    return _tokenizers(tuple(str(f) for f in ctx.run_folders), ctx.tokenizer, _runs_stamp(ctx.run_folders))
 
 
 @st.cache_data(show_spinner=False)
-def _tokenizers(
-    folders: tuple[str, ...], given: str | None, stamp: tuple[float, ...]
-) -> dict[str, str]:
+def _tokenizers(folders: tuple[str, ...], given: str | None, stamp: tuple[float, ...]) -> dict[str, str]:
     return app_tokenizer.find_tokenizers(_bare_context(folders, given))
 
 
@@ -315,13 +319,15 @@ def _samples(config: str, tokenizer: str | None, stamp: float, iso: str) -> dict
         return app_samples.files_for_language(ctx, index, iso, kind, split=split)
 
     lexicon, lex_notes = app_samples.sample_lexicon(ctx, files("lexicons"), lang)
-    paradigms, par_notes = app_samples.sample_paradigms(
-        ctx, files("unimorph"), files("sigmorphon", "train"), lang)
+    paradigms, par_notes = app_samples.sample_paradigms(ctx, files("unimorph"), files("sigmorphon", "train"), lang)
     sentences, sent_notes = app_samples.sample_sentences(ctx, files("text"), files("nlu"), lang)
     return {
-        "lexicon": lexicon, "lexicon_notes": lex_notes,
-        "paradigms": paradigms, "paradigm_notes": par_notes,
-        "sentences": sentences, "sentence_notes": sent_notes,
+        "lexicon": lexicon,
+        "lexicon_notes": lex_notes,
+        "paradigms": paradigms,
+        "paradigm_notes": par_notes,
+        "sentences": sentences,
+        "sentence_notes": sent_notes,
     }
 
 

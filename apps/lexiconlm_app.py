@@ -27,14 +27,23 @@ st.set_page_config(page_title="lexiconlm coverage", page_icon=":material/transla
 # File names differ from the URL paths on purpose: a request for /runs made before any session
 # has called st.navigation must not run pages/runs.py on its own (Streamlit's pages/ folder rule).
 PAGES = [
-    st.Page(APP_DIR / "pages" / "coverage_overview.py", title="Overview", icon=":material/public:",
-            url_path="overview", default=True),
-    st.Page(APP_DIR / "pages" / "language_explorer.py", title="Language explorer",
-            icon=":material/search:", url_path="explorer"),
-    st.Page(APP_DIR / "pages" / "run_results.py", title="Runs", icon=":material/monitoring:",
-            url_path="runs"),
-    st.Page(APP_DIR / "pages" / "csv_downloads.py", title="Downloads", icon=":material/download:",
-            url_path="downloads"),
+    st.Page(
+        APP_DIR / "pages" / "coverage_overview.py",
+        title="Overview",
+        icon=":material/public:",
+        url_path="overview",
+        default=True,
+    ),
+    st.Page(
+        APP_DIR / "pages" / "language_explorer.py",
+        title="Language explorer",
+        icon=":material/search:",
+        url_path="explorer",
+    ),
+    st.Page(APP_DIR / "pages" / "run_results.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
+    st.Page(
+        APP_DIR / "pages" / "csv_downloads.py", title="Downloads", icon=":material/download:", url_path="downloads"
+    ),
 ]
 
 page = st.navigation(PAGES)

@@ -27,9 +27,11 @@ def shared_data_dir() -> Path:
 
 def find_data_dir(arg: str | None) -> Path | None:
     """The first existing folder of ``arg``, ``$LEXICONLM_SHARED_DATA`` and ``../shared/data``."""
-    for c in ([Path(arg)] if arg else []) + (
-        [Path(os.environ["LEXICONLM_SHARED_DATA"])] if os.environ.get("LEXICONLM_SHARED_DATA") else []
-    ) + [REPO.parent / "shared" / "data"]:
+    for c in (
+        ([Path(arg)] if arg else [])
+        + ([Path(os.environ["LEXICONLM_SHARED_DATA"])] if os.environ.get("LEXICONLM_SHARED_DATA") else [])
+        + [REPO.parent / "shared" / "data"]
+    ):
         if c.is_dir():
             return c
     return None
@@ -48,7 +50,13 @@ def cpu_model(default: str = "unknown") -> str:
 def machine(*extra: str) -> str:
     """``N CPUs (nproc), <cpu>, Python X.Y.Z, <extra>..., <system>``."""
     return ", ".join(
-        [f"{os.cpu_count()} CPUs (nproc)", cpu_model(), f"Python {platform.python_version()}", *extra, platform.system()]
+        [
+            f"{os.cpu_count()} CPUs (nproc)",
+            cpu_model(),
+            f"Python {platform.python_version()}",
+            *extra,
+            platform.system(),
+        ]
     )
 
 

@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoTokenizer
 
     from lexiconlm.adapt.fertility import compare_fertility, split_segments
-    from lexiconlm.models import resolve_model
     from lexiconlm.adapt.run import read_texts
+    from lexiconlm.models import resolve_model
 
     data = find_data_dir(args.data)
     if data is None:
@@ -92,24 +92,67 @@ def main(argv: list[str] | None = None) -> int:
         tok = AutoTokenizer.from_pretrained(resolve_model(args.model))
         tok, norm = safe_tokenizer(tok, texts)
         row = compare_fertility(tok, train, heldout, n_new=args.new_tokens)
-        row.update(language=lang, script=script, source=rel.split("/")[0], normaliser=norm,
-                   seconds=round(time.perf_counter() - t0, 1))
+        row.update(
+            language=lang,
+            script=script,
+            source=rel.split("/")[0],
+            normaliser=norm,
+            seconds=round(time.perf_counter() - t0, 1),
+        )
         rows.append(row)
-        print(f"{lang}-{script}: " + ", ".join(f"{k}={row[k]}" for k in (
-            "fertility_base", "fertility_extended", "reduction", "unk_rate_base", "unk_rate_extended",
-            "fertility_known_base", "fertility_known_extended")), file=sys.stderr, flush=True)
-    cols = ["language", "script", "source", "train_segments", "heldout_segments", "words", "n_new",
-            "fertility_base", "fertility_extended", "reduction", "unk_rate_base", "unk_rate_extended",
-            "known_words", "fertility_known_base", "fertility_known_extended", "overlap_segments", "normaliser",
-            "seconds"]
+        print(
+            f"{lang}-{script}: "
+            + ", ".join(
+                f"{k}={row[k]}"
+                for k in (
+                    "fertility_base",
+                    "fertility_extended",
+                    "reduction",
+                    "unk_rate_base",
+                    "unk_rate_extended",
+                    "fertility_known_base",
+                    "fertility_known_extended",
+                )
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+    cols = [
+        "language",
+        "script",
+        "source",
+        "train_segments",
+        "heldout_segments",
+        "words",
+        "n_new",
+        "fertility_base",
+        "fertility_extended",
+        "reduction",
+        "unk_rate_base",
+        "unk_rate_extended",
+        "known_words",
+        "fertility_known_base",
+        "fertility_known_extended",
+        "overlap_segments",
+        "normaliser",
+        "seconds",
+    ]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".csv").write_text(to_csv(rows, cols), encoding="utf-8")
-    n_goal = sum(1 for r in rows if r["reduction"] is not None and r["reduction"] >= 0.30
-                 and r["unk_rate_extended"] <= r["unk_rate_base"])
-    md = [f"Command: `{command_line(__file__, argv)}`", f"Machine: {machine()}", "",
-          md_table(rows, [(c, c) for c in cols]), "",
-          f"{n_goal} of {len(rows)} languages reach >= 30% fewer pieces per word without a higher UNK rate."]
+    n_goal = sum(
+        1
+        for r in rows
+        if r["reduction"] is not None and r["reduction"] >= 0.30 and r["unk_rate_extended"] <= r["unk_rate_base"]
+    )
+    md = [
+        f"Command: `{command_line(__file__, argv)}`",
+        f"Machine: {machine()}",
+        "",
+        md_table(rows, [(c, c) for c in cols]),
+        "",
+        f"{n_goal} of {len(rows)} languages reach >= 30% fewer pieces per word without a higher UNK rate.",
+    ]
     out.with_suffix(".md").write_text("\n".join(md) + "\n", encoding="utf-8")
     print("\n".join(md))
     return 0

@@ -32,8 +32,8 @@ def patched_base(model: str, texts: list[str], cache: Path) -> tuple[str, str]:
     on these texts (a tokenizers panic in a Precompiled charsmap); returns (folder, note)."""
     from tokenizers import Tokenizer, normalizers
 
-    from lexiconlm.models import resolve_model
     from lexiconlm.adapt.vocab import normalizer_crashes
+    from lexiconlm.models import resolve_model
 
     folder = Path(resolve_model(model))
     tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -75,30 +75,62 @@ def main(argv: list[str] | None = None) -> int:
     for method in args.methods.split(","):
         out = root / method
         t0 = time.perf_counter()
-        m = adapt(args.config, out_dir=out, device="cpu", progress=False,
-                  overrides=[*args.set, f"init.method={method}", f"base_model={base}"])
+        m = adapt(
+            args.config,
+            out_dir=out,
+            device="cpu",
+            progress=False,
+            overrides=[*args.set, f"init.method={method}", f"base_model={base}"],
+        )
         plan = json.loads((out / "plan.json").read_text())
-        rows.append({
-            "init": method, "rows_by_source": json.dumps(plan["init_summary"].get("by_source"), sort_keys=True),
-            "loss_init": round(m["mlm_loss_init"], 4), "loss_final": round(m["mlm_loss_final"], 4),
-            "new_loss_init": _r(m["mlm_loss_init_new_tokens"]), "new_loss_final": _r(m["mlm_loss_final_new_tokens"]),
-            "old_loss_final": _r(m["mlm_loss_final_old_tokens"]), "predicted_new": m["heldout_predicted_new"],
-            "predicted": m["heldout_predicted"],
-            "steps": m["steps"], "new_tokens": m["new_tokens"], "tokens_per_s": m["tokens_per_s"],
-            "achieved_tflops": m["achieved_tflops"], "seconds": round(time.perf_counter() - t0, 1),
-        })
+        rows.append(
+            {
+                "init": method,
+                "rows_by_source": json.dumps(plan["init_summary"].get("by_source"), sort_keys=True),
+                "loss_init": round(m["mlm_loss_init"], 4),
+                "loss_final": round(m["mlm_loss_final"], 4),
+                "new_loss_init": _r(m["mlm_loss_init_new_tokens"]),
+                "new_loss_final": _r(m["mlm_loss_final_new_tokens"]),
+                "old_loss_final": _r(m["mlm_loss_final_old_tokens"]),
+                "predicted_new": m["heldout_predicted_new"],
+                "predicted": m["heldout_predicted"],
+                "steps": m["steps"],
+                "new_tokens": m["new_tokens"],
+                "tokens_per_s": m["tokens_per_s"],
+                "achieved_tflops": m["achieved_tflops"],
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         shutil.rmtree(out / "checkpoints", ignore_errors=True)  # 1 GB each for e5
-    cols = ["init", "loss_init", "loss_final", "new_loss_init", "new_loss_final", "old_loss_final", "predicted",
-            "predicted_new", "steps", "new_tokens", "rows_by_source", "tokens_per_s",
-            "achieved_tflops", "seconds"]
+    cols = [
+        "init",
+        "loss_init",
+        "loss_final",
+        "new_loss_init",
+        "new_loss_final",
+        "old_loss_final",
+        "predicted",
+        "predicted_new",
+        "steps",
+        "new_tokens",
+        "rows_by_source",
+        "tokens_per_s",
+        "achieved_tflops",
+        "seconds",
+    ]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".csv").write_text(to_csv(rows, cols), encoding="utf-8")
     settings = {k: cfg["mlm"][k] for k in ("steps", "batch_size", "grad_accum", "lr", "seq_len", "freeze_body")}
-    md = [f"Command: `{command_line(__file__, argv)}`", f"Machine: {machine('no GPU')}",
-          f"Config: {os.path.relpath(args.config, REPO)} ({cfg['language']}-{cfg['script']}), mlm {settings}; "
-          f"tokenizer: {note}", "", md_table(rows, [(c, c) for c in cols])]
+    md = [
+        f"Command: `{command_line(__file__, argv)}`",
+        f"Machine: {machine('no GPU')}",
+        f"Config: {os.path.relpath(args.config, REPO)} ({cfg['language']}-{cfg['script']}), mlm {settings}; "
+        f"tokenizer: {note}",
+        "",
+        md_table(rows, [(c, c) for c in cols]),
+    ]
     out.with_suffix(".md").write_text("\n".join(md) + "\n", encoding="utf-8")
     print("\n".join(md))
     return 0

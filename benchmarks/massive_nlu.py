@@ -40,14 +40,21 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from _common import REPO, command_line, load_nlu_config_or_skip, load_average, machine, md_table, to_csv  # noqa: E402
+from _common import REPO, command_line, load_average, load_nlu_config_or_skip, machine, md_table, to_csv  # noqa: E402
 
 METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 #: the differences tabulated: translate-train against its control (same steps) and against zero-shot
-PAIRS = (("translate-train", "control"), ("translate-train", "zero-shot:1ep"), ("translate-train", "zero-shot"),
-         ("translate-train:2ep", "control:2ep"), ("translate-train:2ep", "zero-shot"),
-         ("translate-train+morph", "translate-train"), ("translate-train+morph", "control"),
-         ("translate-train+adapt", "translate-train"), ("translate-train:seed14", "control:seed14"))
+PAIRS = (
+    ("translate-train", "control"),
+    ("translate-train", "zero-shot:1ep"),
+    ("translate-train", "zero-shot"),
+    ("translate-train:2ep", "control:2ep"),
+    ("translate-train:2ep", "zero-shot"),
+    ("translate-train+morph", "translate-train"),
+    ("translate-train+morph", "control"),
+    ("translate-train+adapt", "translate-train"),
+    ("translate-train:seed14", "control:seed14"),
+)
 
 
 def _f(v) -> str:
@@ -106,7 +113,9 @@ def tables(results: list[dict], summary: list[dict], pseudo: list[dict], adapted
         for g in groups:
             row = {"group": g}
             for s in systems:
-                r = next((x for x in summary if x["system"] == s and x["group_by"] == group_by and x["group"] == g), None)
+                r = next(
+                    (x for x in summary if x["system"] == s and x["group_by"] == group_by and x["group"] == g), None
+                )
                 if r:
                     row["n"] = r["n_locales"]
                     row[s] = " / ".join(_f(r[m]) for m in METRICS)
@@ -142,23 +151,40 @@ def gain_analysis(results: list[dict], pseudo: list[dict]) -> str:
         g_zs.append(d_zs)
         g_ctl.append(d_ct)
         if d_zs < 0 or d_ct < 0:
-            rows.append({"locale": loc, "script": tt["script"], "family": tt["family"],
-                         "lexicon": ratio[loc]["lexicon"], "words replaced": f"{100 * xs[-1]:.0f}%",
-                         "slots fully": f"{100 * float(ratio[loc]['slot_ratio']):.0f}%",
-                         "tt − zs": f"{d_zs:+.1f}", "tt − control": f"{d_ct:+.1f}"})
+            rows.append(
+                {
+                    "locale": loc,
+                    "script": tt["script"],
+                    "family": tt["family"],
+                    "lexicon": ratio[loc]["lexicon"],
+                    "words replaced": f"{100 * xs[-1]:.0f}%",
+                    "slots fully": f"{100 * float(ratio[loc]['slot_ratio']):.0f}%",
+                    "tt − zs": f"{d_zs:+.1f}",
+                    "tt − control": f"{d_ct:+.1f}",
+                }
+            )
     if not xs:
         return ""
-    head = ("### translate-train gains (intent accuracy) against lexicon coverage\n\n"
-            f"Pearson r over {len(xs)} locales with a lexicon: gain over zero-shot vs share of words the lexicon "
-            f"replaced r = {_pearson(xs, g_zs):.2f}; gain over the control vs the same share r = "
-            f"{_pearson(xs, g_ctl):.2f}.\n\nLocales where translate-train loses (to zero-shot or to the control):\n\n")
-    cols = [(k, k) for k in ("locale", "script", "family", "lexicon", "words replaced", "slots fully", "tt − zs", "tt − control")]
+    head = (
+        "### translate-train gains (intent accuracy) against lexicon coverage\n\n"
+        f"Pearson r over {len(xs)} locales with a lexicon: gain over zero-shot vs share of words the lexicon "
+        f"replaced r = {_pearson(xs, g_zs):.2f}; gain over the control vs the same share r = "
+        f"{_pearson(xs, g_ctl):.2f}.\n\nLocales where translate-train loses (to zero-shot or to the control):\n\n"
+    )
+    cols = [
+        (k, k)
+        for k in ("locale", "script", "family", "lexicon", "words replaced", "slots fully", "tt − zs", "tt − control")
+    ]
     return head + (md_table(rows, cols) if rows else "(none)")
 
 
 #: (variant, reference): runs whose difference measures noise, where the variant's data are the reference's
-NOISE_PAIRS = (("control:seed14", "control"), ("translate-train:seed14", "translate-train"),
-               ("translate-train+morph", "translate-train"), ("translate-train+adapt", "translate-train"))
+NOISE_PAIRS = (
+    ("control:seed14", "control"),
+    ("translate-train:seed14", "translate-train"),
+    ("translate-train+morph", "translate-train"),
+    ("translate-train+adapt", "translate-train"),
+)
 
 
 def spread(results: list[dict], pseudo: list[dict], adapted: set[str]) -> str:
@@ -174,25 +200,42 @@ def spread(results: list[dict], pseudo: list[dict], adapted: set[str]) -> str:
     for var, ref in NOISE_PAIRS:
         skip = with_table if var.endswith("+morph") else adapted if var.endswith("+adapt") else set()
         for metric in ("intent_accuracy", "slot_f1"):
-            d = [float(by[(loc, var)][metric]) - float(by[(loc, ref)][metric]) for loc in locales
-                 if loc not in skip and (loc, var) in by and (loc, ref) in by]
+            d = [
+                float(by[(loc, var)][metric]) - float(by[(loc, ref)][metric])
+                for loc in locales
+                if loc not in skip and (loc, var) in by and (loc, ref) in by
+            ]
             if len(d) < 2:
                 continue
-            rows.append({"pair": f"{var} − {ref}", "metric": metric.replace("_", " "),
-                         "locales": f"{len(d)}" + (f" (without {', '.join(sorted(skip))})" if skip else ""),
-                         "mean": f"{statistics.mean(d):+.2f}", "higher": f"{sum(x > 0 for x in d)}/{len(d)}",
-                         "sd": f"{statistics.pstdev(d):.2f}", "min": f"{min(d):+.1f}", "max": f"{max(d):+.1f}"})
+            rows.append(
+                {
+                    "pair": f"{var} − {ref}",
+                    "metric": metric.replace("_", " "),
+                    "locales": f"{len(d)}" + (f" (without {', '.join(sorted(skip))})" if skip else ""),
+                    "mean": f"{statistics.mean(d):+.2f}",
+                    "higher": f"{sum(x > 0 for x in d)}/{len(d)}",
+                    "sd": f"{statistics.pstdev(d):.2f}",
+                    "min": f"{min(d):+.1f}",
+                    "max": f"{max(d):+.1f}",
+                }
+            )
     if not rows:
         return ""
-    out = ("### noise: runs that differ only in the training run (per-locale differences, en-US excluded)\n\n"
-           + md_table(rows, [(k, k) for k in rows[0]]))
+    out = (
+        "### noise: runs that differ only in the training run (per-locale differences, en-US excluded)\n\n"
+        + md_table(rows, [(k, k) for k in rows[0]])
+    )
     seeds = [("translate-train", "control"), ("translate-train:seed14", "control:seed14")]
     if all((loc, s) in by for loc in locales for pair in seeds for s in pair):
         parts = []
         for metric in METRICS:
-            d = [statistics.mean(float(by[(loc, a)][metric]) - float(by[(loc, b)][metric]) for a, b in seeds)
-                 for loc in locales]
-            parts.append(f"{metric.replace('_', ' ')} {statistics.mean(d):+.2f} (higher in {sum(x > 0 for x in d)}/{len(d)})")
+            d = [
+                statistics.mean(float(by[(loc, a)][metric]) - float(by[(loc, b)][metric]) for a, b in seeds)
+                for loc in locales
+            ]
+            parts.append(
+                f"{metric.replace('_', ' ')} {statistics.mean(d):+.2f} (higher in {sum(x > 0 for x in d)}/{len(d)})"
+            )
         out += "\n\ntranslate-train − control, mean of the two seeds: " + "; ".join(parts) + "."
     return out
 
@@ -229,13 +272,25 @@ def main(argv: list[str] | None = None) -> int:
     timing = []
     for s in systems:
         d = json.loads((run / s / "results.json").read_text(encoding="utf-8"))
-        timing.append({"system": s, "n_train": d.get("n_train"), "train_seconds": d.get("train_seconds"),
-                       "train_seconds_epochs": d.get("train_seconds_epochs") or _epoch_seconds(run / s / "history.jsonl") or "",
-                       "eval_seconds": d.get("eval_seconds"), "n_test": sum(int(r["n"]) for r in d["per_locale"].values()),
-                       "machine": machine(), "load_average_end": f"{load_average():.1f}"})
+        timing.append(
+            {
+                "system": s,
+                "n_train": d.get("n_train"),
+                "train_seconds": d.get("train_seconds"),
+                "train_seconds_epochs": d.get("train_seconds_epochs")
+                or _epoch_seconds(run / s / "history.jsonl")
+                or "",
+                "eval_seconds": d.get("eval_seconds"),
+                "n_test": sum(int(r["n"]) for r in d["per_locale"].values()),
+                "machine": machine(),
+                "load_average_end": f"{load_average():.1f}",
+            }
+        )
     atomic_write_text(out / "timing.csv", to_csv(timing, list(timing[0])))
-    header = (f"<!-- generated by {command_line(__file__, argv)}; do not edit -->\n\n"
-              f"Machine: {machine()}; 1 thread per job (`torch.set_num_threads(1)`).\n\n")
+    header = (
+        f"<!-- generated by {command_line(__file__, argv)}; do not edit -->\n\n"
+        f"Machine: {machine()}; 1 thread per job (`torch.set_num_threads(1)`).\n\n"
+    )
     # the locales of the language the translate-train+adapt encoder was adapted to (its plan says which)
     adapted: set[str] = set()
     if (run / "adapt" / "plan.json").is_file():
@@ -243,15 +298,35 @@ def main(argv: list[str] | None = None) -> int:
 
         lang = json.loads((run / "adapt" / "plan.json").read_text(encoding="utf-8")).get("language")
         cat = get_catalog()
-        adapted = {r["locale"] for r in _read(results_csv)
-                   if lang and getattr(cat.find(r["locale"]), "iso639_3", None) == lang}
-    atomic_write_text(out / "tables.md", header + tables(_read(results_csv), _read(run / "summary.csv"), pseudo, adapted))
+        adapted = {
+            r["locale"] for r in _read(results_csv) if lang and getattr(cat.find(r["locale"]), "iso639_3", None) == lang
+        }
+    atomic_write_text(
+        out / "tables.md", header + tables(_read(results_csv), _read(run / "summary.csv"), pseudo, adapted)
+    )
     from lexiconlm.nlu.plots import plot_results
 
     for metric in METRICS:
-        r = plot_results(results_csv, out / "plots" / metric, metric=metric,
-                         systems=[s for s in ("baseline", "zero-shot", "zero-shot:1ep", "control", "translate-train", "control:2ep",
-                                              "translate-train:2ep", "translate-train+morph", "translate-train+adapt") if s in systems])
+        r = plot_results(
+            results_csv,
+            out / "plots" / metric,
+            metric=metric,
+            systems=[
+                s
+                for s in (
+                    "baseline",
+                    "zero-shot",
+                    "zero-shot:1ep",
+                    "control",
+                    "translate-train",
+                    "control:2ep",
+                    "translate-train:2ep",
+                    "translate-train+morph",
+                    "translate-train+adapt",
+                )
+                if s in systems
+            ],
+        )
         for m in r["missing"]:
             print(f"{metric}: not written: {m}")
     print(f"wrote {out}")

@@ -58,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated worker settings to time; 'auto' is read_lexicons' default",
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs per setting; the best is reported")
-    ap.add_argument(
-        "--output", type=Path, default=REPO / "benchmarks" / "results" / "read_lexicons.md"
-    )
+    ap.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "read_lexicons.md")
     args = ap.parse_args(argv)
 
     dirs = [args.data_dir / "lexicons" / name for name in ("gatitos", "wiktionary")]

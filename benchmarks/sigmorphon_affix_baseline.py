@@ -47,6 +47,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from _common import REPO, command_line, cpu_model, md_table, shared_data_dir, to_csv
 
 from lexiconlm import __version__
+from lexiconlm.files import atomic_write_text
 from lexiconlm.inflection.affix import AFFIX_VARIANTS, AffixBaseline
 from lexiconlm.inflection.metrics import (
     CATEGORIES_2022,
@@ -58,7 +59,6 @@ from lexiconlm.inflection.metrics import (
     read_baseline_accuracy_tsv,
     read_baseline_table,
 )
-from lexiconlm.files import atomic_write_text
 from lexiconlm.io.sigmorphon import read_sigmorphon
 from lexiconlm.types import InflectionEntry
 
@@ -66,6 +66,7 @@ FLOAT_VARIANT = "sigmorphon-float.v1"
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def default_data_dir() -> Path:
     return shared_data_dir() / "sigmorphon"
@@ -117,6 +118,7 @@ def run_model(variant: str, train: list[InflectionEntry], gold: list[InflectionE
 
 # --------------------------------------------------------------------------- 2022
 
+
 def job_2022(args: tuple[str, str, str, dict]) -> dict:
     data, setting, variant, official = args
     folder = Path(data) / "2022_part1"
@@ -147,8 +149,7 @@ def job_2022(args: tuple[str, str, str, dict]) -> dict:
             abs(round(rr[c].accuracy, 3) - official[o]) < 5e-4
             for c, o in [("all", "all acc")] + [(k, k) for k in CATEGORIES_2022]
         ),
-        "counts_match": all(r[c].n == official[f"#{c}"] for c in CATEGORIES_2022)
-        and r["all"].n == official["#total"],
+        "counts_match": all(r[c].n == official[f"#{c}"] for c in CATEGORIES_2022) and r["all"].n == official["#total"],
         "prefixing": model.prefixing,
         "n_train": len(train),
         "dropped_lines": drop_tr + drop_dev,
@@ -205,12 +206,27 @@ def bench_2022(data: Path, variant: str, jobs: int, out: Path, command: str) -> 
     n_counts = sum(r["counts_match"] for r in rows)
 
     columns = [
-        "setting", "n", "accuracy", "official", "diff", "within_2", "levenshtein",
-        "accuracy_float", "diff_float", "accuracy_float_raw", "diff_float_raw",
-        "raw_all_columns_equal", "counts_match",
+        "setting",
+        "n",
+        "accuracy",
+        "official",
+        "diff",
+        "within_2",
+        "levenshtein",
+        "accuracy_float",
+        "diff_float",
+        "accuracy_float_raw",
+        "diff_float_raw",
+        "raw_all_columns_equal",
+        "counts_match",
         *[f"{p}{c}" for c in CATEGORIES_2022 for p in ("acc_", "official_")],
         *[f"{p}{c}" for c in CATEGORIES_2022 for p in ("n_", "official_n_")],
-        "prefixing", "n_train", "dropped_lines", "fit_s", "predict_s", "macro_accuracy",
+        "prefixing",
+        "n_train",
+        "dropped_lines",
+        "fit_s",
+        "predict_s",
+        "macro_accuracy",
     ]
     atomic_write_text(out / "sigmorphon_affix_2022_dev.csv", to_csv(rows + summary_rows, columns))
 
@@ -227,8 +243,7 @@ def bench_2022(data: Path, variant: str, jobs: int, out: Path, command: str) -> 
         "",
         f"* within +-2 points of the official accuracy: **{n_within} / {len(rows)}** settings; "
         f"identical (to the table's 3 decimals): {n_exact} / {len(rows)}",
-        f"* `{FLOAT_VARIANT}` (float tie-breaking) on the same NFC data: identical in "
-        f"{n_exact_float} / {len(rows)}",
+        f"* `{FLOAT_VARIANT}` (float tie-breaking) on the same NFC data: identical in {n_exact_float} / {len(rows)}",
         f"* `{FLOAT_VARIANT}` on the files' raw strings (no NFC, as the shared-task scripts read them): "
         f"overall accuracy identical in {n_exact_raw} / {len(rows)}, all five accuracy columns "
         f"identical in {n_raw_all} / {len(rows)}",
@@ -259,11 +274,20 @@ def bench_2022(data: Path, variant: str, jobs: int, out: Path, command: str) -> 
                 for r in rows
             ],
             [
-                ("setting", "setting"), ("n", "n"), ("accuracy", "acc"), ("official", "official"),
-                ("diff", "diff"), ("within_2", "±2"), ("levenshtein", "lev"),
-                ("accuracy_float", "float"), ("accuracy_float_raw", "float raw"),
-                ("diff_float_raw", "diff raw"), ("counts_match", "cats"),
-                ("prefixing", "direction"), ("fit_s", "fit s"), ("predict_s", "predict s"),
+                ("setting", "setting"),
+                ("n", "n"),
+                ("accuracy", "acc"),
+                ("official", "official"),
+                ("diff", "diff"),
+                ("within_2", "±2"),
+                ("levenshtein", "lev"),
+                ("accuracy_float", "float"),
+                ("accuracy_float_raw", "float raw"),
+                ("diff_float_raw", "diff raw"),
+                ("counts_match", "cats"),
+                ("prefixing", "direction"),
+                ("fit_s", "fit s"),
+                ("predict_s", "predict s"),
             ],
         ),
         "",
@@ -272,9 +296,14 @@ def bench_2022(data: Path, variant: str, jobs: int, out: Path, command: str) -> 
         md_table(
             summary_rows,
             [
-                ("setting", "partition"), ("n", "n"), ("accuracy", "acc (micro)"),
-                ("official", "official"), ("diff", "diff"), ("accuracy_float", "float"),
-                ("accuracy_float_raw", "float raw"), ("macro_accuracy", "acc (macro)"),
+                ("setting", "partition"),
+                ("n", "n"),
+                ("accuracy", "acc (micro)"),
+                ("official", "official"),
+                ("diff", "diff"),
+                ("accuracy_float", "float"),
+                ("accuracy_float_raw", "float raw"),
+                ("macro_accuracy", "acc (macro)"),
                 ("levenshtein", "lev (micro)"),
             ],
         ),
@@ -282,9 +311,15 @@ def bench_2022(data: Path, variant: str, jobs: int, out: Path, command: str) -> 
     ]
     atomic_write_text(out / "sigmorphon_affix_2022_dev.md", "\n".join(md))
     return {
-        "within": n_within, "n": len(rows), "exact": n_exact, "exact_float": n_exact_float,
-        "exact_raw": n_exact_raw, "raw_all": n_raw_all, "counts": n_counts,
-        "total": summary_rows[-1], "wall": wall,
+        "within": n_within,
+        "n": len(rows),
+        "exact": n_exact,
+        "exact_float": n_exact_float,
+        "exact_raw": n_exact_raw,
+        "raw_all": n_raw_all,
+        "counts": n_counts,
+        "total": summary_rows[-1],
+        "wall": wall,
         "outliers": [r for r in rows if not r["within_2"]],
     }
 
@@ -344,12 +379,24 @@ def compare_variants_2022(data: Path, jobs: int, out: Path, command: str) -> lis
         "Official: `2022_part1/baseline_results/part1_nonneural_dev.txt` (53 settings; TOTAL = micro average).",
         "",
         md_table(
-            [{**r, "variant": f"`{r['variant']}`", "within_2": f"{r['within_2']} / {r['n_settings']}",
-              "identical": f"{r['identical']} / {r['n_settings']}"} for r in rows],
             [
-                ("variant", "variant"), ("input", "input"), ("within_2", "within ±2"),
-                ("identical", "identical (3 decimals)"), ("micro", "micro acc"),
-                ("official_micro", "official micro"), ("macro", "macro acc"), ("outside_2", "outside ±2 (diff)"),
+                {
+                    **r,
+                    "variant": f"`{r['variant']}`",
+                    "within_2": f"{r['within_2']} / {r['n_settings']}",
+                    "identical": f"{r['identical']} / {r['n_settings']}",
+                }
+                for r in rows
+            ],
+            [
+                ("variant", "variant"),
+                ("input", "input"),
+                ("within_2", "within ±2"),
+                ("identical", "identical (3 decimals)"),
+                ("micro", "micro acc"),
+                ("official_micro", "official micro"),
+                ("macro", "macro acc"),
+                ("outside_2", "outside ±2 (diff)"),
             ],
         ),
         "",
@@ -361,6 +408,7 @@ def compare_variants_2022(data: Path, jobs: int, out: Path, command: str) -> lis
 
 
 # --------------------------------------------------------------------------- other editions
+
 
 def job_other(args: tuple[str, str, str, str, list[tuple[str, str]], str]) -> dict:
     data, edition, lang, train_name, evals, variant = args
@@ -388,10 +436,18 @@ def bench_other(data: Path, edition: str, variant: str, jobs: int, out: Path, co
     if edition == "2023":
         folder, train_ext, evals, stem = "2023_part1", ".trn", [("dev", ".dev")], "sigmorphon_affix_2023_dev"
     elif edition == "2020":
-        folder, train_ext, evals, stem = "2020_task0", ".trn", [("dev", ".dev"), ("test", ".tst")], "sigmorphon_affix_2020"
+        folder, train_ext, evals, stem = (
+            "2020_task0",
+            ".trn",
+            [("dev", ".dev"), ("test", ".tst")],
+            "sigmorphon_affix_2020",
+        )
     else:
         folder, train_ext, evals, stem = (
-            "2021_task0", ".train", [("dev", ".dev"), ("test", ".test.gold")], "sigmorphon_affix_2021"
+            "2021_task0",
+            ".train",
+            [("dev", ".dev"), ("test", ".test.gold")],
+            "sigmorphon_affix_2021",
         )
     langs = sorted(p.name[: -len(train_ext)] for p in (data / folder).glob(f"*{train_ext}"))
     tasks = [
@@ -469,8 +525,7 @@ def bench_other(data: Path, edition: str, variant: str, jobs: int, out: Path, co
         )
     if any(r["dropped_lines"] for r in rows):
         md.append(
-            "`dropped`: lines the reader rejected (e.g. an empty form) and that were left out of "
-            "training / scoring."
+            "`dropped`: lines the reader rejected (e.g. an empty form) and that were left out of training / scoring."
         )
     md += ["", md_table(shown, md_cols), ""]
     atomic_write_text(out / f"{stem}.md", "\n".join(md))
@@ -485,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--editions", default="2022,2023,2020,2021")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument(
-        "--compare-variants", action="store_true",
+        "--compare-variants",
+        action="store_true",
         help="also run every named variant on 2022 dev (sigmorphon_affix_2022_variants.md)",
     )
     args = ap.parse_args(argv)
@@ -507,8 +563,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({r['wall']:.1f} s)"
         )
         for o in r["outliers"]:
-            print(f"  outside +-2: {o['setting']}: {o['accuracy']:.3f} vs {o['official']:.3f} "
-                  f"(float on raw strings: {o['accuracy_float_raw']:.3f})")
+            print(
+                f"  outside +-2: {o['setting']}: {o['accuracy']:.3f} vs {o['official']:.3f} "
+                f"(float on raw strings: {o['accuracy_float_raw']:.3f})"
+            )
     if args.compare_variants:
         for r in compare_variants_2022(data, args.jobs, args.out, command):
             print(

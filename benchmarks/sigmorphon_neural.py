@@ -35,8 +35,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from _common import REPO, command_line, machine
 
-from lexiconlm.inflection.runner import run, select_best
 from lexiconlm.files import atomic_write_text
+from lexiconlm.inflection.runner import run, select_best
 
 DOCS = REPO / "docs" / "results" / "sigmorphon"
 
@@ -45,9 +45,9 @@ def hallucinate_stats(data: str | None, cmd: str) -> None:
     """Hallucination on every 2022 _small setting: pairs with a stem, leaks redrawn, time."""
     from _common import md_table, to_csv
 
+    from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
     from lexiconlm.inflection.runner import discover
     from lexiconlm.io.sigmorphon import read_sigmorphon
-    from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
     from lexiconlm.leakage import LeakageGuard
 
     rows = []
@@ -59,15 +59,25 @@ def hallucinate_stats(data: str | None, cmd: str) -> None:
         st = HallucinationStats()
         t0 = time.perf_counter()
         out = hallucinate(train.entries, n=1000, seed=13, guard=guard, stats=st)
-        rows.append({"setting": s.name, "train": len(train), "with_stem": st.n_pairs_with_stem,
-                     "generated": len(out), "leaks_redrawn": st.n_leaks_redrawn,
-                     "duplicates_redrawn": st.n_duplicates_redrawn, "seconds": round(time.perf_counter() - t0, 3),
-                     "example": f"{out[0].lemma} -> {out[0].form} ({out[0].features})" if out else ""})
+        rows.append(
+            {
+                "setting": s.name,
+                "train": len(train),
+                "with_stem": st.n_pairs_with_stem,
+                "generated": len(out),
+                "leaks_redrawn": st.n_leaks_redrawn,
+                "duplicates_redrawn": st.n_duplicates_redrawn,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "example": f"{out[0].lemma} -> {out[0].form} ({out[0].features})" if out else "",
+            }
+        )
     cols = ["setting", "train", "with_stem", "generated", "leaks_redrawn", "duplicates_redrawn", "seconds", "example"]
     atomic_write_text(DOCS / "hallucinate_2022_small.csv", to_csv(rows, cols))
-    head = (f"# Hallucination (hallucinate.v1, n=1000, min_stem=3, seed=13) on the 2022 _small settings\n\n"
-            f"Command: `{cmd}`. Machine: {machine()}. Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n"
-            "Guard: each setting's dev and covered test items (lemma + features).\n\n")
+    head = (
+        f"# Hallucination (hallucinate.v1, n=1000, min_stem=3, seed=13) on the 2022 _small settings\n\n"
+        f"Command: `{cmd}`. Machine: {machine()}. Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n"
+        "Guard: each setting's dev and covered test items (lemma + features).\n\n"
+    )
     atomic_write_text(DOCS / "hallucinate_2022_small.md", head + md_table(rows, [(c, c) for c in cols]) + "\n")
     print(f"hallucination: {len(rows)} settings, {sum(r['generated'] for r in rows)} pairs")
 
@@ -85,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data")
     ap.add_argument("--runs", default=str(REPO / "runs" / "sigmorphon"))
     ap.add_argument("--select", default="")
-    ap.add_argument("--hallucinate-stats", action="store_true",
-                    help="hallucinate 1,000 pairs for every 2022 _small setting (guarded by its dev and test files)")
+    ap.add_argument(
+        "--hallucinate-stats",
+        action="store_true",
+        help="hallucinate 1,000 pairs for every 2022 _small setting (guarded by its dev and test files)",
+    )
     args = ap.parse_args(argv)
     cmd = command_line(__file__, argv)
     if args.threads:
@@ -96,8 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.system:
         for edition in [e.strip() for e in args.editions.split(",") if e.strip()]:
             t0 = time.perf_counter()
-            s = run(edition, langs=args.langs, system=args.system, device=args.device, data_dir=args.data,
-                    out_dir=args.runs, config=args.config, group=args.group, progress=True, log=print)
+            s = run(
+                edition,
+                langs=args.langs,
+                system=args.system,
+                device=args.device,
+                data_dir=args.data,
+                out_dir=args.runs,
+                config=args.config,
+                group=args.group,
+                progress=True,
+                log=print,
+            )
             wall = time.perf_counter() - t0
             name = f"{edition}_{args.system}" + (f"_{args.label}" if args.label else "")
             md = Path(s.markdown).read_text(encoding="utf-8").split("\n", 2)
@@ -110,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
             body = md[2].split("\n", 1)[1] if md[2].startswith("Command:") else md[2]
             atomic_write_text(DOCS / f"{name}.md", "\n".join(header) + "\n" + body)
             atomic_write_text(DOCS / f"{name}.csv", Path(s.csv).read_text(encoding="utf-8"))
-            atomic_write_text(DOCS / f"{name}_summary.csv", (Path(s.csv).parent / "summary.csv").read_text(encoding="utf-8"))
+            atomic_write_text(
+                DOCS / f"{name}_summary.csv", (Path(s.csv).parent / "summary.csv").read_text(encoding="utf-8")
+            )
             print(f"{name}: {len(s.rows)} settings, {wall:.0f} s -> {DOCS / name}.md")
             for row in s.summary:
                 print("  ", row)

@@ -46,17 +46,34 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from _common import REPO, command_line, find_data_dir, machine, to_csv
 
 COLUMNS = [
-    "locale", "language", "source", "lexicon", "entries", "entries_kept", "utterances", "words",
-    "words_translated", "token_frac", "slots", "slots_full", "slot_frac_full", "slots_partial",
-    "slot_frac_partial", "slots_restored", "labels_match", "check_failures", "roundtrip_ok", "seconds",
+    "locale",
+    "language",
+    "source",
+    "lexicon",
+    "entries",
+    "entries_kept",
+    "utterances",
+    "words",
+    "words_translated",
+    "token_frac",
+    "slots",
+    "slots_full",
+    "slot_frac_full",
+    "slots_partial",
+    "slot_frac_partial",
+    "slots_restored",
+    "labels_match",
+    "check_failures",
+    "roundtrip_ok",
+    "seconds",
 ]
 
 
 def run_one(job: tuple) -> tuple[dict, list[tuple[str, str, str]]]:
     """Project en-US train with one lexicon; returns the row and a few example annotations."""
     locale, lex_path, train, limit, out_dir = job
-    from lexiconlm.io.massive import read_massive, write_massive_tsv
     from lexiconlm.io.locate import lexicon_source
+    from lexiconlm.io.massive import read_massive, write_massive_tsv
     from lexiconlm.synth.pseudo_label import check_projection, make_translator, project_utterances
 
     t0 = time.perf_counter()
@@ -103,7 +120,9 @@ def run_one(job: tuple) -> tuple[dict, list[tuple[str, str, str]]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="shared data folder (default: $LEXICONLM_SHARED_DATA or ../shared/data)")
-    ap.add_argument("--locales", default="all", help="comma-separated locales, or 'all' (the visible test locales but en-US)")
+    ap.add_argument(
+        "--locales", default="all", help="comma-separated locales, or 'all' (the visible test locales but en-US)"
+    )
     ap.add_argument("--limit", type=int, default=0, help="only the first N train utterances (0: all)")
     ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="processes")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="results folder")
@@ -143,8 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     for row, ex in results:
         rows.append(row)
         examples += ex
-        print(f"{row['locale']:6} {row['lexicon']:24} tokens {float(row['token_frac']):.1%}  slots {float(row['slot_frac_full']):.1%}"
-              f"  check failures {row['check_failures']}  labels match {row['labels_match']}", flush=True)
+        print(
+            f"{row['locale']:6} {row['lexicon']:24} tokens {float(row['token_frac']):.1%}  "
+            f"slots {float(row['slot_frac_full']):.1%}"
+            f"  check failures {row['check_failures']}  labels match {row['labels_match']}",
+            flush=True,
+        )
     seconds = time.perf_counter() - t0
     tmp.cleanup()
 
@@ -162,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- machine: {machine()}; lexiconlm {__version__}",
         f"- data: `{os.path.relpath(train, REPO)}` ({n_utt:,} utterances); "
         "lexicons found by `find_lexicons` in `lexicons/wiktionary` and `lexicons/gatitos`",
-        "- settings: sense random.v1, OOV keep, seed 13, hygiene script.v1, words of scripts without spaces joined (`proj:segments.v1`)",
+        "- settings: sense random.v1, OOV keep, seed 13, hygiene script.v1, "
+        "words of scripts without spaces joined (`proj:segments.v1`)",
         f"- total time: {seconds:.0f} s with {args.jobs} process(es)",
         f"- projection check on every utterance of every run: **{'passed' if all_ok else 'FAILED'}** "
         f"({sum(r['check_failures'] for r in rows)} failing utterances, "
@@ -171,13 +195,16 @@ def main(argv: list[str] | None = None) -> int:
         f"- locales without any lexicon: {', '.join(missing) if missing else 'none'}",
         "",
         "`tokens` = source word tokens translated through the lexicon (numbers and punctuation are not words); "
-        "`slots full` = slot values whose every word was translated; `slots partly` = with at least one word translated; "
-        "`restored` = slot values whose words were all dropped and that kept their source words (always 0 with OOV keep). "
+        "`slots full` = slot values whose every word was translated; "
+        "`slots partly` = with at least one word translated; "
+        "`restored` = slot values whose words were all dropped and that kept their source words "
+        "(always 0 with OOV keep). "
         "`check` = utterances failing the projection check (annotation parses back, every value is `text[start:end]`, "
         "labels equal the source's in order); `labels` = label counts of the output equal the source's; "
         "`round trip` = written with `write_massive_tsv` and read back identically.",
         "",
-        "| locale | source | lexicon | entries (kept) | tokens | slots full | slots partly | restored | check | labels | round trip | s |",
+        "| locale | source | lexicon | entries (kept) | tokens | slots full | slots partly "
+        "| restored | check | labels | round trip | s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

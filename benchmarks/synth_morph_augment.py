@@ -53,14 +53,41 @@ from _common import REPO, command_line, find_data_dir, machine, to_csv
 
 #: MASSIVE locale -> UniMorph table of its language.
 TABLES = {
-    "am-ET": "amh.tsv", "bn-BD": "ben.tsv", "fa-IR": "fas.tsv", "he-IL": "heb.tsv", "hi-IN": "hin.tsv",
-    "id-ID": "ind.tsv", "mn-MN": "khk.tsv", "te-IN": "tel.tsv", "tl-PH": "tgl.tsv", "ur-PK": "urd.tsv",
+    "am-ET": "amh.tsv",
+    "bn-BD": "ben.tsv",
+    "fa-IR": "fas.tsv",
+    "he-IL": "heb.tsv",
+    "hi-IN": "hin.tsv",
+    "id-ID": "ind.tsv",
+    "mn-MN": "khk.tsv",
+    "te-IN": "tel.tsv",
+    "tl-PH": "tgl.tsv",
+    "ur-PK": "urd.tsv",
 }
 COLUMNS = [
-    "locale", "table", "lexicon", "english", "table_entries", "eval_items", "table_leaks", "utterances",
-    "words", "words_translated", "english_readings_generated", "analysed", "inflected", "from_table",
-    "from_affix", "same_as_lemma", "no_form", "no_translation", "tokens_with_form", "expansion_entries",
-    "expansion_leaks", "mappings", "seconds",
+    "locale",
+    "table",
+    "lexicon",
+    "english",
+    "table_entries",
+    "eval_items",
+    "table_leaks",
+    "utterances",
+    "words",
+    "words_translated",
+    "english_readings_generated",
+    "analysed",
+    "inflected",
+    "from_table",
+    "from_affix",
+    "same_as_lemma",
+    "no_form",
+    "no_translation",
+    "tokens_with_form",
+    "expansion_entries",
+    "expansion_leaks",
+    "mappings",
+    "seconds",
 ]
 
 
@@ -164,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - t0
     rows = [r for r, _ in results]
     for r in rows:
-        print(f"{r['locale']:6} {r['lexicon']:14} eng {r['english']:10} analysed {r['analysed']:4} inflected {r['inflected']:4} "
-              f"(table {r['from_table']}, affix {r['from_affix']}) expansion {r['expansion_entries']}", flush=True)
+        print(
+            f"{r['locale']:6} {r['lexicon']:14} eng {r['english']:10} "
+            f"analysed {r['analysed']:4} inflected {r['inflected']:4} "
+            f"(table {r['from_table']}, affix {r['from_affix']}) expansion {r['expansion_entries']}",
+            flush=True,
+        )
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -179,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         f"- command: `{command}` (from the repository root)",
         f"- machine: {machine()}; lexiconlm {__version__}",
         f"- data: `{os.path.relpath(data / 'nlu' / 'massive' / 'en-US' / 'train.tsv', REPO)}` ({n_utt:,} utterances, "
-        f"{rows[0]['words'] if rows else 0:,} word tokens); English analyser from SIGMORPHON 2023 `eng.trn` + `eng.dev` "
+        f"{rows[0]['words'] if rows else 0:,} word tokens); "
+        "English analyser from SIGMORPHON 2023 `eng.trn` + `eng.dev` "
         "(verbs only); target tables from `unimorph/`",
-        "- settings: sense random.v1, OOV keep, seed 13, hygiene script.v1; `morph.v1` selection; leakage guard = every "
-        "SIGMORPHON dev/test file of the language (all editions), table entries that are evaluation items removed first",
+        "- settings: sense random.v1, OOV keep, seed 13, hygiene script.v1; `morph.v1` selection; "
+        "leakage guard = every SIGMORPHON dev/test file of the language (all editions), "
+        "table entries that are evaluation items removed first",
         f"- total time: {seconds:.0f} s with {args.jobs} process(es)",
         "",
         "Columns: `leaked` = table entries that are SIGMORPHON dev/test items of the language (same lemma and tags, "
@@ -190,16 +223,19 @@ def main(argv: list[str] | None = None) -> int:
         "here they are dropped before use. `analysed` = English tokens read as inflected verb forms; `inflected` = "
         "given an inflected target form, from the table or from the affix model trained on the table; `= lemma` = "
         "the best form is the lemma itself (Hebrew and Amharic cite verbs in the 3rd person masculine past); "
-        "`no form` = no tag maps or no entry matches (the translated lemma is used); `no transl.` = the English lemma "
-        "has no usable translation. `expansion` = extra lexicon entries (English inflected form, target inflected form).",
+        "`no form` = no tag maps or no entry matches (the translated lemma is used); "
+        "`no transl.` = the English lemma has no usable translation. "
+        "`expansion` = extra lexicon entries (English inflected form, target inflected form).",
         "",
-        "| locale | lexicon | English | table (leaked) | analysed | inflected | table | affix | = lemma | no form | no transl. | expansion | s |",
+        "| locale | lexicon | English | table (leaked) | analysed | inflected | table | affix "
+        "| = lemma | no form | no transl. | expansion | s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         md.append(
             f"| {r['locale']} | {r['lexicon']} | {r['english']} | {r['table_entries']:,} ({r['table_leaks']:,}) | "
-            f"{r['analysed']:,} | **{r['inflected']:,}** | {r['from_table']:,} | {r['from_affix']:,} | {r['same_as_lemma']:,} | "
+            f"{r['analysed']:,} | **{r['inflected']:,}** | {r['from_table']:,} | {r['from_affix']:,} | "
+            f"{r['same_as_lemma']:,} | "
             f"{r['no_form']:,} | {r['no_translation']:,} | {r['expansion_entries']:,} | {r['seconds']} |"
         )
     md += ["", "## Feature mappings used (English bundle -> target tags)", ""]
@@ -208,17 +244,30 @@ def main(argv: list[str] | None = None) -> int:
         if r["table"] in seen:
             continue
         seen.add(r["table"])
-        md.append(f"- **{r['locale']}** (`{r['table']}`): " + "; ".join(f"`{m}`" for m in r["mappings"].split(" | ") if m))
-    md += ["", "## Examples (with generated English readings; the first distinct ones met in the data)", "",
-           "| locale | lexicon | English token | lemma + features | target lemma | target form | target features | from |",
-           "|---|---|---|---|---|---|---|---|"]
+        md.append(
+            f"- **{r['locale']}** (`{r['table']}`): " + "; ".join(f"`{m}`" for m in r["mappings"].split(" | ") if m)
+        )
+    md += [
+        "",
+        "## Examples (with generated English readings; the first distinct ones met in the data)",
+        "",
+        "| locale | lexicon | English token | lemma + features | target lemma | target form | target features | from |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r, (top, _) in results:
         if r["english"] != "+generated":
             continue
         for tok, lemma, feats, tl, form, tfeats, origin in top[:3]:
-            md.append(f"| {r['locale']} | {r['lexicon']} | {tok} | {lemma} {feats} | {tl} | {form} | {tfeats} | {origin} |")
-    md += ["", "## Paradigm-expansion examples (English tables only)", "",
-           "| locale | lexicon | English form | target form | target features |", "|---|---|---|---|---|"]
+            md.append(
+                f"| {r['locale']} | {r['lexicon']} | {tok} | {lemma} {feats} | {tl} | {form} | {tfeats} | {origin} |"
+            )
+    md += [
+        "",
+        "## Paradigm-expansion examples (English tables only)",
+        "",
+        "| locale | lexicon | English form | target form | target features |",
+        "|---|---|---|---|---|",
+    ]
     for r, (_, exp) in results:
         if r["english"] != "table":
             continue

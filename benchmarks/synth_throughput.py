@@ -70,7 +70,14 @@ LEXICONS = [
     "wiktionary/finnish.txt",
     "gatitos/en_ace.tsv",
 ]
-TRAP_EXAMPLES = [("georgian", "at"), ("armenian", "am"), ("japanese", "at"), ("hungarian", "at"), ("dutch", "at"), ("amharic", "at")]
+TRAP_EXAMPLES = [
+    ("georgian", "at"),
+    ("armenian", "am"),
+    ("japanese", "at"),
+    ("hungarian", "at"),
+    ("dutch", "at"),
+    ("amharic", "at"),
+]
 
 
 def baseline(lex, texts: list[str], seed: int = 13) -> list[str]:
@@ -120,8 +127,15 @@ def throughput(data: Path, repeat: int) -> tuple[list[dict], dict]:
     big_texts = texts * k
     t_enc, c_enc = timed(lambda: encode_corpus(big_texts), repeat)
     corpus = encode_corpus(big_texts).prepare()
-    info = {"source": desc, "copies": k, "tokens": corpus.n_tokens, "sentences": corpus.n_sentences,
-            "types": len(corpus.types), "encode_s": t_enc, "encode_cpu": c_enc}
+    info = {
+        "source": desc,
+        "copies": k,
+        "tokens": corpus.n_tokens,
+        "sentences": corpus.n_sentences,
+        "types": len(corpus.types),
+        "encode_s": t_enc,
+        "encode_cpu": c_enc,
+    }
     rows = []
     for rel in LEXICONS:
         path = data / "lexicons" / rel
@@ -138,18 +152,25 @@ def throughput(data: Path, repeat: int) -> tuple[list[dict], dict]:
         t_sent, c_sent = timed(lambda one=one: [one.translate(s) for s in texts], 1)
         t_sent, c_sent = t_sent * k, c_sent * k
         n = corpus.n_tokens
-        rows.append({
-            "lexicon": rel, "entries": len(lex), "tokens": n,
-            "baseline": (n / t_base, n / c_base),
-            "per_sentence": (n / t_sent, n / c_sent),
-            "fast_translate": (n / t_fast, n / c_fast),
-            "fast_end_to_end": (n / (t_enc + t_build + t_fast), n / (c_enc + c_build + c_fast)),
-            "build_s": t_build,
-        })
-        print(f"{rel}: M tok/s wall/cpu: baseline {n / t_base / 1e6:.2f}/{n / c_base / 1e6:.2f}, per sentence "
-              f"{n / t_sent / 1e6:.2f}/{n / c_sent / 1e6:.2f}, fast translate {n / t_fast / 1e6:.2f}/{n / c_fast / 1e6:.2f}, "
-              f"fast end to end {rows[-1]['fast_end_to_end'][0] / 1e6:.2f}/{rows[-1]['fast_end_to_end'][1] / 1e6:.2f}",
-              flush=True)
+        rows.append(
+            {
+                "lexicon": rel,
+                "entries": len(lex),
+                "tokens": n,
+                "baseline": (n / t_base, n / c_base),
+                "per_sentence": (n / t_sent, n / c_sent),
+                "fast_translate": (n / t_fast, n / c_fast),
+                "fast_end_to_end": (n / (t_enc + t_build + t_fast), n / (c_enc + c_build + c_fast)),
+                "build_s": t_build,
+            }
+        )
+        print(
+            f"{rel}: M tok/s wall/cpu: baseline {n / t_base / 1e6:.2f}/{n / c_base / 1e6:.2f}, per sentence "
+            f"{n / t_sent / 1e6:.2f}/{n / c_sent / 1e6:.2f}, "
+            f"fast translate {n / t_fast / 1e6:.2f}/{n / c_fast / 1e6:.2f}, "
+            f"fast end to end {rows[-1]['fast_end_to_end'][0] / 1e6:.2f}/{rows[-1]['fast_end_to_end'][1] / 1e6:.2f}",
+            flush=True,
+        )
     return rows, info
 
 
@@ -177,9 +198,16 @@ def batch(data: Path, workers: int) -> tuple[dict, list[dict]]:
                 vals.append(v)
             w.writerow(vals)
     size = sum(p.stat().st_size for p in out.rglob("*.txt"))
-    return {"seconds": seconds, "files": len(files), "ok": sum(r["status"] == "ok" for r in rows),
-            "failed": res.n_failed, "bytes": size, "source": desc, "out": out,
-            "signature": rows[0]["signature"] if rows else ""}, rows
+    return {
+        "seconds": seconds,
+        "files": len(files),
+        "ok": sum(r["status"] == "ok" for r in rows),
+        "failed": res.n_failed,
+        "bytes": size,
+        "source": desc,
+        "out": out,
+        "signature": rows[0]["signature"] if rows else "",
+    }, rows
 
 
 def hygiene_stats(rows: list[dict]) -> dict:
@@ -194,8 +222,13 @@ def hygiene_stats(rows: list[dict]) -> dict:
             for part in r["dropped_by_script"].split():
                 s, n = part.rsplit(":", 1)
                 by_script[s] += int(n)
-    return {"lexicons": len(ok), "entries": entries, "kept": kept, "with_drops": with_drops,
-            "by_script": by_script.most_common(12)}
+    return {
+        "lexicons": len(ok),
+        "entries": entries,
+        "kept": kept,
+        "with_drops": with_drops,
+        "by_script": by_script.most_common(12),
+    }
 
 
 def trap_rates(data: Path, top: int = 50) -> tuple[list[dict], list[dict]]:
@@ -223,7 +256,11 @@ def trap_rates(data: Path, top: int = 50) -> tuple[list[dict], list[dict]]:
             _, rep = filter_lexicon(lex, HygieneConfig())
         except EmptyLexiconError:
             continue  # nothing left after hygiene: no word to choose a sense for
-        allowed = frozenset().union(*[char_scripts_of(s) for s in rep.allowed_scripts]) if rep.allowed_scripts else frozenset()
+        allowed = (
+            frozenset().union(*[char_scripts_of(s) for s in rep.allowed_scripts])
+            if rep.allowed_scripts
+            else frozenset()
+        )
         groups: dict[str, list] = {}
         for e in lex.entries:
             if e.source.lower() in wanted:
@@ -251,18 +288,24 @@ def trap_rates(data: Path, top: int = 50) -> tuple[list[dict], list[dict]]:
             tot_cons += cons_trap
             n_words += 1
             if (path.stem, w) in ex_set:
-                examples.append({
-                    "lexicon": f"wiktionary/{path.name}", "word": w,
-                    "candidates": " / ".join(c.target for c in cands),
-                    "random_trap_chance": round(rate, 3),
-                    "prefer_consensus": choice if choice is not None else "(rejected: out of lexicon)",
-                })
-    summary = [{
-        "words": top, "lexicon_word_pairs": int(n_words),
-        "random_trap_rate": round(tot_rand / n_words, 4) if n_words else 0.0,
-        "prefer_consensus_trap_rate": round(tot_cons / n_words, 4) if n_words else 0.0,
-        "prefer_consensus_rejected": int(n_rejected),
-    }]
+                examples.append(
+                    {
+                        "lexicon": f"wiktionary/{path.name}",
+                        "word": w,
+                        "candidates": " / ".join(c.target for c in cands),
+                        "random_trap_chance": round(rate, 3),
+                        "prefer_consensus": choice if choice is not None else "(rejected: out of lexicon)",
+                    }
+                )
+    summary = [
+        {
+            "words": top,
+            "lexicon_word_pairs": int(n_words),
+            "random_trap_rate": round(tot_rand / n_words, 4) if n_words else 0.0,
+            "prefer_consensus_trap_rate": round(tot_cons / n_words, 4) if n_words else 0.0,
+            "prefer_consensus_rejected": int(n_rejected),
+        }
+    ]
     return summary, examples
 
 
@@ -287,7 +330,8 @@ def write_report(args, info, rows, batch_info, hyg, traps, trap_examples, load_b
         "second of the process (what one core does when other jobs take turns on it). "
         "M = million source tokens, punctuation included. Goal: ≥ 1 M/s.",
         "",
-        "| lexicon | entries | baseline: dict lookup | per sentence (`translate`) | fast: translate | fast: end to end | build translator s |",
+        "| lexicon | entries | baseline: dict lookup | per sentence (`translate`) "
+        "| fast: translate | fast: end to end | build translator s |",
         "|---|---|---|---|---|---|---|",
     ]
 
@@ -352,7 +396,10 @@ def write_report(args, info, rows, batch_info, hyg, traps, trap_examples, load_b
             "|---|---|---|---|---|",
         ]
         for e in trap_examples:
-            lines.append(f"| {e['lexicon']} | {e['word']} | {e['candidates']} | {e['random_trap_chance']:.0%} | {e['prefer_consensus']} |")
+            lines.append(
+                f"| {e['lexicon']} | {e['word']} | {e['candidates']} | "
+                f"{e['random_trap_chance']:.0%} | {e['prefer_consensus']} |"
+            )
         lines.append("")
     path = RESULTS / "synth_throughput.md"
     RESULTS.mkdir(parents=True, exist_ok=True)

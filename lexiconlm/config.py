@@ -186,9 +186,13 @@ def read_yaml(path: str | os.PathLike, *, hint: str = "") -> dict:
     return dict(data)
 
 
-def read_config(config: Mapping | str | os.PathLike | None, *,
-                base: str | os.PathLike | None = None, section: str | None = None,
-                hint: str = "") -> RawConfig:
+def read_config(
+    config: Mapping | str | os.PathLike | None,
+    *,
+    base: str | os.PathLike | None = None,
+    section: str | None = None,
+    hint: str = "",
+) -> RawConfig:
     """A YAML file or a dict as a :class:`RawConfig` (the dict is copied, never changed).
 
     Args:
@@ -221,9 +225,17 @@ def read_config(config: Mapping | str | os.PathLike | None, *,
     return raw
 
 
-def load(config: Mapping | str | os.PathLike | None, defaults: Mapping | None = None, *,
-         overrides: Iterable[str] = (), free: Collection[str] = (), section: str | None = None,
-         base: str | os.PathLike | None = None, hint: str = "", example: str = "") -> RawConfig:
+def load(
+    config: Mapping | str | os.PathLike | None,
+    defaults: Mapping | None = None,
+    *,
+    overrides: Iterable[str] = (),
+    free: Collection[str] = (),
+    section: str | None = None,
+    base: str | os.PathLike | None = None,
+    hint: str = "",
+    example: str = "",
+) -> RawConfig:
     """Read, override and merge a configuration; the caller adds its checks and raises.
 
     Args:
@@ -242,8 +254,9 @@ def load(config: Mapping | str | os.PathLike | None, defaults: Mapping | None = 
         ConfigError: the file cannot be read.
     """
     raw = read_config(config, base=base, section=section, hint=hint)
-    raw.values = apply_overrides(raw.values, overrides, defaults=defaults, free=free,
-                                 problems=raw.problems, example=example)
+    raw.values = apply_overrides(
+        raw.values, overrides, defaults=defaults, free=free, problems=raw.problems, example=example
+    )
     if defaults is not None:
         raw.values = merge(defaults, raw.values, problems=raw.problems, free=free)
     return raw
@@ -279,8 +292,7 @@ def set_dotted(cfg: dict, dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _override_key_problem(loc: str, parts: list[str], defaults: Mapping,
-                          free: Collection[str]) -> str | None:
+def _override_key_problem(loc: str, parts: list[str], defaults: Mapping, free: Collection[str]) -> str | None:
     """Why ``parts`` names no key of ``defaults`` (``None``: it does, or lies in a free mapping)."""
     node: Any = defaults
     for i, part in enumerate(parts):
@@ -295,9 +307,15 @@ def _override_key_problem(loc: str, parts: list[str], defaults: Mapping,
     return None
 
 
-def apply_overrides(raw: Mapping, overrides: Iterable[str], *, defaults: Mapping | None = None,
-                    free: Collection[str] = (), problems: list[str] | None = None,
-                    example: str = "") -> dict:
+def apply_overrides(
+    raw: Mapping,
+    overrides: Iterable[str],
+    *,
+    defaults: Mapping | None = None,
+    free: Collection[str] = (),
+    problems: list[str] | None = None,
+    example: str = "",
+) -> dict:
     """A copy of ``raw`` with ``key.path=value`` overrides applied (values parsed as YAML).
 
     ``mlm.steps=200`` sets an integer, ``mlm.lr=5e-4`` a number, ``text.train=[a.txt, b.txt]``
@@ -327,8 +345,9 @@ def apply_overrides(raw: Mapping, overrides: Iterable[str], *, defaults: Mapping
         key = key.strip()
         parts = key.split(".")
         if not sep or not all(parts):
-            found.append(f"--set {item!r} -> expected key=value with a dotted key, "
-                         f"e.g. {example or 'section.key=value'}")
+            found.append(
+                f"--set {item!r} -> expected key=value with a dotted key, e.g. {example or 'section.key=value'}"
+            )
             continue
         loc = f"--set {key}"
         try:
@@ -365,8 +384,9 @@ def apply_overrides(raw: Mapping, overrides: Iterable[str], *, defaults: Mapping
 # --------------------------------------------------------------------------- merging
 
 
-def merge(defaults: Mapping, given: Mapping | None, *, problems: list[str], loc: str = "",
-          free: Collection[str] = ()) -> dict:
+def merge(
+    defaults: Mapping, given: Mapping | None, *, problems: list[str], loc: str = "", free: Collection[str] = ()
+) -> dict:
     """``defaults`` overlaid with ``given``, recursively; unknown keys become problems.
 
     A section (a mapping in ``defaults``) given as ``None`` keeps its defaults; given as
@@ -387,8 +407,7 @@ def merge(defaults: Mapping, given: Mapping | None, *, problems: list[str], loc:
     return _merge(defaults, given, loc, "", frozenset(free), problems)
 
 
-def _merge(defaults: Mapping, given: Any, loc: str, path: str, free: frozenset,
-           problems: list[str]) -> dict:
+def _merge(defaults: Mapping, given: Any, loc: str, path: str, free: frozenset, problems: list[str]) -> dict:
     out = copy.deepcopy(dict(defaults))
     if given is None:
         return out
@@ -423,8 +442,9 @@ def _is_path(value: Any) -> bool:
     return isinstance(value, (str, os.PathLike)) and bool(str(value).strip())
 
 
-def resolve_path(value: str | os.PathLike, base: str | os.PathLike, *,
-                 variables: Mapping[str, str] | None = None) -> Path:
+def resolve_path(
+    value: str | os.PathLike, base: str | os.PathLike, *, variables: Mapping[str, str] | None = None
+) -> Path:
     """An absolute, normalised path: ``${NAME}`` of ``variables``, then ``$VAR``/``${VAR}`` of the
     environment and ``~`` expanded; a relative path joined to ``base``; ``..`` removed (links are
     not followed).
@@ -446,9 +466,15 @@ def resolve_path(value: str | os.PathLike, base: str | os.PathLike, *,
     return Path(os.path.normpath(p))
 
 
-def resolve_paths(cfg: dict, keys: Mapping[str, PathKind], base: str | os.PathLike,
-                  problems: list[str], *, must_exist: bool = True,
-                  variables: Mapping[str, str] | None = None) -> None:
+def resolve_paths(
+    cfg: dict,
+    keys: Mapping[str, PathKind],
+    base: str | os.PathLike,
+    problems: list[str],
+    *,
+    must_exist: bool = True,
+    variables: Mapping[str, str] | None = None,
+) -> None:
     """Make the path settings ``keys`` names absolute in place (relative to ``base``).
 
     A ``"one"`` key holds one path (``None`` if unset); a ``"list"`` key holds one path or a
@@ -492,8 +518,7 @@ def resolve_paths(cfg: dict, keys: Mapping[str, PathKind], base: str | os.PathLi
                 continue
             p = resolve_path(item, base, variables=variables)
             if must_exist and not p.exists():
-                problems.append(f"{loc} -> {item} does not exist (resolved to {p}; "
-                                f"paths are relative to {base})")
+                problems.append(f"{loc} -> {item} does not exist (resolved to {p}; paths are relative to {base})")
             out.append(p)
         set_dotted(cfg, dotted, (out[0] if out else None) if kind == "one" else out)
 
@@ -514,8 +539,7 @@ def resolve_existing(cfg: dict, keys: Iterable[str], base: str | os.PathLike) ->
 # --------------------------------------------------------------------------- types
 
 
-def check_int(value: Any, loc: str, problems: list[str], *, minimum: int | None = None,
-              optional: bool = False) -> bool:
+def check_int(value: Any, loc: str, problems: list[str], *, minimum: int | None = None, optional: bool = False) -> bool:
     """Whether ``value`` is an integer (not a bool) ``>= minimum`` (or ``None`` when ``optional``);
     if not, a problem ``loc -> expected an integer >= 1, got 0``."""
     if value is None and optional:
@@ -528,9 +552,17 @@ def check_int(value: Any, loc: str, problems: list[str], *, minimum: int | None 
     return False
 
 
-def check_number(value: Any, loc: str, problems: list[str], *, low: float | None = None,
-                 high: float | None = None, low_open: bool = False, high_open: bool = False,
-                 optional: bool = False) -> bool:
+def check_number(
+    value: Any,
+    loc: str,
+    problems: list[str],
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    optional: bool = False,
+) -> bool:
     """Whether ``value`` is a number (not a bool) in the range (ends included unless ``*_open``),
     or ``None`` when ``optional``; if not, a problem ``loc -> expected a number in [0, 1), got 2``.
     """

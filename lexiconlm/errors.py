@@ -21,6 +21,7 @@ __all__ = [
     "UnknownLanguageError",
     "UnknownNameError",
     "MissingDependencyError",
+    "OutputPathError",
 ]
 
 
@@ -138,3 +139,11 @@ class MissingDependencyError(LexiconLMError, ImportError):
             f"{feature} needs optional dependencies{f' ({packages})' if packages else ''}: "
             f"pip install 'lexiconlm[{extra}]'"
         )
+
+
+class OutputPathError(LexiconLMError, IsADirectoryError):
+    """An output path names an existing folder where a file is to be written.
+
+    Raised before anything is written (instead of the bare ``IsADirectoryError`` that
+    ``os.replace`` gives at the end of a run); still an ``OSError`` for callers that catch those.
+    """

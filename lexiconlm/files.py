@@ -20,22 +20,40 @@ and raises them together. :func:`read_head` gives the first lines (format detect
 Writing: :func:`atomic_write` / :func:`atomic_write_text` (a kill mid-write leaves the
 old file, never a truncated one), :func:`publish_folder` (a folder replaced whole),
 :func:`file_sha256`, and :func:`data_files` (the data files of paths and folders).
+
+Run folders: :func:`run_folder_lock` (one process at a time on a run folder, a stale lock
+of a dead process taken over), :func:`holds_run_folder_locks` / :func:`hold_run_folder`
+(the same for a long entry function, without re-indenting its body).
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
+import json
 import os
 import shutil
+import socket
+import stat
+import sys
 import tempfile
+import time
 import unicodedata
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Literal
+from typing import BinaryIO, Literal, TypeVar
 
-from lexiconlm.errors import DataFormatError, Problem
+from lexiconlm.errors import DataFormatError, LexiconLMError, OutputPathError, Problem
 from lexiconlm.types import Provenance
+
+try:  # POSIX advisory locks; elsewhere the lock file's record alone decides
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 ErrorPolicy = Literal["raise", "collect"]
 
@@ -52,6 +70,11 @@ __all__ = [
     "publish_folder",
     "file_sha256",
     "data_files",
+    "LOCK_NAME",
+    "RunFolderBusyError",
+    "run_folder_lock",
+    "holds_run_folder_locks",
+    "hold_run_folder",
 ]
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -100,14 +123,32 @@ class RawFile:
 
     def provenance(self, fmt: str, source: str = "", license: str = "") -> Provenance:
         return Provenance(
-            path=str(self.path), format=fmt, sha256=self.sha256, n_lines=self.n_lines,
-            source=source, license=license,
+            path=str(self.path),
+            format=fmt,
+            sha256=self.sha256,
+            n_lines=self.n_lines,
+            source=source,
+            license=license,
         )
 
 
 @contextmanager
 def _open_data_file(p: Path, dir_hint: str) -> Iterator[BinaryIO]:
-    """Open ``p`` to read bytes; a file that cannot be opened or read is a DataFormatError naming it."""
+    """Open ``p`` to read bytes; a file that cannot be opened or read is a DataFormatError naming it.
+
+    A device or socket is refused before opening it: reading ``/dev/zero`` never ends. (A FIFO
+    is read: ``/dev/stdin`` in a pipe is one.)"""
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        mode = 0  # let open() say what is wrong
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        raise DataFormatError.single(
+            str(p),
+            None,
+            "not a regular file (a device or socket); not read",
+            "save the data to a regular file first",
+        )
     try:
         with p.open("rb") as fh:
             yield fh
@@ -179,7 +220,7 @@ def read_lines(
         return RawFile(p, [], sha, data.count(b"\n"), log)
 
     if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM):]
+        data = data[len(_UTF8_BOM) :]
         log.warning(1, "UTF-8 byte-order mark (BOM) at the start of the file was removed")
 
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
@@ -192,7 +233,7 @@ def read_lines(
         lines = _decode_lines_slow(body, log)
         text = None
 
-    if (b"\r" in body):
+    if b"\r" in body:
         n_crlf = 0
         first = None
         fixed: list[tuple[int, str]] = []
@@ -204,9 +245,7 @@ def read_lines(
             fixed.append((i, line))
         lines = fixed
         if n_crlf:
-            log.warning(
-                first, f"{n_crlf} line(s) end with CRLF (Windows line endings); read as LF"
-            )
+            log.warning(first, f"{n_crlf} line(s) end with CRLF (Windows line endings); read as LF")
 
     if nfc and not (text is not None and unicodedata.is_normalized("NFC", text)):
         n_changed = 0
@@ -222,15 +261,12 @@ def read_lines(
         if n_changed:
             log.warning(
                 first,
-                f"{n_changed} line(s) were not in Unicode NFC (e.g. decomposed accents) "
-                "and were normalised to NFC",
+                f"{n_changed} line(s) were not in Unicode NFC (e.g. decomposed accents) and were normalised to NFC",
             )
     return RawFile(p, lines, sha, n_lines, log)
 
 
-def read_head(
-    path: str | os.PathLike, max_lines: int = 50, *, n_bytes: int = 1 << 16, dir_hint: str = ""
-) -> list[str]:
+def read_head(path: str | os.PathLike, max_lines: int = 50, *, n_bytes: int = 1 << 16, dir_hint: str = "") -> list[str]:
     """The first ``max_lines`` non-blank lines of a file, for telling its format.
 
     Reads only as far as needed, and at most ``n_bytes``. Never fails on content: a
@@ -275,7 +311,6 @@ def preview(line: str, width: int = 60) -> str:
     return repr(line if len(line) <= width else line[: width - 1] + "…")
 
 
-
 def _fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -296,11 +331,18 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     A crash or kill mid-write leaves the old file (or none), never a truncated one.
     The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
 
+    Raises:
+        OutputPathError: ``path`` is an existing folder (checked before anything is written).
+
     Example:
         >>> with atomic_write(tmp_path / "x.tsv") as fh:  # doctest: +SKIP
         ...     fh.write("a\\tb\\n")
     """
     target = Path(path)
+    if target.is_dir():
+        raise OutputPathError(
+            f"{target} is a folder; the output must be a file (fix: give a file path, e.g. {target / 'out.txt'})"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     binary = "b" in mode
@@ -368,8 +410,259 @@ def data_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith(".")
-                              and q.suffix.lower() not in (".md", ".json")))
+            out.extend(
+                sorted(
+                    q
+                    for q in p.iterdir()
+                    if q.is_file() and not q.name.startswith(".") and q.suffix.lower() not in (".md", ".json")
+                )
+            )
         elif p.is_file():
             out.append(p)
     return out
+
+
+# --------------------------------------------------------------------------- run folder lock
+
+#: The lock file of a run folder (hidden: :func:`data_files` and folder listings skip it).
+LOCK_NAME = ".lock"
+
+_F = TypeVar("_F", bound=Callable)
+
+
+class RunFolderBusyError(LexiconLMError):
+    """Another live process holds the lock of a run folder."""
+
+    def __init__(self, folder: Path, holder: dict, fix: str = ""):
+        self.folder = Path(folder)
+        self.holder = dict(holder)
+        who = _describe_holder(holder)
+        fix = fix or "wait for it to finish, stop it, or give another output folder"
+        super().__init__(f"{folder} is in use by {who}; two runs on one folder would corrupt each other (fix: {fix})")
+
+
+# lock files this process holds: resolved path -> (pid, open file descriptor, depth)
+_HELD: dict[str, list] = {}
+
+
+def _describe_holder(holder: dict) -> str:
+    if not holder:
+        return "another process (its lock file names no holder)"
+    text = f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}"
+    if holder.get("command"):
+        text += f" ({holder['command']})"
+    if holder.get("started"):
+        text += f", since {holder['started']}"
+    return text
+
+
+def _read_holder(fd: int) -> dict:
+    """The holder recorded in an open lock file ({} when empty or unreadable)."""
+    try:
+        raw = os.pread(fd, 1 << 16, 0)
+        d = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        return d if isinstance(d, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _holder_pid(holder: dict) -> int:
+    try:
+        return int(holder.get("pid") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (a zombie counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    except OSError:  # pragma: no cover - e.g. Windows without this pid
+        return False
+    return True
+
+
+def _write_holder(fd: int, command: str) -> None:
+    record = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": command,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    data = (json.dumps(record) + "\n").encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - e.g. a file system without fsync
+        pass
+
+
+def _say(log: Callable[[str], None] | None, text: str) -> None:
+    if log is not None:
+        log(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _acquire(folder: Path, command: str, log: Callable[[str], None] | None) -> int:
+    """Open and lock ``folder/.lock`` (without waiting); returns its descriptor."""
+    lock = folder / LOCK_NAME
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        os_lock = fcntl is not None
+        if os_lock:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_holder(fd)
+                fix = ""
+                here = holder.get("host") == socket.gethostname()
+                if here and not _pid_alive(_holder_pid(holder)):
+                    fix = (
+                        "the holder is no longer running but a process it started (e.g. a "
+                        "worker) still holds the folder; wait for it to end or stop it"
+                    )
+                raise RunFolderBusyError(folder, holder, fix) from None
+            except OSError as exc:
+                if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                    raise
+                os_lock = False  # a file system without locks: the record decides
+        old = _read_holder(fd)
+        me, here = os.getpid(), socket.gethostname()
+        pid = _holder_pid(old)
+        if old and not (pid == me and old.get("host") == here):
+            same_host = old.get("host") == here
+            if not os_lock and (not same_host or _pid_alive(pid)):
+                fix = "" if same_host else f"if no such process runs on {old.get('host')}, delete {lock}"
+                raise RunFolderBusyError(folder, old, fix)
+            if not same_host:
+                why = "which no longer holds it (its lock was released)"
+            elif _pid_alive(pid):
+                why = "whose pid now belongs to another process (its lock was released)"
+            else:
+                why = "which is no longer running"
+            _say(log, f"note: taking over the lock of {folder} left by {_describe_holder(old)}, {why}")
+        _write_holder(fd, command)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _release(fd: int) -> None:
+    try:
+        os.ftruncate(fd, 0)  # an empty lock file: nobody holds the folder
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            except OSError:  # pragma: no cover
+                pass
+        os.close(fd)
+
+
+@contextmanager
+def run_folder_lock(
+    path: str | os.PathLike, command: str = "", *, log: Callable[[str], None] | None = None
+) -> Iterator[Path]:
+    """Hold a run folder for one process: an advisory lock on ``path/.lock``.
+
+    The lock file records the holder (pid, host, command, start time). A second process
+    on a held folder stops at once with :class:`RunFolderBusyError` naming the holder and
+    the folder. The operating system releases the lock of a process that dies, so a lock
+    file left by a killed run is taken over (a note names the old holder). Where the file
+    system has no locks, the record decides: a live pid on this host holds the folder, a
+    dead one does not. The same process may take the lock again inside (re-entrant);
+    processes of one distributed launch with ``RANK`` > 0 leave it to rank 0.
+
+    Args:
+        path: the run folder (created when missing).
+        command: what runs, for the message a second process sees (e.g. ``"lexiconlm expand"``).
+        log: where the take-over note goes (default: stderr).
+
+    Yields:
+        The folder, as a :class:`~pathlib.Path`.
+
+    Raises:
+        RunFolderBusyError: another live process holds the folder.
+
+    Example:
+        >>> with run_folder_lock("runs/expand/ind-tiny", "lexiconlm expand"):  # doctest: +SKIP
+        ...     ...  # the only process working in the folder
+    """
+    folder = Path(path)
+    if os.environ.get("RANK", "0").strip() not in ("", "0"):
+        yield folder  # a non-zero rank of a distributed launch: rank 0 holds the folder for all
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    key = str((folder / LOCK_NAME).resolve())
+    held = _HELD.get(key)
+    if held is not None and held[0] == os.getpid():
+        held[2] += 1
+        try:
+            yield folder
+        finally:
+            held[2] -= 1
+        return
+    fd = _acquire(folder, command, log)
+    _HELD[key] = [os.getpid(), fd, 1]
+    try:
+        yield folder
+    finally:
+        entry = _HELD.pop(key, None)
+        if entry is not None and entry[0] == os.getpid():
+            _release(fd)
+
+
+_LOCK_SCOPE: ContextVar[ExitStack | None] = ContextVar("lexiconlm_run_folder_locks", default=None)
+
+
+def holds_run_folder_locks(fn: _F) -> _F:
+    """Decorator: the folders ``fn`` locks with :func:`hold_run_folder` are released when it ends.
+
+    For an entry function that computes its run folder part-way through, so that one line
+    takes the lock where the folder is known and the body keeps its indentation.
+
+    Example:
+        >>> @holds_run_folder_locks  # doctest: +SKIP
+        ... def run(config, *, out_dir):
+        ...     out = hold_run_folder(resolve(out_dir), "lexiconlm x run")
+        ...     ...
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with ExitStack() as stack:
+            token = _LOCK_SCOPE.set(stack)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _LOCK_SCOPE.reset(token)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def hold_run_folder(path: str | os.PathLike, command: str = "", *, log: Callable[[str], None] | None = None) -> Path:
+    """Lock a run folder (:func:`run_folder_lock`) until the enclosing
+    :func:`holds_run_folder_locks` function returns or raises; returns the folder.
+
+    Raises:
+        RunFolderBusyError: another live process holds the folder.
+        RuntimeError: called outside a function decorated with :func:`holds_run_folder_locks`.
+    """
+    stack = _LOCK_SCOPE.get()
+    if stack is None:
+        raise RuntimeError(
+            "hold_run_folder() is called inside a function decorated with "
+            "@holds_run_folder_locks (or use `with run_folder_lock(path):`)"
+        )
+    return stack.enter_context(run_folder_lock(path, command, log=log))

@@ -61,9 +61,24 @@ __all__ = [
 
 #: Columns of ``resources/languages.tsv`` in file order.
 LANGUAGE_COLUMNS: tuple[str, ...] = (
-    "iso639_3", "name", "iso639_1", "family", "genus", "scripts", "speakers",
-    "endangerment", "macroarea", "latitude", "longitude", "glottocode",
-    "macrolanguage", "scope", "type", "endonym", "alt_names", "sources",
+    "iso639_3",
+    "name",
+    "iso639_1",
+    "family",
+    "genus",
+    "scripts",
+    "speakers",
+    "endangerment",
+    "macroarea",
+    "latitude",
+    "longitude",
+    "glottocode",
+    "macrolanguage",
+    "scope",
+    "type",
+    "endonym",
+    "alt_names",
+    "sources",
 )
 #: Columns of ``resources/language_aliases.tsv``.
 ALIAS_COLUMNS: tuple[str, ...] = ("alias", "iso639_3", "context", "note")
@@ -123,10 +138,14 @@ def _parse_tsv(
         problems.append(Problem(path, None, "file is empty", "rebuild it with scripts/build_language_catalog.py"))
         return rows
     if header[1].split("\t") != list(columns):
-        problems.append(Problem(
-            path, header[0], f"header is {header[1].split(chr(9))!r}, expected {list(columns)!r}",
-            "rebuild it with scripts/build_language_catalog.py",
-        ))
+        problems.append(
+            Problem(
+                path,
+                header[0],
+                f"header is {header[1].split(chr(9))!r}, expected {list(columns)!r}",
+                "rebuild it with scripts/build_language_catalog.py",
+            )
+        )
         return rows
     n = len(columns)
     for line_no, text in it:
@@ -155,9 +174,9 @@ class LanguageCatalog:
         source: str = "languages.tsv",
     ):
         """Args:
-            rows: field lists in :data:`LANGUAGE_COLUMNS` order (already validated).
-            aliases: field lists in :data:`ALIAS_COLUMNS` order.
-            source: where the rows came from (for messages).
+        rows: field lists in :data:`LANGUAGE_COLUMNS` order (already validated).
+        aliases: field lists in :data:`ALIAS_COLUMNS` order.
+        source: where the rows came from (for messages).
         """
         self.source = source
         self._langs: dict[str, Language] = {}
@@ -207,7 +226,9 @@ class LanguageCatalog:
                 continue
             if name == LANGUAGES_FILE and not p.is_file():
                 raise DataFormatError.single(
-                    str(p), None, "language catalog not found",
+                    str(p),
+                    None,
+                    "language catalog not found",
                     f"set ${RESOURCES_ENV} to the folder holding {LANGUAGES_FILE}, or rebuild it with "
                     "python scripts/build_language_catalog.py",
                 )
@@ -245,9 +266,9 @@ class LanguageCatalog:
                 if not f[0]:
                     problems.append(Problem(apath, line_no, "empty alias"))
                 elif f[1] and f[1] not in seen:
-                    problems.append(Problem(
-                        apath, line_no, f"alias {f[0]!r} points to {f[1]!r}, which is not in {LANGUAGES_FILE}"
-                    ))
+                    problems.append(
+                        Problem(apath, line_no, f"alias {f[0]!r} points to {f[1]!r}, which is not in {LANGUAGES_FILE}")
+                    )
                 else:
                     alias_rows.append(f)
         if problems:

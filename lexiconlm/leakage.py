@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.types import InflectionEntry, Utterance, split_features
+from lexiconlm.io.massive import read_massive
 from lexiconlm.io.sigmorphon import iter_sigmorphon_dir, read_sigmorphon
 from lexiconlm.languages import get_catalog
-from lexiconlm.io.massive import read_massive
+from lexiconlm.types import InflectionEntry, Utterance, split_features
 
 __all__ = ["Leak", "LeakageError", "LeakageGuard", "normalise_features", "normalise_text"]
 

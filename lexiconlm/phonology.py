@@ -76,7 +76,8 @@ def map_tag(language: str, script: str, *, feature: str, role: str = "language")
     if script == "Latn":
         return "generic-Latn"
     same = sorted(p.stem for p in folder.glob(f"{language}-*.csv")) or sorted(
-        p.stem for p in folder.glob(f"*-{script}.csv"))
+        p.stem for p in folder.glob(f"*-{script}.csv")
+    )
     raise LexiconLMError(
         f"{feature} needs an epitran map for the {role} {tag!r}, and epitran has none"
         + (f" (maps for this language or script: {', '.join(same[:12])})" if same else "")
@@ -128,6 +129,7 @@ def panphon_tables(feature: str = "OOV transliteration") -> tuple[Any, Any]:
 @lru_cache(maxsize=None)
 def reverse_map(tag: str) -> dict[str, str]:
     """IPA -> grapheme from a target map: the shortest grapheme for each IPA string."""
+
     def cost(g: str) -> tuple[int, int]:
         # shorter first, then without diacritics (Russian o is о, not ё)
         return len(g), len(unicodedata.normalize("NFD", g))
@@ -191,8 +193,12 @@ def transliteration_languages() -> tuple[str, ...]:
 def supports_transliteration(tag: str) -> bool:
     """Whether OOV words can be transliterated into ``tag`` (``rus-Cyrl``) offline."""
     parts = tag.split("-")
-    if len(parts) != 2 or parts[1] == "Latn" or not re.fullmatch(r"[a-z]{3}", parts[0]) \
-            or not re.fullmatch(r"[A-Z][a-z]{3}", parts[1]):
+    if (
+        len(parts) != 2
+        or parts[1] == "Latn"
+        or not re.fullmatch(r"[a-z]{3}", parts[0])
+        or not re.fullmatch(r"[A-Z][a-z]{3}", parts[1])
+    ):
         return False
     if not (require_map_dir() / f"{tag}.csv").is_file() or not _writable_letter_by_letter(tag):
         return False
@@ -262,7 +268,7 @@ class Transliterator:
         i = 0
         while i < len(phones):
             for n in range(min(3, len(phones) - i), 0, -1):
-                g = self._rev.get("".join(phones[i:i + n]))
+                g = self._rev.get("".join(phones[i : i + n]))
                 if g is not None:
                     out.append(g)
                     i += n

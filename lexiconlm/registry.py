@@ -104,6 +104,7 @@ class Registry(MutableMapping[str, Any]):
                 ``module:attr`` reference.
         """
         if obj is _MISSING:
+
             def decorate(fn: Any) -> Any:
                 self.register(name, fn, overwrite=overwrite)
                 return fn
@@ -114,14 +115,17 @@ class Registry(MutableMapping[str, Any]):
         if self.versioned and split_version(name)[1] is None:
             raise ValueError(f"{self.kind} names carry a version, e.g. {name}.v1 (got {name!r})")
         if isinstance(obj, str) and not _REFERENCE.match(obj):
-            raise ValueError(f"{self.kind} {name!r}: a string entry is a lazy 'module:attribute' "
-                             f"reference, got {obj!r}")
+            raise ValueError(
+                f"{self.kind} {name!r}: a string entry is a lazy 'module:attribute' reference, got {obj!r}"
+            )
         old = self._entries.get(name, _MISSING)
         same = old is obj or (isinstance(old, str) and old == obj)
         if old is not _MISSING and not same and not overwrite:
-            raise ValueError(f"{self.kind} {name!r} is already registered "
-                             f"({self._describe(name)}); register a new version (name.v2) "
-                             "or pass overwrite=True")
+            raise ValueError(
+                f"{self.kind} {name!r} is already registered "
+                f"({self._describe(name)}); register a new version (name.v2) "
+                "or pass overwrite=True"
+            )
         self._entries[name] = obj
         self._loaded.pop(name, None)
         return None
@@ -187,8 +191,9 @@ class Registry(MutableMapping[str, Any]):
                     for part in attr.split("."):
                         value = getattr(value, part)
                 except AttributeError:
-                    raise LexiconLMError(f"{self.kind} {full!r} points to {obj}, but {module} "
-                                         f"has no {attr}; fix the registration") from None
+                    raise LexiconLMError(
+                        f"{self.kind} {full!r} points to {obj}, but {module} has no {attr}; fix the registration"
+                    ) from None
                 obj = value
             self._loaded[full] = obj
         return self._loaded[full]

@@ -17,13 +17,17 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
 from lexiconlm import __version__
 
 __all__ = ["Signature", "lexicon_id"]
 
 
 def lexicon_id(path: str | os.PathLike) -> str:
-    """``<folder>/<file>`` of a lexicon path: ``.../lexicons/wiktionary/indonesian.txt`` -> ``wiktionary/indonesian.txt``."""
+    """``<folder>/<file>`` of a lexicon path.
+
+    ``.../lexicons/wiktionary/indonesian.txt`` -> ``wiktionary/indonesian.txt``.
+    """
     p = Path(path)
     return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 

@@ -135,8 +135,13 @@ def capture_rng() -> dict[str, Any]:
     name, keys, pos, has_gauss, cached = np.random.get_state()
     state: dict[str, Any] = {
         "python": {"version": version, "internal": list(internal), "gauss_next": gauss},
-        "numpy": {"name": str(name), "keys": [int(k) for k in keys], "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "numpy": {
+            "name": str(name),
+            "keys": [int(k) for k in keys],
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -152,13 +157,19 @@ def restore_rng(state: Mapping[str, Any]) -> None:
     """
     missing = [k for k in ("python", "numpy", "torch") if k not in state]
     if missing:
-        raise LexiconLMError(f"RNG state without {', '.join(missing)}: "
-                             "not written by capture_rng()")
+        raise LexiconLMError(f"RNG state without {', '.join(missing)}: not written by capture_rng()")
     py = state["python"]
     random.setstate((int(py["version"]), tuple(int(x) for x in py["internal"]), py["gauss_next"]))
     n = state["numpy"]
-    np.random.set_state((n["name"], np.asarray(n["keys"], dtype=np.uint32), int(n["pos"]),
-                         int(n["has_gauss"]), float(n["cached_gaussian"])))
+    np.random.set_state(
+        (
+            n["name"],
+            np.asarray(n["keys"], dtype=np.uint32),
+            int(n["pos"]),
+            int(n["has_gauss"]),
+            float(n["cached_gaussian"]),
+        )
+    )
     torch.set_rng_state(state["torch"].cpu())
     cuda = state.get("cuda")
     if cuda and torch.cuda.is_available():
@@ -243,14 +254,19 @@ def _encode(obj: Any, path: str, store: _TensorStore) -> Any:
         marker = len(keys) == 1 and keys[0] in _MARKERS
         if all(isinstance(k, str) for k in keys) and not marker:
             return {k: _encode(v, f"{path}/{k}", store) for k, v in obj.items()}
-        return {"__dict__": [[_encode(k, f"{path}/{k}#key", store),
-                              _encode(v, f"{path}/{k}", store)] for k, v in obj.items()]}
+        return {
+            "__dict__": [
+                [_encode(k, f"{path}/{k}#key", store), _encode(v, f"{path}/{k}", store)] for k, v in obj.items()
+            ]
+        }
     if isinstance(obj, tuple):
         return {"__tuple__": [_encode(v, f"{path}/{i}", store) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [_encode(v, f"{path}/{i}", store) for i, v in enumerate(obj)]
-    raise TypeError(f"checkpoint state at {path or '/'}: a {type(obj).__name__} cannot be stored "
-                    "(only tensors, numbers, strings, None, lists, tuples and dicts)")
+    raise TypeError(
+        f"checkpoint state at {path or '/'}: a {type(obj).__name__} cannot be stored "
+        "(only tensors, numbers, strings, None, lists, tuples and dicts)"
+    )
 
 
 def _decode(obj: Any, tensors: Mapping[str, torch.Tensor], file: Path, fix: str) -> Any:
@@ -259,17 +275,17 @@ def _decode(obj: Any, tensors: Mapping[str, torch.Tensor], file: Path, fix: str)
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 1:
-        (key, value), = obj.items()
+        ((key, value),) = obj.items()
         if key == "__tensor__":
             if value not in tensors:
-                raise CheckpointError(file.parent / TENSORS_FILE,
-                                      f"the tensor {value!r} named in {file.name} is missing", fix)
+                raise CheckpointError(
+                    file.parent / TENSORS_FILE, f"the tensor {value!r} named in {file.name} is missing", fix
+                )
             return tensors[value]
         if key == "__tuple__":
             return tuple(_decode(v, tensors, file, fix) for v in value)
         if key == "__dict__":
-            return {_decode(k, tensors, file, fix): _decode(v, tensors, file, fix)
-                    for k, v in value}
+            return {_decode(k, tensors, file, fix): _decode(v, tensors, file, fix) for k, v in value}
     return {k: _decode(v, tensors, file, fix) for k, v in obj.items()}
 
 
@@ -320,17 +336,18 @@ def save_checkpoint(folder: str | os.PathLike, state: Mapping[str, Any]) -> Path
     return folder
 
 
-def checkpoint_exists(folder: str | os.PathLike, *,
-                      legacy: Iterable[str | os.PathLike] = ()) -> bool:
+def checkpoint_exists(folder: str | os.PathLike, *, legacy: Iterable[str | os.PathLike] = ()) -> bool:
     """Whether ``folder`` holds a checkpoint, or an old pickle checkpoint is there
     (``folder/state.pt`` or one of the ``legacy`` files), which :func:`load_checkpoint` refuses."""
     folder = Path(folder)
-    return ((folder / STATE_FILE).is_file() or any((folder / n).is_file() for n in PICKLE_FILES)
-            or any(Path(p).is_file() for p in legacy))
+    return (
+        (folder / STATE_FILE).is_file()
+        or any((folder / n).is_file() for n in PICKLE_FILES)
+        or any(Path(p).is_file() for p in legacy)
+    )
 
 
-def remove_checkpoint(folder: str | os.PathLike, *,
-                      legacy: Iterable[str | os.PathLike] = ()) -> None:
+def remove_checkpoint(folder: str | os.PathLike, *, legacy: Iterable[str | os.PathLike] = ()) -> None:
     """Delete a checkpoint folder and the ``legacy`` files (a run started over)."""
     shutil.rmtree(folder, ignore_errors=True)
     for p in legacy:
@@ -375,24 +392,24 @@ def load_checkpoint(
             if p.is_file():
                 raise _pickle_error(p, p, restart_hint)
     if not state_file.is_file():
-        raise CheckpointError(state_file, "no such file: the folder holds no complete checkpoint",
-                              fix)
+        raise CheckpointError(state_file, "no such file: the folder holds no complete checkpoint", fix)
     try:
         doc = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(state_file, "cannot read the checkpoint state, the file is truncated "
-                                          f"or damaged ({exc})", fix) from None
+        raise CheckpointError(
+            state_file, f"cannot read the checkpoint state, the file is truncated or damaged ({exc})", fix
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or "state" not in doc:
         found = doc.get("format") if isinstance(doc, dict) else None
         raise CheckpointError(state_file, f"not a {FORMAT} checkpoint (format {found!r})", fix)
     try:
         tensors = load_file(str(tensors_file))
     except FileNotFoundError:
-        raise CheckpointError(tensors_file, "no such file: the checkpoint is incomplete",
-                              fix) from None
+        raise CheckpointError(tensors_file, "no such file: the checkpoint is incomplete", fix) from None
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(tensors_file, "cannot read the checkpoint's tensors, the file is "
-                                            f"truncated or damaged ({exc})", fix) from None
+        raise CheckpointError(
+            tensors_file, f"cannot read the checkpoint's tensors, the file is truncated or damaged ({exc})", fix
+        ) from None
     return _decode(doc["state"], tensors, state_file, fix)
 
 
@@ -400,20 +417,25 @@ def load_checkpoint(
 
 #: Settings of :func:`build_tiny_model` and their defaults.
 TINY_DEFAULTS: dict[str, int] = {
-    "vocab_size": 400, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
-    "intermediate_size": 64, "max_position_embeddings": 128, "type_vocab_size": 2,
+    "vocab_size": 400,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "max_position_embeddings": 128,
+    "type_vocab_size": 2,
 }
 
 #: Tokenizer recipes of :func:`tiny_tokenizer` (versioned: a changed recipe gets a new name,
 #: so a run made with an old one can be rebuilt exactly).
 TINY_TOKENIZERS: dict[str, str] = {
     "wordpiece-whitespace.v1": "WordPiece; NFKC + lowercase; split at whitespace and "
-                               "punctuation runs; vocabulary: specials, every character, the "
-                               "most frequent words (the NLU scratch encoder)",
+    "punctuation runs; vocabulary: specials, every character, the "
+    "most frequent words (the NLU scratch encoder)",
     "wordpiece-bert.v1": "WordPiece; NFC + lowercase; BERT pre-tokenizer; same vocabulary rule; "
-                         "pair template and decoder (expand's tiny base model)",
+    "pair template and decoder (expand's tiny base model)",
     "unigram-metaspace.v1": "XLM-R-like Unigram trained with the tokenizers trainer; NFKC; "
-                            "metaspace; <s> </s> <pad> <unk> <mask> (adapt's builtin:tiny)",
+    "metaspace; <s> </s> <pad> <unk> <mask> (adapt's builtin:tiny)",
 }
 _BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
@@ -452,8 +474,7 @@ def _wordpiece_whitespace(texts: Sequence[str], vocab_size: int, max_length: int
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    words = Counter(w for t in texts
-                    for w in re.findall(r"\w+|[^\w\s]", unicodedata.normalize("NFKC", t).lower()))
+    words = Counter(w for t in texts for w in re.findall(r"\w+|[^\w\s]", unicodedata.normalize("NFKC", t).lower()))
     t = Tokenizer(models.WordPiece(vocab=_wordpiece_vocab(words, vocab_size), unk_token="[UNK]"))
     t.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     t.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -461,8 +482,14 @@ def _wordpiece_whitespace(texts: Sequence[str], vocab_size: int, max_length: int
         single="[CLS] $A [SEP]",
         special_tokens=[("[CLS]", t.token_to_id("[CLS]")), ("[SEP]", t.token_to_id("[SEP]"))],
     )
-    return PreTrainedTokenizerFast(tokenizer_object=t, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=t,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
 
 
 def _wordpiece_bert(texts: Sequence[str], vocab_size: int, max_length: int) -> Any:
@@ -474,18 +501,27 @@ def _wordpiece_bert(texts: Sequence[str], vocab_size: int, max_length: int) -> A
     words: Counter = Counter()
     for t in texts:
         words.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(t)))
-    tok = Tokenizer(models.WordPiece(_wordpiece_vocab(words, vocab_size), unk_token="[UNK]",
-                                     max_input_chars_per_word=100))
+    tok = Tokenizer(
+        models.WordPiece(_wordpiece_vocab(words, vocab_size), unk_token="[UNK]", max_input_chars_per_word=100)
+    )
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
     tok.decoder = decoders.WordPiece()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
-                                   model_max_length=max_length)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_length,
+    )
 
 
 def _settle_required_chars(pieces: list) -> list:
@@ -526,9 +562,12 @@ def _unigram_metaspace(texts: Sequence[str], vocab_size: int, max_length: int) -
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
     with sequential_tokenizers():
-        tok.train_from_iterator(list(texts), trainers.UnigramTrainer(
-            vocab_size=vocab_size, special_tokens=_XLMR_SPECIALS, unk_token="<unk>",
-            show_progress=False))
+        tok.train_from_iterator(
+            list(texts),
+            trainers.UnigramTrainer(
+                vocab_size=vocab_size, special_tokens=_XLMR_SPECIALS, unk_token="<unk>", show_progress=False
+            ),
+        )
     data = json.loads(tok.to_str())
     n_special = len(_XLMR_SPECIALS)
     raw = data["model"]["vocab"]
@@ -538,18 +577,27 @@ def _unigram_metaspace(texts: Sequence[str], vocab_size: int, max_length: int) -
     # and ties come in hash-map order: the pieces after the special tokens are sorted
     head, rest = vocab[:n_special], vocab[n_special:]
     if [p for p, _ in head] != _XLMR_SPECIALS:
-        raise LexiconLMError(f"the Unigram trainer put {[p for p, _ in head]} first, not the "
-                             f"special tokens {_XLMR_SPECIALS}; the installed tokenizers version "
-                             "behaves differently")
+        raise LexiconLMError(
+            f"the Unigram trainer put {[p for p, _ in head]} first, not the "
+            f"special tokens {_XLMR_SPECIALS}; the installed tokenizers version "
+            "behaves differently"
+        )
     data["model"]["vocab"] = head + sorted(rest, key=lambda r: (-r[1], r[0]))
     tok = Tokenizer.from_str(json.dumps(data))
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", 0), ("</s>", 2)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   unk_token="<unk>", pad_token="<pad>", cls_token="<s>",
-                                   sep_token="</s>", mask_token="<mask>",
-                                   model_max_length=max_length)
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
+        model_max_length=max_length,
+    )
 
 
 _TOKENIZER_BUILDERS = {
@@ -559,8 +607,9 @@ _TOKENIZER_BUILDERS = {
 }
 
 
-def tiny_tokenizer(texts: Sequence[str], recipe: str = "wordpiece-bert.v1", *,
-                   vocab_size: int = 400, max_length: int = 128) -> Any:
+def tiny_tokenizer(
+    texts: Sequence[str], recipe: str = "wordpiece-bert.v1", *, vocab_size: int = 400, max_length: int = 128
+) -> Any:
     """A fast tokenizer trained in memory on ``texts`` (deterministic: same texts, same tokenizer).
 
     Args:
@@ -577,20 +626,22 @@ def tiny_tokenizer(texts: Sequence[str], recipe: str = "wordpiece-bert.v1", *,
     """
     if recipe not in _TOKENIZER_BUILDERS:
         close = difflib.get_close_matches(recipe, list(_TOKENIZER_BUILDERS), n=2)
-        raise UnknownNameError(recipe, close,
-                               f"Tokenizer recipes: {', '.join(_TOKENIZER_BUILDERS)}.")
+        raise UnknownNameError(recipe, close, f"Tokenizer recipes: {', '.join(_TOKENIZER_BUILDERS)}.")
     return _TOKENIZER_BUILDERS[recipe](texts, vocab_size, max_length)
 
 
 def _tiny_config(config: Mapping[str, Any] | None) -> dict[str, int]:
     cfg = {**TINY_DEFAULTS, **dict(config or {})}
-    problems = [f"{k} -> unknown key (known: {', '.join(TINY_DEFAULTS)})"
-                for k in cfg if k not in TINY_DEFAULTS]
-    problems += [f"{k} -> expected a positive integer, got {v!r}" for k, v in cfg.items()
-                 if k in TINY_DEFAULTS and (isinstance(v, bool) or not isinstance(v, int) or v < 1)]
+    problems = [f"{k} -> unknown key (known: {', '.join(TINY_DEFAULTS)})" for k in cfg if k not in TINY_DEFAULTS]
+    problems += [
+        f"{k} -> expected a positive integer, got {v!r}"
+        for k, v in cfg.items()
+        if k in TINY_DEFAULTS and (isinstance(v, bool) or not isinstance(v, int) or v < 1)
+    ]
     if not problems and cfg["hidden_size"] % cfg["num_attention_heads"]:
-        problems.append(f"hidden_size -> {cfg['hidden_size']} is not divisible by "
-                        f"num_attention_heads={cfg['num_attention_heads']}")
+        problems.append(
+            f"hidden_size -> {cfg['hidden_size']} is not divisible by num_attention_heads={cfg['num_attention_heads']}"
+        )
     if problems:
         raise ConfigError(problems, "(tiny model)")
     return cfg
@@ -633,12 +684,15 @@ def build_tiny_model(
 
     cfg = _tiny_config(config)
     if isinstance(tokenizer, str):
-        tokenizer = tiny_tokenizer(texts, tokenizer, vocab_size=cfg["vocab_size"],
-                                   max_length=cfg["max_position_embeddings"])
+        tokenizer = tiny_tokenizer(
+            texts, tokenizer, vocab_size=cfg["vocab_size"], max_length=cfg["max_position_embeddings"]
+        )
     torch.manual_seed(seed)
     bert_cfg = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=cfg["hidden_size"],
-        num_hidden_layers=cfg["num_hidden_layers"], num_attention_heads=cfg["num_attention_heads"],
+        vocab_size=len(tokenizer),
+        hidden_size=cfg["hidden_size"],
+        num_hidden_layers=cfg["num_hidden_layers"],
+        num_attention_heads=cfg["num_attention_heads"],
         intermediate_size=cfg["intermediate_size"],
         max_position_embeddings=cfg["max_position_embeddings"],
         type_vocab_size=cfg["type_vocab_size"],

@@ -61,13 +61,27 @@ NOT_SCRIPTS = {"Zxxx", "Zyyy", "Zzzz", "Zinh", "Zmth", "Zsym", "Zsye"}
 SCOPE_LETTER = {"Individual": "I", "Macrolanguage": "M", "Special": "S"}
 TYPE_LETTER = {"Living": "L", "Extinct": "E", "Ancient": "A", "Historical": "H", "Constructed": "C", "Special": "S"}
 RETIRE_REASON = {
-    "C": "changed", "CC": "changed", "D": "duplicate", "N": "non-existent", "S": "split", "M": "merged",
+    "C": "changed",
+    "CC": "changed",
+    "D": "duplicate",
+    "N": "non-existent",
+    "S": "split",
+    "M": "merged",
     "Dep": "deprecated",
 }
 SOURCE_ORDER = ("iso639", "linguameta", "glottolog", "wals", "cldr", "wiktionary", "staged")
 STAGED_RESOURCES = (
-    "sigmorphon2020", "sigmorphon2021", "sigmorphon2022", "sigmorphon2023", "unimorph",
-    "gatitos", "massive", "masakhaner", "bible", "udhr", "flores200_dev",
+    "sigmorphon2020",
+    "sigmorphon2021",
+    "sigmorphon2022",
+    "sigmorphon2023",
+    "unimorph",
+    "gatitos",
+    "massive",
+    "masakhaner",
+    "bible",
+    "udhr",
+    "flores200_dev",
 )
 
 
@@ -113,10 +127,10 @@ class Sources:
     def __init__(self, metadata: Path):
         try:
             import iso639
+            import language_data
             from iso639.datafile import load_file
             from langcodes import data_dicts
             from language_data.name_data import CODE_TO_NAMES
-            import language_data
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise SystemExit(
                 f"{exc}: rebuilding the catalog needs the catalog extras: pip install 'lexiconlm[catalog]'"
@@ -132,7 +146,10 @@ class Sources:
         for lang in iso639.iter_langs():
             if lang.pt3:
                 self.iso[lang.pt3] = {
-                    "name": lang.name, "pt1": lang.pt1, "pt2b": lang.pt2b, "pt2t": lang.pt2t,
+                    "name": lang.name,
+                    "pt1": lang.pt1,
+                    "pt2b": lang.pt2b,
+                    "pt2t": lang.pt2t,
                     "scope": SCOPE_LETTER.get(lang.scope() or "", ""),
                     "type": TYPE_LETTER.get(lang.type() or "", ""),
                     "macro": (lang.macro().pt3 if lang.macro() else ""),
@@ -200,9 +217,15 @@ def wals_best(src: Sources, code: str, glottocode: str) -> dict[str, str] | None
     rows = src.wals.get(code)
     if not rows:
         return None
-    return sorted(rows, key=lambda r: (
-        r["Glottocode"] != glottocode, r["Samples_200"] != "true", r["Samples_100"] != "true", r["ID"],
-    ))[0]
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["Glottocode"] != glottocode,
+            r["Samples_200"] != "true",
+            r["Samples_100"] != "true",
+            r["ID"],
+        ),
+    )[0]
 
 
 def glottolog_family(src: Sources, g: dict[str, str] | None) -> str:
@@ -384,13 +407,25 @@ def build_rows(src: Sources) -> list[dict[str, str]]:
         name = src.collective_names.get(code) or s["name"]
         scripts = [x for x in (s["scripts_observed"].split(";") + s["linguameta_scripts"].split(";")) if x]
         rows[code] = {
-            "iso639_3": code, "name": name, "iso639_1": "", "family": fam, "genus": "",
-            "scripts": " ".join(dict.fromkeys(scripts)), "speakers": "", "endangerment": "",
+            "iso639_3": code,
+            "name": name,
+            "iso639_1": "",
+            "family": fam,
+            "genus": "",
+            "scripts": " ".join(dict.fromkeys(scripts)),
+            "speakers": "",
+            "endangerment": "",
             "macroarea": s["macroarea"] or (g["macroarea"] if g else ""),
-            "latitude": fmt_coord(g["latitude"]) if g else "", "longitude": fmt_coord(g["longitude"]) if g else "",
-            "glottocode": s["glottocode"], "macrolanguage": "", "scope": "C" if collective else "I",
-            "type": "" if collective else "L", "endonym": "",
-            "alt_names": "|".join(n for n in [clean(re.sub(r"\s*\(.*\)$", "", s["name"]))] if name_key(n) != name_key(name)),
+            "latitude": fmt_coord(g["latitude"]) if g else "",
+            "longitude": fmt_coord(g["longitude"]) if g else "",
+            "glottocode": s["glottocode"],
+            "macrolanguage": "",
+            "scope": "C" if collective else "I",
+            "type": "" if collective else "L",
+            "endonym": "",
+            "alt_names": "|".join(
+                n for n in [clean(re.sub(r"\s*\(.*\)$", "", s["name"]))] if name_key(n) != name_key(name)
+            ),
             "sources": ",".join(["iso639", "staged"] if collective else ["staged"]),
         }
     return [rows[c] for c in sorted(rows)]
@@ -491,7 +526,10 @@ def build_global_aliases(src: Sources, rows: list[dict[str, str]], table: AliasT
     for code, lm in sorted(src.lm.items()):
         if code not in codes:
             continue
-        for alias, why in ((lm["bcp_47_code"], "LinguaMeta BCP-47 code"), (lm["deprecated_bcp_47_code"], "deprecated BCP-47 code (LinguaMeta)")):
+        for alias, why in (
+            (lm["bcp_47_code"], "LinguaMeta BCP-47 code"),
+            (lm["deprecated_bcp_47_code"], "deprecated BCP-47 code (LinguaMeta)"),
+        ):
             if alias and alias != code and free(alias) and "-" not in alias:
                 table.add(alias, code, "", why)
     # ISO 639-2/B codes
@@ -506,7 +544,13 @@ def build_global_aliases(src: Sources, rows: list[dict[str, str]], table: AliasT
         target = target if target in codes else ""
         why = RETIRE_REASON.get(d.get("reason", ""), d.get("reason", ""))
         remedy = d.get("ret_remedy", "") or (f"use [{target}]" if target else "no replacement")
-        table.add(old, target, "", f"retired ISO 639-3 code {old} ({d.get('name', '')}), {why} {d.get('effective', '')}: {remedy} (iso639-lang)")
+        table.add(
+            old,
+            target,
+            "",
+            f"retired ISO 639-3 code {old} ({d.get('name', '')}), "
+            f"{why} {d.get('effective', '')}: {remedy} (iso639-lang)",
+        )
     # IANA / CLDR replacements (deprecated 2-letter codes, grandfathered tags)
     for old, new in sorted(src.replacements.items()):
         if not free(old) or old.startswith("und") or re.fullmatch(r"[a-z]{2,3}", old) and old in src.iso:
@@ -530,7 +574,14 @@ def build_macro_aliases(src: Sources, rows: list[dict[str, str]], table: AliasTa
         for c in s["source_codes"].split(","):
             macro = src.code_of(c)
             if macro and macro != target and by_code.get(macro, {}).get("scope") == "M" and target in members[macro]:
-                defaults.setdefault(macro, (target, f"default individual language: the staged data normalises {c} to {target} (languages_staged.tsv)"))
+                defaults.setdefault(
+                    macro,
+                    (
+                        target,
+                        f"default individual language: the staged data normalises {c} to {target} "
+                        "(languages_staged.tsv)",
+                    ),
+                )
     # 2. CLDR macrolanguage aliases (arb = ar, swh = sw, cmn = zh, ...); where CLDR maps
     #    several members to one macrolanguage (fat, tw = ak), the most spoken one
     cldr: dict[str, list[str]] = defaultdict(list)
@@ -545,8 +596,11 @@ def build_macro_aliases(src: Sources, rows: list[dict[str, str]], table: AliasTa
                 defaults[macro] = (t, f"{note}; CLDR's default is {'/'.join(ms)}")
             continue
         best = sorted(ms, key=lambda m: (-int(by_code[m]["speakers"] or 0), m))[0]
-        defaults[macro] = (best, "default individual language: CLDR macrolanguage alias (langcodes)"
-                           + (f"; CLDR also maps {'/'.join(m for m in ms if m != best)}, less spoken" if len(ms) > 1 else ""))
+        defaults[macro] = (
+            best,
+            "default individual language: CLDR macrolanguage alias (langcodes)"
+            + (f"; CLDR also maps {'/'.join(m for m in ms if m != best)}, less spoken" if len(ms) > 1 else ""),
+        )
     for macro, (target, note) in sorted(defaults.items()):
         table.add(macro, target, MACRO_CONTEXT, note)
         if src.short(macro) != macro:
@@ -559,7 +613,12 @@ def build_macro_aliases(src: Sources, rows: list[dict[str, str]], table: AliasTa
         if len(parts) == 2 and re.fullmatch(r"[A-Z]{2}|[0-9]{3}", parts[1]):
             macro = src.code_of(parts[0])
             if member in members.get(macro, ()) and member != default_of.get(macro):
-                table.add(f"{src.short(macro)}-{parts[1]}", member, MACRO_CONTEXT, f"CLDR locale alias {member} = {tag} (langcodes)")
+                table.add(
+                    f"{src.short(macro)}-{parts[1]}",
+                    member,
+                    MACRO_CONTEXT,
+                    f"CLDR locale alias {member} = {tag} (langcodes)",
+                )
     region_of: dict[tuple[str, str], str] = {}
     for macro, ms in sorted(members.items()):
         if by_code.get(macro, {}).get("scope") != "M":
@@ -570,7 +629,9 @@ def build_macro_aliases(src: Sources, rows: list[dict[str, str]], table: AliasTa
             if w:
                 region_of[(macro, region)] = w
                 table.add(
-                    f"{src.short(macro)}-{region}", w, MACRO_CONTEXT,
+                    f"{src.short(macro)}-{region}",
+                    w,
+                    MACRO_CONTEXT,
                     f"{by_code[w]['name']} is the member of {macro} that LinguaMeta lists for {region}",
                 )
         # script subtags, through CLDR's likely region for macro-Script
@@ -657,8 +718,13 @@ def build(metadata: Path, curated: list[tuple[str, str, str, str]] = ()) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("metadata", nargs="?", type=Path, default=DEFAULT_METADATA,
-                    help=f"the metadata folder (default: {DEFAULT_METADATA})")
+    ap.add_argument(
+        "metadata",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_METADATA,
+        help=f"the metadata folder (default: {DEFAULT_METADATA})",
+    )
     ap.add_argument("--out", type=Path, default=REPO / "resources", help="output folder (default: resources/)")
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if the files in --out differ")
     args = ap.parse_args(argv)
@@ -668,8 +734,10 @@ def main(argv: list[str] | None = None) -> int:
     lang_path, alias_path = args.out / LANGUAGES_FILE, args.out / ALIASES_FILE
     versions = package_versions()
     if versions != BUILT_WITH:
-        print(f"note: installed {versions} differ from {BUILT_WITH}, which built the committed files; "
-              "the output may differ (update BUILT_WITH and resources/PROVENANCE.md when committing it)")
+        print(
+            f"note: installed {versions} differ from {BUILT_WITH}, which built the committed files; "
+            "the output may differ (update BUILT_WITH and resources/PROVENANCE.md when committing it)"
+        )
     lang_text, alias_text, summary = build(args.metadata, read_curated(alias_path))
     for k, v in summary.items():
         if isinstance(v, int) and k != "rows" and k != "aliases":
@@ -677,13 +745,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{k:>18}: {v:,}" if isinstance(v, int) else f"{k:>18}: {v}")
     if args.check:
-        same = all(p.is_file() and p.read_text(encoding="utf-8") == t for p, t in ((lang_path, lang_text), (alias_path, alias_text)))
+        same = all(
+            p.is_file() and p.read_text(encoding="utf-8") == t
+            for p, t in ((lang_path, lang_text), (alias_path, alias_text))
+        )
         print("up to date" if same else f"{lang_path} or {alias_path} differs from a fresh build")
         return 0 if same else 1
     for path, text in ((lang_path, lang_text), (alias_path, alias_text)):
         atomic_write_text(path, text)
         path.chmod(0o644)
-    print(f"wrote {lang_path} ({len(lang_text.encode()):,} bytes) and {alias_path} ({len(alias_text.encode()):,} bytes)")
+    print(
+        f"wrote {lang_path} ({len(lang_text.encode()):,} bytes) and {alias_path} ({len(alias_text.encode()):,} bytes)"
+    )
     return 0
 
 

@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     lex_src = d / "lexicons" / "wiktionary" / "indonesian.txt"
     lex_lines = _lines(lex_src)
-    atomic_write_text(out / "lexicons" / "indonesian.txt", "".join(l + "\n" for l in lex_lines))
-    targets = {l.split("\t")[1] for l in lex_lines if "\t" in l}
+    atomic_write_text(out / "lexicons" / "indonesian.txt", "".join(line + "\n" for line in lex_lines))
+    targets = {line.split("\t")[1] for line in lex_lines if "\t" in line}
 
     um_rows = _lines(d / "unimorph" / "ind.tsv")
     lemmas: list[str] = []
@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     (out / "text").mkdir(exist_ok=True)
     shutil.copyfile(d / "text" / "udhr" / "ind.tsv", out / "text" / "ind_udhr.tsv")
     shutil.copyfile(d / "text" / "udhr" / "eng.tsv", out / "text" / "eng_udhr.tsv")
-    print(f"lexicon {len(lex_lines)} lines, unimorph {len(um_keep)} rows / {len(lemmas)} lemmas, "
-          f"massive train {len(train) - 1}, test {len(test) - 1}")
+    print(
+        f"lexicon {len(lex_lines)} lines, unimorph {len(um_keep)} rows / {len(lemmas)} lemmas, "
+        f"massive train {len(train) - 1}, test {len(test) - 1}"
+    )
     return 0
 
 

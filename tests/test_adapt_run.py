@@ -29,8 +29,17 @@ def test_tiny_config_end_to_end(tmp_path):
     from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
     m = adapt(TINY, out_dir=tmp_path, device="cpu", progress=False)
-    for key in ("mlm_loss_init", "mlm_loss_final", "tokens_per_s", "mfu", "device", "model_dir", "precision",
-                "flops_per_token", "world_size"):
+    for key in (
+        "mlm_loss_init",
+        "mlm_loss_final",
+        "tokens_per_s",
+        "mfu",
+        "device",
+        "model_dir",
+        "precision",
+        "flops_per_token",
+        "world_size",
+    ):
         assert key in m
     assert m["device"] == "cpu" and m["world_size"] == 1 and m["fresh_head"] is True
     assert m["new_tokens"] == 200 and m["mlm_loss_final"] > 0
@@ -56,12 +65,20 @@ def test_tiny_config_end_to_end(tmp_path):
 
 def test_texts_and_lexicon_passed_in(tmp_path):
     pseudo = ["anjing itu makan nasi di rumah", "rumah itu besar dan anjing itu kecil"] * 30
-    lex = Lexicon(Language("eng", "English", scripts=("Latn",)), Language("ind", "Indonesian", scripts=("Latn",)),
-                  (LexiconEntry("dog", "anjing"), LexiconEntry("house", "rumah"), LexiconEntry("rice", "nasi")),
-                  Provenance("test/en-id.tsv", "tsv"))
-    cfg = {"base_model": "builtin:tiny", "language": "ind", "text": {"train": [], "heldout_fraction": 0.2},
-           "tokenizer": {"new_tokens": 40}, "init": {"method": "lexicon"},
-           "mlm": {"steps": 2, "batch_size": 2, "seq_len": 16, "save_every": 0, "eval_segments": 4}}
+    lex = Lexicon(
+        Language("eng", "English", scripts=("Latn",)),
+        Language("ind", "Indonesian", scripts=("Latn",)),
+        (LexiconEntry("dog", "anjing"), LexiconEntry("house", "rumah"), LexiconEntry("rice", "nasi")),
+        Provenance("test/en-id.tsv", "tsv"),
+    )
+    cfg = {
+        "base_model": "builtin:tiny",
+        "language": "ind",
+        "text": {"train": [], "heldout_fraction": 0.2},
+        "tokenizer": {"new_tokens": 40},
+        "init": {"method": "lexicon"},
+        "mlm": {"steps": 2, "batch_size": 2, "seq_len": 16, "save_every": 0, "eval_segments": 4},
+    }
     m = adapt(cfg, out_dir=tmp_path, texts=pseudo, lexicon=lex, device="cpu", progress=False)
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["lexicon"]["path"] == "test/en-id.tsv"
@@ -75,8 +92,13 @@ def test_train_rows_new_keeps_the_base_rows_bit_identical(tmp_path):
     from lexiconlm.adapt.config import config_signature, load_config
 
     m_all = adapt(TINY, out_dir=tmp_path / "all", device="cpu", progress=False, overrides=["mlm.save_every=0"])
-    m_new = adapt(TINY, out_dir=tmp_path / "new", device="cpu", progress=False,
-                  overrides=["mlm.save_every=0", "mlm.train_rows=new"])
+    m_new = adapt(
+        TINY,
+        out_dir=tmp_path / "new",
+        device="cpu",
+        progress=False,
+        overrides=["mlm.save_every=0", "mlm.train_rows=new"],
+    )
     n_old = m_new["base_vocab_size"]
     base = AutoModel.from_pretrained(tmp_path / "new" / "base").get_input_embeddings().weight.detach()[:n_old]
     a = AutoModelForMaskedLM.from_pretrained(m_all["model_dir"]).get_input_embeddings().weight.detach()
@@ -90,7 +112,9 @@ def test_train_rows_new_keeps_the_base_rows_bit_identical(tmp_path):
     assert m_new["trainable_params"] < m_all["trainable_params"]
     # the default leaves earlier signatures unchanged; "new" is a different run; a bad value is refused
     cfg = load_config(TINY)
-    assert config_signature(cfg) == config_signature({**cfg, "mlm": {k: v for k, v in cfg["mlm"].items() if k != "train_rows"}})
+    assert config_signature(cfg) == config_signature(
+        {**cfg, "mlm": {k: v for k, v in cfg["mlm"].items() if k != "train_rows"}}
+    )
     assert config_signature(load_config(TINY, ["mlm.train_rows=new"])) != config_signature(cfg)
     with pytest.raises(ConfigError, match="mlm.train_rows"):
         load_config(TINY, ["mlm.train_rows=old"])
@@ -103,15 +127,26 @@ def test_unsupported_tokenizer_type_is_refused(tmp_path):
     from lexiconlm.adapt.mlm import build_tiny_base
 
     folder = build_tiny_base(tmp_path / "base", ["a b c d e"] * 10, vocab_size=20, hidden=8)
-    wl = Tokenizer(models.WordLevel({"<unk>": 0, "<s>": 1, "</s>": 2, "<pad>": 3, "<mask>": 4, "a": 5},
-                                    unk_token="<unk>"))
+    wl = Tokenizer(
+        models.WordLevel({"<unk>": 0, "<s>": 1, "</s>": 2, "<pad>": 3, "<mask>": 4, "a": 5}, unk_token="<unk>")
+    )
     wl.pre_tokenizer = pre_tokenizers.Whitespace()
     for f in ("tokenizer.json", "tokenizer_config.json"):
         (folder / f).unlink()
-    PreTrainedTokenizerFast(tokenizer_object=wl, unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                            cls_token="<s>", sep_token="</s>").save_pretrained(folder)
-    cfg = {"base_model": str(folder), "language": "ind", "init": "mean",
-           "mlm": {"steps": 1, "batch_size": 2, "seq_len": 16}}
+    PreTrainedTokenizerFast(
+        tokenizer_object=wl,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+    ).save_pretrained(folder)
+    cfg = {
+        "base_model": str(folder),
+        "language": "ind",
+        "init": "mean",
+        "mlm": {"steps": 1, "batch_size": 2, "seq_len": 16},
+    }
     with pytest.raises(UnsupportedTokenizerError, match="WordLevel"):
         adapt(cfg, out_dir=tmp_path / "run", texts=["satu dua tiga"] * 10, device="cpu", progress=False)
 
@@ -129,9 +164,32 @@ def _free_port() -> int:
 
 def test_two_cpu_processes_with_gloo(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(_free_port()),
-           "-m", "lexiconlm", "adapt", "run", "--config", str(TINY), "--out", str(tmp_path), "--device", "cpu",
-           "--quiet", "--set", "mlm.steps=2", "--set", "mlm.save_every=1", "--set", "tokenizer.new_tokens=40"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "lexiconlm",
+        "adapt",
+        "run",
+        "--config",
+        str(TINY),
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--set",
+        "mlm.steps=2",
+        "--set",
+        "mlm.save_every=1",
+        "--set",
+        "tokenizer.new_tokens=40",
+    ]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())

@@ -10,14 +10,22 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-from lexiconlm.models import e5_import as E  # noqa: E402
 from lexiconlm.adapt.trim import TrimError, load_texts, trim_model, trim_tokenizer_json  # noqa: E402
+from lexiconlm.models import e5_import as E  # noqa: E402
 
 CORPUS = [
-    "the cat sat on the mat", "a dog runs in the park", "the cats and the dogs play together",
-    "kucing duduk di atas tikar", "anjing berlari di taman kota", "saya makan nasi goreng pedas",
-    "mbwa anakimbia bustanini", "paka ameketi mkekani", "ninakula wali na maharagwe leo",
-    "le chat est assis sur le tapis", "el perro corre en el parque", "der Hund läuft im Park",
+    "the cat sat on the mat",
+    "a dog runs in the park",
+    "the cats and the dogs play together",
+    "kucing duduk di atas tikar",
+    "anjing berlari di taman kota",
+    "saya makan nasi goreng pedas",
+    "mbwa anakimbia bustanini",
+    "paka ameketi mkekani",
+    "ninakula wali na maharagwe leo",
+    "le chat est assis sur le tapis",
+    "el perro corre en el parque",
+    "der Hund läuft im Park",
 ]
 TRIM_TEXTS = ["paka ameketi mkekani", "the cat sat", "mbwa na paka", "qq unknown zz!"]
 
@@ -28,14 +36,23 @@ def _unigram_folder(tmp_path, mlm: bool = True):
 
     t = Tokenizer(models.Unigram())
     t.pre_tokenizer = pre_tokenizers.Metaspace()
-    t.train_from_iterator(CORPUS * 3, trainers.UnigramTrainer(
-        vocab_size=150, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>"))
+    t.train_from_iterator(
+        CORPUS * 3,
+        trainers.UnigramTrainer(vocab_size=150, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>"),
+    )
     vocab = [tuple(v) for v in json.loads(t.to_str())["model"]["vocab"]] + [("<mask>", 0.0)]
     tok = E.build_tokenizer([p for p, _ in vocab], [s for _, s in vocab], {0xFF21: (0x41,), 0x09: (0x20,)})
     folder = tmp_path / "base"
     E.save_hf_tokenizer(tok, folder, model_max_length=64)
-    cfg = BertConfig(vocab_size=len(vocab) + 2, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=32, max_position_embeddings=64, pad_token_id=1)
+    cfg = BertConfig(
+        vocab_size=len(vocab) + 2,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        pad_token_id=1,
+    )
     torch.manual_seed(0)
     model = (BertForMaskedLM if mlm else BertModel)(cfg)
     if mlm:  # make the output bias distinguishable per row
@@ -116,15 +133,31 @@ def test_trim_wordpiece(tmp_path):
     t = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     t.normalizer = normalizers.BertNormalizer()
     t.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    t.train_from_iterator(CORPUS * 2, trainers.WordPieceTrainer(
-        vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    t.train_from_iterator(
+        CORPUS * 2,
+        trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]),
+    )
     t.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", t.token_to_id("[CLS]")), ("[SEP]", t.token_to_id("[SEP]"))])
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", t.token_to_id("[CLS]")), ("[SEP]", t.token_to_id("[SEP]"))]
+    )
     base = tmp_path / "wp"
-    PreTrainedTokenizerFast(tokenizer_object=t, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                            sep_token="[SEP]", mask_token="[MASK]").save_pretrained(base)
-    BertModel(BertConfig(vocab_size=t.get_vocab_size(), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32)).save_pretrained(base)
+    PreTrainedTokenizerFast(
+        tokenizer_object=t,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    ).save_pretrained(base)
+    BertModel(
+        BertConfig(
+            vocab_size=t.get_vocab_size(),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(base)
     out = tmp_path / "wp-trim"
     rep = trim_model(str(base), out, texts=TRIM_TEXTS, progress=False)
     assert rep["tokenizer_type"] == "WordPiece" and rep["kept_pieces"] < t.get_vocab_size()

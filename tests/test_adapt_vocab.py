@@ -44,27 +44,46 @@ def unigram_tok() -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.train_from_iterator(ENGLISH, trainers.UnigramTrainer(
-        vocab_size=80, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>",
-        show_progress=False))
-    return _wrap(tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                 cls_token="<s>", sep_token="</s>")
+    tok.train_from_iterator(
+        ENGLISH,
+        trainers.UnigramTrainer(
+            vocab_size=80,
+            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+            unk_token="<unk>",
+            show_progress=False,
+        ),
+    )
+    return _wrap(
+        tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+    )
 
 
 def wordpiece_tok() -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(ENGLISH, trainers.WordPieceTrainer(
-        vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False))
+    tok.train_from_iterator(
+        ENGLISH,
+        trainers.WordPieceTrainer(
+            vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
+        ),
+    )
     return _wrap(tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
 
 def bpe_tok() -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(ENGLISH, trainers.BpeTrainer(vocab_size=90, special_tokens=["<unk>", "<pad>"],
-                                                        show_progress=False))
+    tok.train_from_iterator(
+        ENGLISH, trainers.BpeTrainer(vocab_size=90, special_tokens=["<unk>", "<pad>"], show_progress=False)
+    )
     return _wrap(tok, unk_token="<unk>", pad_token="<pad>")
 
 

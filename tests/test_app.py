@@ -310,23 +310,32 @@ def test_explorer_without_tokenizer_explains(tmp_path, use_config):
 def _write_runs(root: Path) -> Path:
     good = root / "sigmorphon" / "affix-2023"
     good.mkdir(parents=True)
-    (good / "run.json").write_text(json.dumps({
-        "kind": "sigmorphon", "name": "affix 2023", "languages": ["amh", "deu", "jap"],
-        "config": {"edition": "2023"}, "signature": "affix|lexiconlm:0.1.0",
-        "created": "2026-01-02T03:04:05Z",
-    }), encoding="utf-8")
-    (good / "metrics.json").write_text(
-        json.dumps({"dev": {"accuracy": 61.538461538461536}, "n": 3}), encoding="utf-8")
+    (good / "run.json").write_text(
+        json.dumps(
+            {
+                "kind": "sigmorphon",
+                "name": "affix 2023",
+                "languages": ["amh", "deu", "jap"],
+                "config": {"edition": "2023"},
+                "signature": "affix|lexiconlm:0.1.0",
+                "created": "2026-01-02T03:04:05Z",
+            }
+        ),
+        encoding="utf-8",
+    )
+    (good / "metrics.json").write_text(json.dumps({"dev": {"accuracy": 61.538461538461536}, "n": 3}), encoding="utf-8")
     (good / "per_language.csv").write_text(
-        "language,dev_accuracy,dev_levenshtein\namh,55.7,0.75\ndeu,70.1,0.5\njap,58.7,1.1\n"
-        "(macro average),61.5,0.78\n", encoding="utf-8")
+        "language,dev_accuracy,dev_levenshtein\namh,55.7,0.75\ndeu,70.1,0.5\njap,58.7,1.1\n(macro average),61.5,0.78\n",
+        encoding="utf-8",
+    )
     massive = root / "massive-ind"
     massive.mkdir()
-    (massive / "run.json").write_text(json.dumps({"kind": "massive", "languages": ["ind"],
-                                                  "created": "2026-01-01"}), encoding="utf-8")
+    (massive / "run.json").write_text(
+        json.dumps({"kind": "massive", "languages": ["ind"], "created": "2026-01-01"}), encoding="utf-8"
+    )
     (massive / "metrics.json").write_text(
-        json.dumps({"intent_accuracy": 0.8125, "dev": {"accuracy": 58.333333333333336}}),
-        encoding="utf-8")
+        json.dumps({"intent_accuracy": 0.8125, "dev": {"accuracy": 58.333333333333336}}), encoding="utf-8"
+    )
     (massive / "per_locale.csv").write_text("locale,intent_accuracy,slot_f1\nid-ID,0.81,0.66\n", encoding="utf-8")
     bad = root / "broken"
     bad.mkdir()
@@ -402,8 +411,7 @@ def test_runs_page_rounds_metrics_to_their_precision(tmp_path, use_config):
 def _one_run(root: Path, name: str, metrics: dict) -> Path:
     run = root / name
     run.mkdir(parents=True)
-    (run / "run.json").write_text(json.dumps({"kind": "massive", "languages": ["ind"]}),
-                                  encoding="utf-8")
+    (run / "run.json").write_text(json.dumps({"kind": "massive", "languages": ["ind"]}), encoding="utf-8")
     (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     return run
 
@@ -446,8 +454,7 @@ def test_runs_page_opens_a_benchmark_table_from_the_url(tmp_path, use_config):
     assert len(at.get("vega_lite_chart")) >= 3
 
 
-@pytest.mark.parametrize(
-    "asked", ["../../etc/passwd", "../../etc", "/etc/passwd", "..", "sigmorphon/../../x"])
+@pytest.mark.parametrize("asked", ["../../etc/passwd", "../../etc", "/etc/passwd", "..", "sigmorphon/../../x"])
 def test_runs_page_rejects_paths_outside_the_run_folders(tmp_path, use_config, asked):
     runs = _write_runs(tmp_path / "runs")
     use_config(demo_config(tmp_path, runs=[str(runs)]))
@@ -488,16 +495,15 @@ def _runs_with_links_out(tmp_path: Path) -> Path:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "metrics.json").write_text(json.dumps({"SECRET_score": 99.5}), encoding="utf-8")
-    (outside / "run.json").write_text(json.dumps({
-        "kind": "massive", "name": "SECRET-NAME", "config": {"token": "SECRET-TOKEN"}}),
-        encoding="utf-8")
+    (outside / "run.json").write_text(
+        json.dumps({"kind": "massive", "name": "SECRET-NAME", "config": {"token": "SECRET-TOKEN"}}), encoding="utf-8"
+    )
     (outside / "README.md").write_text("SECRET-NOTES\n", encoding="utf-8")
     (outside / "t.csv").write_text("language,SECRET_column\namh,1\n", encoding="utf-8")
     runs = tmp_path / "runs"
     one = runs / "metrics-link"
     one.mkdir(parents=True)
-    (one / "run.json").write_text(json.dumps({"kind": "massive", "name": "metrics link"}),
-                                  encoding="utf-8")
+    (one / "run.json").write_text(json.dumps({"kind": "massive", "name": "metrics link"}), encoding="utf-8")
     _link(one / "metrics.json", outside / "metrics.json")
     _link(one / "README.md", outside / "README.md")
     _link(one / "t.csv", outside / "t.csv")
@@ -519,7 +525,8 @@ def test_discover_runs_refuses_run_files_linked_outside(tmp_path):
     two = found["runjson-link"]
     assert two.name == "runjson-link" and two.kind == "unknown" and dict(two.config) == {}
     assert len(two.problems) == 1 and two.problems[0].startswith(
-        "run.json: not read: it is a link that leads outside the run folders")
+        "run.json: not read: it is a link that leads outside the run folders"
+    )
     assert "SECRET" not in repr(found)
 
 
@@ -549,10 +556,12 @@ def test_read_helpers_refuse_links_that_lead_out(tmp_path):
     _link(root / "t.csv", tmp_path / "secret.csv")
     assert app_files.read_json_inside(root / "ok.json", [root]) == {"a": 1}
     assert app_files.read_text_inside("ok.json", [root]) == '{"a": 1}'
-    for read, name in ((app_files.read_json_inside, "metrics.json"),
-                       (app_files.read_text_inside, "metrics.json"),
-                       (app_files.read_result_table, "t.csv"),
-                       (app_files.open_inside, "metrics.json")):
+    for read, name in (
+        (app_files.read_json_inside, "metrics.json"),
+        (app_files.read_text_inside, "metrics.json"),
+        (app_files.read_result_table, "t.csv"),
+        (app_files.open_inside, "metrics.json"),
+    ):
         with pytest.raises(app_files.PathNotAllowedError, match="outside"):
             read(root / name, [root])
         with pytest.raises(app_files.PathNotAllowedError, match="not allowed"):
@@ -566,8 +575,7 @@ def test_only_the_resolver_module_opens_files():
     module of the app package, nor the pages, opens or reads a path itself."""
     import ast
 
-    opening = {"open", "read_text", "read_bytes", "read_csv", "read_json", "read_table", "load",
-               "fdopen"}
+    opening = {"open", "read_text", "read_bytes", "read_csv", "read_json", "read_table", "load", "fdopen"}
     found = []
     files = [*(REPO / "lexiconlm" / "app").glob("*.py"), *(REPO / "apps").rglob("*.py")]
     assert len(files) > 10
@@ -643,8 +651,12 @@ def test_table_csv_round_trips_words_that_look_like_missing_values():
 @pytest.mark.parametrize("page", PAGES)
 def test_missing_data_folder_gives_a_helpful_message(tmp_path, use_config, page):
     gone = tmp_path / "no-such-data"
-    cfg = demo_config(tmp_path, lexicons={"gatitos": str(gone / "gatitos")}, unimorph=str(gone / "unimorph"),
-                      runs=[str(gone / "runs")])
+    cfg = demo_config(
+        tmp_path,
+        lexicons={"gatitos": str(gone / "gatitos")},
+        unimorph=str(gone / "unimorph"),
+        runs=[str(gone / "runs")],
+    )
     use_config(cfg)
     at = open_page(page)
     warning = " ".join(str(w.value) for w in at.warning)
@@ -726,8 +738,11 @@ def test_discover_runs_reads_run_folders_and_benchmark_tables(tmp_path):
 def test_benchmark_results_are_benchmark_runs():
     runs = app_runs.discover_runs([BENCHMARKS])
     ids = {r.run_id for r in runs}
-    assert {p.relative_to(BENCHMARKS).as_posix() for p in BENCHMARKS.rglob("*.csv")
-            if not p.with_name(p.stem + ".sources.json").exists()} == ids
+    assert {
+        p.relative_to(BENCHMARKS).as_posix()
+        for p in BENCHMARKS.rglob("*.csv")
+        if not p.with_name(p.stem + ".sources.json").exists()
+    } == ids
     assert {r.kind for r in runs} == {"benchmark"}
     r2023 = next(r for r in runs if r.run_id == "sigmorphon_affix_2023_dev.csv")
     assert "jpn" in r2023.languages  # 'jap' is Japanese in SIGMORPHON 2023
@@ -744,14 +759,26 @@ def test_language_groups_of_result_rows():
 
 
 def test_filter_languages():
-    df = pd.DataFrame({
-        "iso639_3": ["ind", "amh", "jav"], "name": ["Indonesian", "Amharic", "Javanese"],
-        "family": ["Austronesian", "Afro-Asiatic", "Austronesian"], "macroarea": ["Papunesia", "Africa", "Papunesia"],
-        "scripts": ["Latn", "Ethi", "Latn Java"], "tier_label": ["+text", "no lexicon", "no lexicon"],
-        "lex_total_entries": [5, 0, 0], "unimorph_forms": [3, 0, 0], "sigmorphon_editions": ["", "2023", ""],
-        "nlu_sets": ["", "", ""], "text_segments": [1, 0, 0], "epitran": ["ind-Latn", "amh-Ethi", "jav-Latn"],
-    })
-    iso = lambda d: list(d["iso639_3"])
+    df = pd.DataFrame(
+        {
+            "iso639_3": ["ind", "amh", "jav"],
+            "name": ["Indonesian", "Amharic", "Javanese"],
+            "family": ["Austronesian", "Afro-Asiatic", "Austronesian"],
+            "macroarea": ["Papunesia", "Africa", "Papunesia"],
+            "scripts": ["Latn", "Ethi", "Latn Java"],
+            "tier_label": ["+text", "no lexicon", "no lexicon"],
+            "lex_total_entries": [5, 0, 0],
+            "unimorph_forms": [3, 0, 0],
+            "sigmorphon_editions": ["", "2023", ""],
+            "nlu_sets": ["", "", ""],
+            "text_segments": [1, 0, 0],
+            "epitran": ["ind-Latn", "amh-Ethi", "jav-Latn"],
+        }
+    )
+
+    def iso(d):
+        return list(d["iso639_3"])
+
     assert iso(app_coverage.filter_languages(df, search="AMH")) == ["amh"]
     assert iso(app_coverage.filter_languages(df, search="nesi")) == ["ind"]
     assert iso(app_coverage.filter_languages(df, script="Java")) == ["jav"]
@@ -761,8 +788,9 @@ def test_filter_languages():
     assert iso(app_coverage.filter_languages(df, search="zzz")) == []
     flags = pd.DataFrame(app_coverage.resource_masks(df, ["lexicon", "sigmorphon"]), index=df.index)
     assert iso(app_coverage.filter_languages(df, has=["SIGMORPHON"], flags=flags)) == ["amh"]
-    assert iso(app_coverage.filter_languages(df[df["family"] == "Austronesian"], has=["lexicon"],
-                                             flags=flags)) == ["ind"]
+    assert iso(app_coverage.filter_languages(df[df["family"] == "Austronesian"], has=["lexicon"], flags=flags)) == [
+        "ind"
+    ]
 
 
 def test_transcribe_explains_missing_maps():
@@ -789,8 +817,7 @@ def test_metric_precision():
     assert app_tables.format_metric("note", "text") == "text"
     assert app_tables.round_metric("dev.accuracy", 27.430555555555557) == 27.43
     assert app_tables.round_metric("n", 3) == 3 and app_tables.round_metric("ok", True) is True
-    df = pd.DataFrame({"accuracy": [27.430555555555557], "unk_rate": [0.012345],
-                       "language": ["amh"]})
+    df = pd.DataFrame({"accuracy": [27.430555555555557], "unk_rate": [0.012345], "language": ["amh"]})
     assert app_tables.rounded_frame(df).iloc[0].tolist() == [27.43, 0.012, "amh"]
 
 
@@ -798,12 +825,26 @@ def test_resource_labels_use_the_coverage_resources():
     from lexiconlm.coverage.tiers import RESOURCES, has_resource
 
     assert set(app_coverage.RESOURCE_LABELS) <= set(RESOURCES)
-    rows = [{"lex_total_entries": 5, "unimorph_forms": 0, "sigmorphon_editions": "2023",
-             "nlu_sets": None, "text_segments": 0, "epitran": "",
-             "resource_kinds": "lexicon+morphology"},
-            {"lex_total_entries": None, "unimorph_forms": 3, "sigmorphon_editions": "",
-             "nlu_sets": "massive:10", "text_segments": 2, "epitran": "ind-Latn",
-             "resource_kinds": "morphology+nlu+text"}]
+    rows = [
+        {
+            "lex_total_entries": 5,
+            "unimorph_forms": 0,
+            "sigmorphon_editions": "2023",
+            "nlu_sets": None,
+            "text_segments": 0,
+            "epitran": "",
+            "resource_kinds": "lexicon+morphology",
+        },
+        {
+            "lex_total_entries": None,
+            "unimorph_forms": 3,
+            "sigmorphon_editions": "",
+            "nlu_sets": "massive:10",
+            "text_segments": 2,
+            "epitran": "ind-Latn",
+            "resource_kinds": "morphology+nlu+text",
+        },
+    ]
     df = pd.DataFrame(rows)
     masks = app_coverage.resource_masks(df, [*app_coverage.RESOURCE_LABELS, "any"])
     for key, mask in masks.items():
@@ -857,12 +898,17 @@ def test_cli_app_rejects_a_missing_config(capsys, tmp_path):
 def test_app_package_imports_no_streamlit_or_torch():
     import subprocess
 
-    modules = sorted(p.stem for p in (REPO / "lexiconlm" / "app").glob("*.py")
-                     if p.stem != "__init__")
+    modules = sorted(p.stem for p in (REPO / "lexiconlm" / "app").glob("*.py") if p.stem != "__init__")
     assert {"files", "runs", "coverage", "ipa"} <= set(modules)
-    code = ("import sys, lexiconlm.cli.app, "
-            + ", ".join(f"lexiconlm.app.{m}" for m in modules) + "; "
-            "print('streamlit' in sys.modules, 'torch' in sys.modules, 'pandas' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import sys, lexiconlm.cli.app, " + ", ".join(f"lexiconlm.app.{m}" for m in modules) + "; "
+        "print('streamlit' in sys.modules, 'torch' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert out.stdout.split() == ["False", "False", "False"]

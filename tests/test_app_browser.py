@@ -74,9 +74,17 @@ def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={profile}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
     ):
         opts.add_argument(flag)
     try:
@@ -107,10 +115,24 @@ def server(browser, config):
     """``streamlit run`` on a free localhost port; yields (base URL, seconds to a rendered overview)."""
     port = _free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--", "--config", str(config),
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--",
+        "--config",
+        str(config),
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("LEXICONLM_APP_CONFIG", None)
@@ -140,14 +162,19 @@ def server(browser, config):
             wait_text(browser, OVERVIEW_DONE)
             t_warm = time.perf_counter() - t1
             timings = {
-                "server_up_s": round(t_up, 2), "cold_overview_s": round(t_cold, 2),
-                "warm_overview_s": round(t_warm, 2), "budget_s": LOAD_BUDGET_S,
-                "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+                "server_up_s": round(t_up, 2),
+                "cold_overview_s": round(t_cold, 2),
+                "warm_overview_s": round(t_warm, 2),
+                "budget_s": LOAD_BUDGET_S,
+                "cpus": os.cpu_count(),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
             SHOTS.mkdir(exist_ok=True)
             (SHOTS / "timings.json").write_text(json.dumps(timings, indent=1) + "\n", encoding="utf-8")
-            print(f"\nstreamlit up after {t_up:.2f} s; overview rendered {t_cold:.2f} s after "
-                  f"`streamlit run` (cold), {t_warm:.2f} s on a second visit")
+            print(
+                f"\nstreamlit up after {t_up:.2f} s; overview rendered {t_cold:.2f} s after "
+                f"`streamlit run` (cold), {t_warm:.2f} s on a second visit"
+            )
             yield base, timings
         finally:
             proc.terminate()
@@ -282,7 +309,9 @@ def test_downloads_page_and_sidebar_navigation(browser, server):
     base, _ = server
     browser.get(base + "/")
     wait_text(browser, "Languages by family")
-    browser.find_element(By.XPATH, "//*[@data-testid='stSidebarNav']//a[.//span[normalize-space(.)='Downloads']]").click()
+    browser.find_element(
+        By.XPATH, "//*[@data-testid='stSidebarNav']//a[.//span[normalize-space(.)='Downloads']]"
+    ).click()
     wait_text(browser, "Coverage table")
     wait_text(browser, "Runs summary")
     shot(browser, "downloads")

@@ -68,11 +68,23 @@ class Kind:
 
 KINDS = [
     Kind("lexicon", "lex.tsv", "", ("water\tmaji", "café\tmkahawa", "null\tnull"), "onlyonecolumn"),
-    Kind("unimorph", "swh.tsv", "", ("kula\tnilikula\tV;PST;1;SG", "café\tcafé\tN;SG", "null\tnull\tN;SG"), "kula\tnilikula"),
-    Kind("sigmorphon2022", "swh.dev", "", ("kula\tnilikula\tV;PST;1;SG", "café\tcafé\tN;SG", "null\tnull\tN;SG"), "kula"),
-    Kind("sigmorphon2023", "swh.dev", "", ("kula\tV;PST;1;SG\tnilikula", "café\tN;SG\tcafé", "null\tN;SG\tnull"), "kula"),
     Kind(
-        "massive", "sw-KE.tsv", "id\tintent\tannot_utt",
+        "unimorph",
+        "swh.tsv",
+        "",
+        ("kula\tnilikula\tV;PST;1;SG", "café\tcafé\tN;SG", "null\tnull\tN;SG"),
+        "kula\tnilikula",
+    ),
+    Kind(
+        "sigmorphon2022", "swh.dev", "", ("kula\tnilikula\tV;PST;1;SG", "café\tcafé\tN;SG", "null\tnull\tN;SG"), "kula"
+    ),
+    Kind(
+        "sigmorphon2023", "swh.dev", "", ("kula\tV;PST;1;SG\tnilikula", "café\tN;SG\tcafé", "null\tN;SG\tnull"), "kula"
+    ),
+    Kind(
+        "massive",
+        "sw-KE.tsv",
+        "id\tintent\tannot_utt",
         ("1\talarm_set\tniamshe saa [time : tatu]", "2\tweather_query\tcafé null", "3\tqa_factoid\tnull"),
         "4\talarm_set",
     ),
@@ -172,8 +184,8 @@ def test_empty_file_is_a_clear_error(tmp_path, kind):
     with pytest.raises(DataFormatError) as exc:
         kind.read(f)
     [err] = exc.value.errors
-    assert str(exc.value) == str(err) == (
-        f"{f}: error: file is empty (fix: check that the file was written completely)"
+    assert (
+        str(exc.value) == str(err) == (f"{f}: error: file is empty (fix: check that the file was written completely)")
     )
 
 
@@ -185,9 +197,7 @@ def test_binary_junk_is_a_clear_error(tmp_path, kind):
     with pytest.raises(DataFormatError) as exc:
         kind.read(f)
     [err] = exc.value.errors
-    assert str(err).startswith(
-        f"{f}:{len(body) + 1}: error: binary data (NUL byte at offset {len(text) + 3})"
-    )
+    assert str(err).startswith(f"{f}:{len(body) + 1}: error: binary data (NUL byte at offset {len(text) + 3})")
 
 
 def test_invalid_utf8_line_is_reported_and_others_kept(tmp_path, kind):
@@ -199,9 +209,7 @@ def test_invalid_utf8_line_is_reported_and_others_kept(tmp_path, kind):
         kind.read(f)
     offset = sum(len(e) + 1 for e in enc[:bad_index]) + enc[bad_index].index(b"\xe9")
     [err] = exc.value.errors
-    assert str(err).startswith(
-        f"{f}:{bad_index + 1}: error: invalid UTF-8 at byte {offset} (byte 0xe9)"
-    )
+    assert str(err).startswith(f"{f}:{bad_index + 1}: error: invalid UTF-8 at byte {offset} (byte 0xe9)")
     obj = kind.read(f, errors="collect")
     assert len(kind.values(obj)) == len(kind.good) - 1
     assert_accounted(obj, f, header_lines=len(_body(kind, [])))
@@ -220,8 +228,11 @@ def test_every_bad_line_is_reported_not_only_the_first(tmp_path, kind):
 
 def test_inspect_reports_instead_of_raising(tmp_path, kind):
     good = _write(tmp_path, kind, list(kind.good))
-    rep = inspect_path(good, kind=kind.name.rstrip("0123456789") if kind.name.startswith("sigmorphon") else kind.name,
-                       format=kind.name[-4:] if kind.name.startswith("sigmorphon") else None)
+    rep = inspect_path(
+        good,
+        kind=kind.name.rstrip("0123456789") if kind.name.startswith("sigmorphon") else kind.name,
+        format=kind.name[-4:] if kind.name.startswith("sigmorphon") else None,
+    )
     assert rep.n_errors == 0 and rep.n_records == len(kind.good)
     junk = _write(tmp_path, kind, [], raw=b"\x00\x00binary", name="junk" + Path(kind.filename).suffix)
     rep = inspect_path(junk)

@@ -29,7 +29,8 @@ def test_score_matches_hand_computed_values(tmp_path):
     gold = _write(tmp_path, "swh.dev", GOLD)
     # one right, one wrong by one character, one missing (scored against ""), one extra
     pred = _write(
-        tmp_path, "swh.dev.pred",
+        tmp_path,
+        "swh.dev.pred",
         "ruka\trukani\tV;PST\nruka\trukaki\tV;FUT\nnenda\tnendaxx\tV;SBJV\nzzz\tzzz\tN\n",
     )
     s = score(gold, pred)["all"]

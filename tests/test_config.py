@@ -53,8 +53,13 @@ def test_merge_fills_defaults_and_keeps_given_values():
     given = {"seed": 7, "mlm": {"lr": 0.5}, "name": None}
     out = merge(DEFAULTS, given, problems=problems, free=FREE)
     assert problems == []
-    assert out == {"name": None, "seed": 7, "mlm": {"steps": 100, "lr": 0.5, "precision": "auto"},
-                   "init": {"method": "mean.v1", "options": {"k": 1}}, "files": []}
+    assert out == {
+        "name": None,
+        "seed": 7,
+        "mlm": {"steps": 100, "lr": 0.5, "precision": "auto"},
+        "init": {"method": "mean.v1", "options": {"k": 1}},
+        "files": [],
+    }
     out["mlm"]["steps"] = 1
     assert DEFAULTS["mlm"]["steps"] == 100  # the defaults are copied, never shared
 
@@ -96,8 +101,15 @@ def test_unknown_keys_suggest_close_names_or_list_the_known_ones():
 
 def test_overrides_parse_yaml_values_on_dotted_keys():
     raw = {"mlm": {"steps": 3}}
-    items = ["mlm.steps=200", "mlm.lr=5e-4", "files=[a.txt, b.txt]", "name='013'", "seed=",
-             "init.options.k=3", "mlm.precision = bf16"]
+    items = [
+        "mlm.steps=200",
+        "mlm.lr=5e-4",
+        "files=[a.txt, b.txt]",
+        "name='013'",
+        "seed=",
+        "init.options.k=3",
+        "mlm.precision = bf16",
+    ]
     out = apply_overrides(raw, items, defaults=DEFAULTS, free=FREE)
     assert raw == {"mlm": {"steps": 3}}  # not changed
     assert out["mlm"] == {"steps": 200, "lr": 5e-4, "precision": "bf16"}
@@ -105,7 +117,8 @@ def test_overrides_parse_yaml_values_on_dotted_keys():
     assert out["init"] == {"options": {"k": 3}}
     # inside a free mapping any key goes
     assert apply_overrides({}, ["init.options.new.deep=1"], defaults=DEFAULTS, free=FREE) == {
-        "init": {"options": {"new": {"deep": 1}}}}
+        "init": {"options": {"new": {"deep": 1}}}
+    }
 
 
 def test_override_problems_are_all_listed_and_nothing_wrong_is_set():
@@ -116,8 +129,7 @@ def test_override_problems_are_all_listed_and_nothing_wrong_is_set():
     assert problems[0] == "--set mlm.stpes -> unknown key. Did you mean: steps?"
     assert problems[1].startswith("--set mlm.lr -> '[1' is not a YAML value (")
     assert problems[1].endswith("quote it: mlm.lr='[1'")
-    assert problems[2] == ("--set 'no-equals-sign' -> expected key=value with a dotted key, "
-                           "e.g. mlm.steps=200")
+    assert problems[2] == ("--set 'no-equals-sign' -> expected key=value with a dotted key, e.g. mlm.steps=200")
     assert problems[3] == "--set seed.x -> seed is a setting, not a section"
     assert problems[4].startswith("--set '=3' -> expected key=value")
     assert problems[5].startswith("--set 'mlm..lr=1' -> expected key=value")
@@ -184,20 +196,25 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, monkey
     cfg_dir = tmp_path / "configs" / "x"
     _write(cfg_dir / "data" / "a.txt", "a\n")
     _write(tmp_path / "shared" / "b.txt", "b\n")
-    f = _write(cfg_dir / "c.yaml", "files: [data/a.txt, ../../shared/b.txt, missing.txt, 5]\n"
-                                   "one: ${DATA}/b.txt\nnothing: null\n")
+    f = _write(
+        cfg_dir / "c.yaml",
+        "files: [data/a.txt, ../../shared/b.txt, missing.txt, 5]\none: ${DATA}/b.txt\nnothing: null\n",
+    )
     monkeypatch.chdir(REPO)  # the working folder plays no part
     raw = read_config(f)
-    resolve_paths(raw.values, {"files": "list", "one": "one", "nothing": "one", "absent": "list"},
-                  raw.base, raw.problems, variables={"DATA": str(tmp_path / "shared")})
-    assert raw.values["files"] == [cfg_dir / "data" / "a.txt", tmp_path / "shared" / "b.txt",
-                                   cfg_dir / "missing.txt"]
+    resolve_paths(
+        raw.values,
+        {"files": "list", "one": "one", "nothing": "one", "absent": "list"},
+        raw.base,
+        raw.problems,
+        variables={"DATA": str(tmp_path / "shared")},
+    )
+    assert raw.values["files"] == [cfg_dir / "data" / "a.txt", tmp_path / "shared" / "b.txt", cfg_dir / "missing.txt"]
     assert raw.values["one"] == tmp_path / "shared" / "b.txt"
     assert raw.values["nothing"] is None and "absent" not in raw.values
     missing = cfg_dir / "missing.txt"
     assert raw.problems == [
-        f"files[2] -> missing.txt does not exist (resolved to {missing}; "
-        + f"paths are relative to {cfg_dir})",
+        f"files[2] -> missing.txt does not exist (resolved to {missing}; " + f"paths are relative to {cfg_dir})",
         "files[3] -> expected a path, got 5",
     ]
 
@@ -205,10 +222,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, monkey
 def test_resolve_paths_types_and_optional_folders(tmp_path: Path, monkeypatch):
     problems: list[str] = []
     cfg = {"a": {"one": ["x", "y"], "many": 3, "runs": "no/such/runs"}}
-    resolve_paths(cfg, {"a.one": "one", "a.many": "list", "a.runs": "list"}, tmp_path, problems,
-                  must_exist=False)
-    assert problems == ["a.one -> expected one path, got list",
-                        "a.many -> expected a path or a list of paths, got int"]
+    resolve_paths(cfg, {"a.one": "one", "a.many": "list", "a.runs": "list"}, tmp_path, problems, must_exist=False)
+    assert problems == ["a.one -> expected one path, got list", "a.many -> expected a path or a list of paths, got int"]
     assert cfg == {"a": {"one": None, "many": [], "runs": [tmp_path / "no" / "such" / "runs"]}}
     monkeypatch.setenv("LEXICONLM_TEST_DIR", str(tmp_path / "env"))
     assert resolve_path("$LEXICONLM_TEST_DIR/f", "/base") == tmp_path / "env" / "f"
@@ -220,8 +235,7 @@ def test_resolve_existing_keeps_names_that_are_not_files(tmp_path: Path):
     (tmp_path / "model").mkdir()
     cfg = {"model": "model", "name": "e5-small", "labels": "missing.tsv", "n": 3}
     resolve_existing(cfg, ["model", "name", "labels", "n", "absent"], tmp_path)
-    assert cfg == {"model": str(tmp_path / "model"), "name": "e5-small", "labels": "missing.tsv",
-                   "n": 3}
+    assert cfg == {"model": str(tmp_path / "model"), "name": "e5-small", "labels": "missing.tsv", "n": 3}
 
 
 def test_dotted_get_and_set():
@@ -284,14 +298,12 @@ def test_load_lists_every_problem_at_once(tmp_path: Path):
 
 
 LOADER_CASES = {
-    "adapt": ("base_model: builtin:tiny\nlanguge: ind\n",
-              "languge -> unknown key. Did you mean: language"),
+    "adapt": ("base_model: builtin:tiny\nlanguge: ind\n", "languge -> unknown key. Did you mean: language"),
     "coverage": ("lexicon: {}\n", "lexicon -> unknown key. Did you mean: lexicons?"),
     "expand": ("nmae: x\n", "nmae -> unknown key. Did you mean: name?"),
     "nlu-train": ("train:\n  epoch: 2\n", "epoch -> unknown key. Did you mean: epochs?"),
     "nlu-experiments": ("sytems: [baseline]\n", "sytems -> unknown key. Did you mean: systems?"),
-    "sigmorphon": ("neural:\n  batch_sise: 3\n",
-                   "batch_sise -> unknown key. Did you mean: batch_size?"),
+    "sigmorphon": ("neural:\n  batch_sise: 3\n", "batch_sise -> unknown key. Did you mean: batch_size?"),
 }
 
 
@@ -333,15 +345,18 @@ def test_adapt_and_expand_overrides_report_unknown_keys_with_the_rest(tmp_path: 
 
     with pytest.raises(ConfigError) as err:
         adapt_config(REPO / "configs" / "adapt" / "tiny.yaml", ["mlm.stpes=3", "mlm.steps=-1"])
-    assert err.value.problems == ("--set mlm.stpes -> unknown key. Did you mean: steps?",
-                                  "mlm.steps -> expected an integer >= 0, got -1")
+    assert err.value.problems == (
+        "--set mlm.stpes -> unknown key. Did you mean: steps?",
+        "mlm.steps -> expected an integer >= 0, got -1",
+    )
     cfg = adapt_config(REPO / "configs" / "adapt" / "tiny.yaml", ["init=mean", "init.options.k=2"])
     assert cfg["init"] == {"method": "mean.v1", "options": {"k": 2}}
     with pytest.raises(ConfigError) as err:
-        expand_config(REPO / "configs" / "expand" / "tiny.yaml",
-                      overrides=["synth.sens=first", "seed=x"])
-    assert err.value.problems == ("--set synth.sens -> unknown key. Did you mean: sense?",
-                                  "seed -> expected an integer >= 0, got 'x'")
+        expand_config(REPO / "configs" / "expand" / "tiny.yaml", overrides=["synth.sens=first", "seed=x"])
+    assert err.value.problems == (
+        "--set synth.sens -> unknown key. Did you mean: sense?",
+        "seed -> expected an integer >= 0, got 'x'",
+    )
 
 
 # --------------------------------------------------------------------------- one of each
@@ -353,8 +368,19 @@ def test_the_toolkit_sits_at_the_bottom():
     imported = {a.name for n in nodes if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in nodes if isinstance(n, ast.ImportFrom) and n.module}
     assert {m for m in imported if m.startswith("lexiconlm")} == {"lexiconlm.errors"}
-    allowed = {"__future__", "copy", "difflib", "os", "re", "collections", "dataclasses", "pathlib",
-               "typing", "yaml", "lexiconlm"}
+    allowed = {
+        "__future__",
+        "copy",
+        "difflib",
+        "os",
+        "re",
+        "collections",
+        "dataclasses",
+        "pathlib",
+        "typing",
+        "yaml",
+        "lexiconlm",
+    }
     assert {m.split(".")[0] for m in imported} <= allowed
 
 

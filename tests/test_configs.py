@@ -63,8 +63,13 @@ def _validate_sigmorphon(path: Path) -> None:
     load_config(path)
 
 
-LOADERS = {"expand": _validate_expand, "coverage": _validate_coverage, "nlu": _validate_nlu,
-           "adapt": _validate_adapt, "sigmorphon": _validate_sigmorphon}
+LOADERS = {
+    "expand": _validate_expand,
+    "coverage": _validate_coverage,
+    "nlu": _validate_nlu,
+    "adapt": _validate_adapt,
+    "sigmorphon": _validate_sigmorphon,
+}
 
 
 def test_configs_exist():

@@ -24,10 +24,10 @@ from lexiconlm.coverage import (
 )
 from lexiconlm.coverage import cache as cache_mod
 from lexiconlm.coverage.compute import file_statistics
-from lexiconlm.phonology import installed_maps
 from lexiconlm.coverage.config import config_from_dict
 from lexiconlm.errors import ConfigError, LexiconLMError, UnknownLanguageError, UnknownNameError
 from lexiconlm.languages import get_catalog
+from lexiconlm.phonology import installed_maps
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,13 +55,18 @@ def data(tmp_path: Path) -> Path:
     _write(d / "unimorph/amh.extra.tsv", "ቤት\tቤቱ\tN;DEF;SG\n")
     _write(d / "unimorph/PROVENANCE.md", "# docs\n")
     # SIGMORPHON 2020 (lemma, form, features) and 2023 (lemma, features, form).
-    _write(d / "sig/2020_task0/swa.trn", "soma\tnilisoma\tV;PST;1;SG\nsoma\tanasoma\tV;PRS;3;SG\nla\tnilikula\tV;PST;1;SG\n")
+    _write(
+        d / "sig/2020_task0/swa.trn",
+        "soma\tnilisoma\tV;PST;1;SG\nsoma\tanasoma\tV;PRS;3;SG\nla\tnilikula\tV;PST;1;SG\n",
+    )
     _write(d / "sig/2020_task0/swa.dev", "soma\ttulisoma\tV;PST;1;PL\n")
     _write(d / "sig/2020_task0/languages_from_readme.tsv", "code\tname\nswa\tSwahili\n")
     _write(d / "sig/2023_part1/amh.trn", "ሰበረ\tV;PST;NOM(1,SG)\tሰበርኩ\nሰበረ\tV;PST;NOM(3,SG,MASC)\tሰበረ\n")
     # MASSIVE test file and a CoNLL NER file.
-    _write(d / "nlu/massive/test/sw-KE.tsv",
-           "id\tintent\tannot_utt\n1\talarm_set\tniamshe saa [time : tatu]\n2\tweather_query\tmvua leo\n")
+    _write(
+        d / "nlu/massive/test/sw-KE.tsv",
+        "id\tintent\tannot_utt\n1\talarm_set\tniamshe saa [time : tatu]\n2\tweather_query\tmvua leo\n",
+    )
     _write(d / "nlu/ner/test/amh.test.txt", "አበበ B-PER\nመጣ O\n\nሰላም O\n")
     # Text: FLORES-style lines; French has text and nothing else.
     _write(d / "text/corpus/swh_Latn.dev", "habari ya asubuhi\nmaji ni uhai\nasante sana rafiki\n")
@@ -308,7 +313,10 @@ def test_deleted_file_disappears_from_the_counts(config: Path, data: Path):
 
 
 def test_missing_folders_are_reported_not_fatal(tmp_path: Path, data: Path):
-    cfg_path = _write(tmp_path / "c.yaml", "lexicons:\n  wikt: data/lex/wikt\n  gone: data/no/such/folder\ntext:\n  corpus: data/nope\n")
+    cfg_path = _write(
+        tmp_path / "c.yaml",
+        "lexicons:\n  wikt: data/lex/wikt\n  gone: data/no/such/folder\ntext:\n  corpus: data/nope\n",
+    )
     cfg = load_config(cfg_path)
     assert {k for k, _ in cfg.absent} == {"lexicons:gone", "text:corpus"}
     t = compute_coverage(cfg, use_cache=False)
@@ -323,7 +331,9 @@ def test_missing_folders_are_reported_not_fatal(tmp_path: Path, data: Path):
 
 
 def test_yaml_validation_lists_every_problem(tmp_path: Path):
-    bad = _write(tmp_path / "bad.yaml", """lexicon:
+    bad = _write(
+        tmp_path / "bad.yaml",
+        """lexicon:
   wikt: x
 lexicons:
   Bad-Name: some/folder
@@ -331,7 +341,8 @@ lexicons:
 unimorph: 5
 text: [a, b]
 cache: [one, two]
-""")
+""",
+    )
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     problems = err.value.problems
@@ -383,17 +394,30 @@ def test_demo_config_is_strict_clean_in_a_fresh_checkout(tmp_path: Path, monkeyp
     assert ("runs", str(clone / "runs")) in cfg.absent  # recorded, not a problem
     assert not [k for k, _ in cfg.absent if k != "runs"]
     out = tmp_path / "demo.csv"
-    code = main(["coverage", "compute", "--config", "clone/configs/coverage/demo.yaml", "--out", str(out),
-                 "--strict", "--quiet", "--no-cache"])
+    code = main(
+        [
+            "coverage",
+            "compute",
+            "--config",
+            "clone/configs/coverage/demo.yaml",
+            "--out",
+            str(out),
+            "--strict",
+            "--quiet",
+            "--no-cache",
+        ]
+    )
     assert code == 0 and out.is_file()
     # a missing resource folder is still a problem with --strict
     (clone / "configs" / "coverage" / "demo.yaml").write_text(
-        "lexicons:\n  wiktionary: ../../resources/demo/no_such_folder\nruns: [../../runs]\n", encoding="utf-8")
+        "lexicons:\n  wiktionary: ../../resources/demo/no_such_folder\nruns: [../../runs]\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as err:
         load_config(clone / "configs" / "coverage" / "demo.yaml", strict=True)
     assert err.value.problems == (
         f"lexicons.wiktionary -> {clone / 'resources/demo/no_such_folder'} does not exist "
-        "(check the path; it is relative to the config's folder)",)
+        "(check the path; it is relative to the config's folder)",
+    )
 
 
 def test_demo_config(tmp_path: Path, monkeypatch):
@@ -433,7 +457,11 @@ def test_file_statistics_name_the_files_of_a_language(config: Path):
     compute_coverage(config)
     files = [f for f in file_statistics(config) if f.get("lang") == "amh"]
     assert sorted(Path(f["path"]).name for f in files) == [
-        "amh.extra.tsv", "amh.test.txt", "amh.trn", "amh.tsv", "amharic.txt",
+        "amh.extra.tsv",
+        "amh.test.txt",
+        "amh.trn",
+        "amh.tsv",
+        "amharic.txt",
     ]
 
 
@@ -586,8 +614,11 @@ def test_real_data_subset_matches_the_staged_index(shared_data: Path, tmp_path: 
     with open(index, encoding="utf-8", newline="") as fh:
         staged = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     for column, resource in [
-        ("gatitos", "lexicons:gatitos"), ("unimorph", "unimorph"), ("sigmorphon2023", "sigmorphon:2023"),
-        ("masakhaner", "nlu:masakhaner"), ("flores200_dev", "text:flores200_dev"),
+        ("gatitos", "lexicons:gatitos"),
+        ("unimorph", "unimorph"),
+        ("sigmorphon2023", "sigmorphon:2023"),
+        ("masakhaner", "nlu:masakhaner"),
+        ("flores200_dev", "text:flores200_dev"),
     ]:
         context = column if column in cat.contexts else None
         expected = {cat.lookup(r["iso639_3"], context=context).iso639_3 for r in staged if r[column]}

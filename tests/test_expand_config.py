@@ -15,8 +15,7 @@ DEMO = REPO / "resources" / "demo"
 
 
 def _minimal(**extra):
-    raw = {"data": {"lexicons": str(DEMO / "lexicons"),
-                    "massive_train": str(DEMO / "massive" / "en-US" / "train.tsv")}}
+    raw = {"data": {"lexicons": str(DEMO / "lexicons"), "massive_train": str(DEMO / "massive" / "en-US" / "train.tsv")}}
     raw.update(extra)
     return raw
 
@@ -50,8 +49,10 @@ def test_every_problem_is_listed_before_work():
 def test_defaults_and_relative_paths(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     rel = Path("..") / Path(*([".."] * (len(tmp_path.parts) - 1))) / DEMO.relative_to("/")
-    cfg_file.write_text(f"# lexiconlm expand --config {cfg_file}\ndata:\n  lexicons: {rel}/lexicons\n"
-                        f"  massive_train: {rel}/massive/en-US/train.tsv\n")
+    cfg_file.write_text(
+        f"# lexiconlm expand --config {cfg_file}\ndata:\n  lexicons: {rel}/lexicons\n"
+        f"  massive_train: {rel}/massive/en-US/train.tsv\n"
+    )
     cfg = load_config(cfg_file)
     assert cfg.name == "c"
     assert cfg.get("data.lexicons") == [(DEMO / "lexicons").resolve()]
@@ -76,9 +77,17 @@ def test_overrides_and_language_check():
 
 
 def test_language_inputs_found_through_the_catalog():
-    cfg = config_from_dict(_minimal(data={
-        "lexicons": str(DEMO / "lexicons"), "unimorph": str(DEMO / "unimorph"), "target_text": str(DEMO / "text"),
-        "massive_train": str(DEMO / "massive/en-US/train.tsv"), "massive_test": str(DEMO / "massive/test")}))
+    cfg = config_from_dict(
+        _minimal(
+            data={
+                "lexicons": str(DEMO / "lexicons"),
+                "unimorph": str(DEMO / "unimorph"),
+                "target_text": str(DEMO / "text"),
+                "massive_train": str(DEMO / "massive/en-US/train.tsv"),
+                "massive_test": str(DEMO / "massive/test"),
+            }
+        )
+    )
     inp = language_inputs(cfg, "id-ID")
     assert inp.language.iso639_3 == "ind" and inp.locale == "id-ID"
     assert [p.name for p in inp.lexicons] == ["indonesian.txt"]
@@ -104,8 +113,19 @@ def test_cli_check_and_config_errors(capsys):
     assert main(["expand", "--lang", "ind", "--config", str(REPO / "configs/expand/tiny.yaml"), "--check"]) == 0
     out = capsys.readouterr().out
     assert "ind (Indonesian), locale id-ID:" in out and "config OK" in out
-    code = main(["expand", "--lang", "ind", "--config", str(REPO / "configs/expand/tiny.yaml"),
-                 "--set", "synth.sens=first", "--set", "nlu.trian=[source]"])
+    code = main(
+        [
+            "expand",
+            "--lang",
+            "ind",
+            "--config",
+            str(REPO / "configs/expand/tiny.yaml"),
+            "--set",
+            "synth.sens=first",
+            "--set",
+            "nlu.trian=[source]",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "--set synth.sens -> unknown key. Did you mean: sense?" in err
@@ -116,8 +136,10 @@ def test_validation_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom lexiconlm.expand.config import load_config, language_inputs\n"
-            f"cfg = load_config({str(REPO / 'configs/expand/tiny.yaml')!r})\nlanguage_inputs(cfg, 'ind')\n"
-            "import lexiconlm.expand.pipeline, lexiconlm.cli.expand\nprint('torch' in sys.modules)\n")
+    code = (
+        "import sys\nfrom lexiconlm.expand.config import load_config, language_inputs\n"
+        f"cfg = load_config({str(REPO / 'configs/expand/tiny.yaml')!r})\nlanguage_inputs(cfg, 'ind')\n"
+        "import lexiconlm.expand.pipeline, lexiconlm.cli.expand\nprint('torch' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

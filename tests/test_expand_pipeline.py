@@ -39,9 +39,25 @@ def test_run_folder_holds_every_result(tiny_run):
     assert 0 <= m["inflection"]["affix"]["accuracy"] <= 100
     assert m["synthesis"]["pseudo_utterances"] == 594 and m["data"]["lexicon_entries"] == 5888
     assert m["not_evaluable"] == []
-    for f in ("report.md", "report.html", "README.md", "config.yaml", "signature.txt", "nlu.csv", "tokenizer.csv",
-              "mlm.csv", "sigmorphon.csv", "steps.csv", "plots/nlu.svg", "data/pseudo_mono.txt",
-              "data/pseudo_train.tsv", "data/lexicon.tsv", "data/real_heldout.txt", "train/model/encoder/config.json", "train/model/nlu.json"):
+    for f in (
+        "report.md",
+        "report.html",
+        "README.md",
+        "config.yaml",
+        "signature.txt",
+        "nlu.csv",
+        "tokenizer.csv",
+        "mlm.csv",
+        "sigmorphon.csv",
+        "steps.csv",
+        "plots/nlu.svg",
+        "data/pseudo_mono.txt",
+        "data/pseudo_train.tsv",
+        "data/lexicon.tsv",
+        "data/real_heldout.txt",
+        "train/model/encoder/config.json",
+        "train/model/nlu.json",
+    ):
         assert (d / f).is_file(), f
     md = (d / "report.md").read_text()
     assert "## NLU (MASSIVE test)" in md and "| id-ID |" in md and "Time:" in md
@@ -69,8 +85,9 @@ def test_rerun_is_cached_and_a_changed_setting_reruns_only_what_depends_on_it(ti
     shutil.copytree(tiny_run.run_dir, d)
     [again] = run_expand(TINY, languages=["ind"], out=d, progress=False)
     assert again.ran == [] and len(again.cached) == 7
-    [changed] = run_expand(TINY, languages=["ind"], out=d, progress=False,
-                           overrides=["evaluate.sigmorphon.dev_share=0.2"])
+    [changed] = run_expand(
+        TINY, languages=["ind"], out=d, progress=False, overrides=["evaluate.sigmorphon.dev_share=0.2"]
+    )
     assert changed.ran == ["evaluate", "report"]
     assert json.loads((d / "metrics.json").read_text())["inflection"] != tiny_run.metrics["inflection"]
 
@@ -95,13 +112,23 @@ def test_backends_are_injected(tiny_run, tmp_path):
 
     def fake_eval(model_dir, datasets, *, device="auto"):
         calls["eval"] = Path(model_dir)
-        return {ds.locale: {"intent_accuracy": 50.0, "slot_f1": 25.0, "exact_match": 10.0, "n": len(ds)}
-                for ds in datasets}
+        return {
+            ds.locale: {"intent_accuracy": 50.0, "slot_f1": 25.0, "exact_match": 10.0, "n": len(ds)} for ds in datasets
+        }
 
-    [res] = run_expand(TINY, languages=["ind"], out=tmp_path / "r", progress=False,
-                       overrides=["model.base=some-model", "adapt.enabled=false", "evaluate.mlm.enabled=false",
-                                  "evaluate.sigmorphon.enabled=false"],
-                       backends={"resolve_model": resolve, "evaluate_nlu": fake_eval})
+    [res] = run_expand(
+        TINY,
+        languages=["ind"],
+        out=tmp_path / "r",
+        progress=False,
+        overrides=[
+            "model.base=some-model",
+            "adapt.enabled=false",
+            "evaluate.mlm.enabled=false",
+            "evaluate.sigmorphon.enabled=false",
+        ],
+        backends={"resolve_model": resolve, "evaluate_nlu": fake_eval},
+    )
     assert calls["resolve"] == "some-model" and calls["eval"].name == "model"
     m = res.metrics
     assert m["nlu"]["id-ID"] == {"intent_accuracy": 50.0, "slot_f1": 25.0, "exact_match": 10.0}
@@ -109,12 +136,18 @@ def test_backends_are_injected(tiny_run, tmp_path):
 
 
 def test_what_cannot_be_evaluated_is_reported(tiny_run, tmp_path):
-    [res] = run_expand(TINY, languages=["ind"], out=tmp_path / "r", progress=False,
-                       overrides=["data.massive_test=[]", "data.unimorph=[]", "adapt.enabled=false"])
+    [res] = run_expand(
+        TINY,
+        languages=["ind"],
+        out=tmp_path / "r",
+        progress=False,
+        overrides=["data.massive_test=[]", "data.unimorph=[]", "adapt.enabled=false"],
+    )
     m = res.metrics
     assert "nlu" not in m and "inflection" not in m
-    assert any(x.startswith("NLU (intent accuracy, slot F1): no MASSIVE test set for Indonesian")
-               for x in m["not_evaluable"])
+    assert any(
+        x.startswith("NLU (intent accuracy, slot F1): no MASSIVE test set for Indonesian") for x in m["not_evaluable"]
+    )
     assert any(x.startswith("inflection accuracy: no UniMorph table") for x in m["not_evaluable"])
     assert "## Not evaluable" in res.report.read_text()
 
@@ -124,7 +157,9 @@ def test_export_copies_reports_not_models(tiny_run, tmp_path):
 
     summary = export_runs([tiny_run.run_dir], tmp_path / "results")
     d = tmp_path / "results" / "ind"
-    assert {"report.md", "report.html", "metrics.json", "run.json", "nlu.csv", "steps.csv"} <= {p.name for p in d.iterdir()}
+    assert {"report.md", "report.html", "metrics.json", "run.json", "nlu.csv", "steps.csv"} <= {
+        p.name for p in d.iterdir()
+    }
     assert (d / "plots" / "nlu.svg").is_file()
     assert not (d / "train").exists() and not (d / "data").exists()
     text = summary.read_text()
@@ -134,9 +169,17 @@ def test_export_copies_reports_not_models(tiny_run, tmp_path):
 def test_neural_inflection_on_the_unimorph_split(tiny_run, tmp_path):
     d = tmp_path / "copy"
     shutil.copytree(tiny_run.run_dir, d)
-    [res] = run_expand(TINY, languages=["ind"], out=d, progress=False,
-                       overrides=["evaluate.sigmorphon.systems=[affix,neural]", "evaluate.sigmorphon.neural_preset=tiny",
-                                  "evaluate.sigmorphon.neural={max_steps: 20}"])
+    [res] = run_expand(
+        TINY,
+        languages=["ind"],
+        out=d,
+        progress=False,
+        overrides=[
+            "evaluate.sigmorphon.systems=[affix,neural]",
+            "evaluate.sigmorphon.neural_preset=tiny",
+            "evaluate.sigmorphon.neural={max_steps: 20}",
+        ],
+    )
     assert res.ran == ["evaluate", "report"]
     inf = res.metrics["inflection"]
     assert set(inf) == {"affix", "neural"} and 0 <= inf["neural"]["accuracy"] <= 100

@@ -19,13 +19,35 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "expand" / "tiny.yaml"
 # more optimizer steps and frequent checkpoints, so that a kill lands inside training
 # (the NLU figures are what is compared; the other evaluations are left out to keep the test short)
-SETTINGS = ["--set", "nlu.config.epochs=3", "--set", "nlu.config.checkpoint_every=3", "--set", "adapt.enabled=false",
-            "--set", "evaluate.sigmorphon.enabled=false", "--set", "evaluate.mlm.enabled=false"]
+SETTINGS = [
+    "--set",
+    "nlu.config.epochs=3",
+    "--set",
+    "nlu.config.checkpoint_every=3",
+    "--set",
+    "adapt.enabled=false",
+    "--set",
+    "evaluate.sigmorphon.enabled=false",
+    "--set",
+    "evaluate.mlm.enabled=false",
+]
 
 
 def _cmd(out: Path) -> list[str]:
-    return [sys.executable, "-m", "lexiconlm", "expand", "--lang", "ind", "--config", str(TINY), "--out", str(out),
-            "--quiet", *SETTINGS]
+    return [
+        sys.executable,
+        "-m",
+        "lexiconlm",
+        "expand",
+        "--lang",
+        "ind",
+        "--config",
+        str(TINY),
+        "--out",
+        str(out),
+        "--quiet",
+        *SETTINGS,
+    ]
 
 
 def _env() -> dict:

@@ -45,6 +45,7 @@ def ask(model: AffixBaseline, lemmas: list[str], features: str) -> list[str]:
 
 # --------------------------------------------------------------------------- alignment and rules
 
+
 def test_readme_example_alignment_and_rules():
     cols = align_levenshtein("schielen", "geschielt")
     assert "".join(a or "_" for a, _ in cols) == "__schielen"
@@ -55,8 +56,14 @@ def test_readme_example_alignment_and_rules():
     assert suf == [("n", "")]
     prules, srules = extract_rules(pre, stem, suf)
     assert [show(r) for r in srules] == [
-        ("schielen$", "schielt$"), ("chielen$", "chielt$"), ("hielen$", "hielt$"),
-        ("ielen$", "ielt$"), ("elen$", "elt$"), ("len$", "lt$"), ("en$", "t$"), ("n$", "$"),
+        ("schielen$", "schielt$"),
+        ("chielen$", "chielt$"),
+        ("hielen$", "hielt$"),
+        ("ielen$", "ielt$"),
+        ("elen$", "elt$"),
+        ("len$", "lt$"),
+        ("en$", "t$"),
+        ("n$", "$"),
         ("$", "$"),
     ]
     # one prefix change, ^ -> ^ge, with 0..6 characters of the form's stem as context
@@ -231,6 +238,7 @@ def test_non_latin_scripts():
 
 # --------------------------------------------------------------------------- configuration
 
+
 def test_variants_and_configuration():
     assert AffixBaseline().config == AFFIX_VARIANTS["sigmorphon.v1"]
     assert AffixBaseline("lcs.v1").config.alignment == "lcs"
@@ -276,6 +284,7 @@ def test_deterministic_across_hash_seeds(tmp_path):
 
 
 # --------------------------------------------------------------------------- real data
+
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ def test_no_torch_imported():
 
 # --------------------------------------------------------------------------- levenshtein
 
+
 @pytest.mark.parametrize(
     "a, b, d",
     [
@@ -72,9 +73,7 @@ def _reference_distance(a: str, b: str) -> int:
         m[0][j] = j
     for i in range(1, len(a) + 1):
         for j in range(1, len(b) + 1):
-            m[i][j] = min(
-                m[i - 1][j] + 1, m[i][j - 1] + 1, m[i - 1][j - 1] + (a[i - 1] != b[j - 1])
-            )
+            m[i][j] = min(m[i - 1][j] + 1, m[i][j - 1] + 1, m[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
     return m[len(a)][len(b)]
 
 
@@ -247,6 +246,7 @@ def test_categories_compare_nfc():
 
 # --------------------------------------------------------------------------- averages
 
+
 def test_micro_and_macro_average():
     a = InflectionScores.from_counts(n=10, n_correct=5, distance=10)
     b = InflectionScores.from_counts(n=30, n_correct=30, distance=0)
@@ -283,9 +283,7 @@ def test_read_baseline_table_official_layout(tmp_path):
 def test_read_baseline_table_reports_every_bad_line(tmp_path):
     f = tmp_path / "t.txt"
     f.write_text(
-        OFFICIAL_LAYOUT.splitlines()[0] + "\n"
-        "x_small\t1.0\t2.0\n"
-        "y_small\t1.0\tabc\t3\t4\t5\t\t1\t1\t0\t0\t0\n",
+        OFFICIAL_LAYOUT.splitlines()[0] + "\nx_small\t1.0\t2.0\ny_small\t1.0\tabc\t3\t4\t5\t\t1\t1\t0\t0\t0\n",
         encoding="utf-8",
     )
     with pytest.raises(DataFormatError) as err:
@@ -303,6 +301,7 @@ def test_read_baseline_accuracy_tsv(tmp_path):
 
 
 # --------------------------------------------------------------------------- real data
+
 
 @pytest.mark.shared_data
 def test_real_tables_read(shared_data):

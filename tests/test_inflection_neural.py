@@ -31,8 +31,17 @@ def toy(stems):
 
 
 def small_cfg(**kw):
-    base = {"d_model": 32, "n_heads": 2, "d_ff": 64, "batch_size": 8, "lr": 5e-3, "warmup_steps": 20, "max_steps": 60,
-                "eval_every": 20, "save_every": 10}
+    base = {
+        "d_model": 32,
+        "n_heads": 2,
+        "d_ff": 64,
+        "batch_size": 8,
+        "lr": 5e-3,
+        "warmup_steps": 20,
+        "max_steps": 60,
+        "eval_every": 20,
+        "save_every": 10,
+    }
     return NeuralConfig.tiny(**{**base, **kw})
 
 
@@ -86,7 +95,8 @@ def test_learns_a_toy_suffix_language(tmp_path):
     assert acc >= 50.0, preds  # unseen stems: the model copies characters and adds the right suffix
     beam = m.predict(dev, beam=3)
     assert len(beam) == len(dev) and sum(p == e.form for p, e in zip(beam, dev)) >= 0.8 * sum(
-        p == e.form for p, e in zip(preds, dev))
+        p == e.form for p, e in zip(preds, dev)
+    )
     assert json.loads((tmp_path / "m" / "result.json").read_text())["best_dev"] == r.best_dev
 
 
@@ -142,8 +152,12 @@ def test_time_budget_ends_training_with_the_best_weights(tmp_path):
 
 def test_bad_data_is_refused_with_every_problem(tmp_path):
     with pytest.raises(ConfigError) as exc:
-        train(NeuralConfig.tiny(), [LanguageData("a", []), LanguageData("a", [E("x", None, "N")])],
-              tmp_path / "m", progress=False)
+        train(
+            NeuralConfig.tiny(),
+            [LanguageData("a", []), LanguageData("a", [E("x", None, "N")])],
+            tmp_path / "m",
+            progress=False,
+        )
     text = str(exc.value)
     assert "duplicate language tags" in text and "no training entries" in text and "without a form" in text
 

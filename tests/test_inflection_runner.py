@@ -24,7 +24,10 @@ def make_2022(tmp_path: Path) -> Path:
     """A tiny 2022-style folder: swh small+large, xho small only; covered tests."""
     d = tmp_path / "sigmorphon" / "2022_part1"
     d.mkdir(parents=True)
-    pairs = lambda stems: [(s, s + suf, f"V;{f}") for s in stems for suf, f in (("ni", "PST"), ("ka", "FUT"))]
+
+    def pairs(stems):
+        return [(s, s + suf, f"V;{f}") for s in stems for suf, f in (("ni", "PST"), ("ka", "FUT"))]
+
     (d / "swh_small.train").write_text(_lines(pairs(STEMS[:4]), (0, 1, 2)), encoding="utf-8")
     (d / "swh_large.train").write_text(_lines(pairs(STEMS[:8]), (0, 1, 2)), encoding="utf-8")
     (d / "swh.dev").write_text(_lines(pairs(STEMS[8:10]), (0, 1, 2)), encoding="utf-8")
@@ -79,8 +82,21 @@ def test_predict_covered_file_keeps_order_and_2023_column_order(tmp_path):
     out = tmp_path / "runs"
     run("2023", system="affix", data_dir=data, out_dir=out, progress=False)
     target = tmp_path / "amh.pred"
-    assert main(["sigmorphon", "predict", "--model", str(out / "2023" / "affix" / "settings" / "amh"),
-                 "--input", str(data / "2023_part1" / "amh.tst"), "--out", str(target)]) == 0
+    assert (
+        main(
+            [
+                "sigmorphon",
+                "predict",
+                "--model",
+                str(out / "2023" / "affix" / "settings" / "amh"),
+                "--input",
+                str(data / "2023_part1" / "amh.tst"),
+                "--out",
+                str(target),
+            ]
+        )
+        == 0
+    )
     assert target.read_text().splitlines() == [f"{s}\tV;PST\t{s}ni" for s in STEMS[10:]]  # lemma, features, form
 
 
@@ -90,8 +106,28 @@ def test_neural_run_with_a_tiny_config_resumes_and_predicts(tmp_path):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text("neural:\n  preset: tiny\n  max_steps: 6\n  eval_every: 3\n  hallucinate: 5\n", encoding="utf-8")
     out = tmp_path / "runs"
-    assert main(["sigmorphon", "run", "--edition", "2022", "--system", "neural", "--data", str(data), "--out", str(out),
-                 "--config", str(cfg), "--device", "cpu", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sigmorphon",
+                "run",
+                "--edition",
+                "2022",
+                "--system",
+                "neural",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--config",
+                str(cfg),
+                "--device",
+                "cpu",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     root = out / "2022" / "neural"
     assert (root / "models" / "small" / "best.pt").is_file() and (root / "models" / "large" / "best.pt").is_file()
     spec = json.loads((root / "settings" / "xho_small" / "model.json").read_text())
@@ -103,8 +139,10 @@ def test_neural_run_with_a_tiny_config_resumes_and_predicts(tmp_path):
     predict_file(root / "models" / "small", data / "2022_part1" / "xho.test", target, tag="xho_small", device="cpu")
     assert target.read_text().splitlines() == preds
     # a changed config is refused on resume, naming the key
-    cfg.write_text("neural:\n  preset: tiny\n  max_steps: 6\n  eval_every: 3\n  hallucinate: 5\n  batch_size: 3\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        "neural:\n  preset: tiny\n  max_steps: 6\n  eval_every: 3\n  hallucinate: 5\n  batch_size: 3\n",
+        encoding="utf-8",
+    )
     (root / "settings" / "xho_small" / "scores.json").unlink()
     with pytest.raises(ConfigError, match="batch_size"):
         run("2022", system="neural", data_dir=data, out_dir=out, config=cfg, device="cpu", progress=False)

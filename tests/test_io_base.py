@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import RepairTally
 from lexiconlm.files import ProblemLog, atomic_write, atomic_write_text, read_head, read_lines
+from lexiconlm.io._base import RepairTally
 
 
 def test_plain_lines_numbered_and_blank_lines_kept(tmp_path):

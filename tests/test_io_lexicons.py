@@ -45,9 +45,7 @@ def test_gatitos_file_languages_and_entries(tmp_path):
 
 def test_gatitos_region_and_script_codes_use_the_gatitos_context(tmp_path):
     assert read_lexicon(write_file(tmp_path / "en_ar-MA.tsv", "die\tmat\n")).tgt.iso639_3 == "ary"
-    assert (
-        read_lexicon(write_file(tmp_path / "en_fa-AF.tsv", "die\tmurdan\n")).tgt.iso639_3 == "prs"
-    )
+    assert read_lexicon(write_file(tmp_path / "en_fa-AF.tsv", "die\tmurdan\n")).tgt.iso639_3 == "prs"
     lex = read_lexicon(write_file(tmp_path / "en_bm-Nkoo.tsv", "die\tߛߊ߬\n"))
     assert lex.tgt.iso639_3 == "bam" and lex.provenance.format == "gatitos"
 
@@ -129,18 +127,13 @@ def test_blank_lines_above_a_header_are_counted(tmp_path):
 
 
 def test_panlex_named_columns_in_any_order_extra_columns_ignored(tmp_path):
-    f = write_file(
-        tmp_path / "eng-000_swh-000.tsv", "trans_txt\tmeaning\ttxt\tscore\nmaji\t12\twater\t0.5\n"
-    )
+    f = write_file(tmp_path / "eng-000_swh-000.tsv", "trans_txt\tmeaning\ttxt\tscore\nmaji\t12\twater\t0.5\n")
     lex = read_lexicon(f)
     assert lex.provenance.format == "panlex"
     assert (lex.src.iso639_3, lex.tgt.iso639_3) == ("eng", "swh")
     assert [(e.source, e.target, e.weight) for e in lex] == [("water", "maji", 0.5)]
     assert warning_strings(lex) == [
-        (
-            f"{f}:1: warning: column(s) meaning are not read "
-            "(fix: only source, target, pos and weight columns are used)"
-        )
+        (f"{f}:1: warning: column(s) meaning are not read (fix: only source, target, pos and weight columns are used)")
     ]
 
 
@@ -232,14 +225,10 @@ def test_metadata_table_is_not_a_lexicon(tmp_path):
     )
     with pytest.raises(DataFormatError) as exc:
         detect_lexicon_format(f)
-    assert str(exc.value).startswith(
-        f"{f}:1: error: does not look like a lexicon: the first lines have 7"
-    )
+    assert str(exc.value).startswith(f"{f}:1: error: does not look like a lexicon: the first lines have 7")
     with pytest.raises(DataFormatError, match="does not look like a lexicon"):
         read_lexicon(f)
-    g = write_file(
-        tmp_path / "PROVENANCE.txt", "# GATITOS multilingual lexicon (English to 172 languages)\n"
-    )
+    g = write_file(tmp_path / "PROVENANCE.txt", "# GATITOS multilingual lexicon (English to 172 languages)\n")
     with pytest.raises(DataFormatError, match="no tab-separated source and target"):
         read_lexicon(g)
 
@@ -262,9 +251,7 @@ def test_unresolved_language_is_unknown_with_a_warning(tmp_path):
     assert lex.tgt == Language.unknown("zzzzqx") and lex.src.iso639_3 == "eng"
     [w] = [p for p in lex.problems if p.severity == "warning"]
     assert w.path == str(f) and w.line is None
-    assert (
-        "target language 'zzzzqx' (from the file name) is not in the language catalog" in w.message
-    )
+    assert "target language 'zzzzqx' (from the file name) is not in the language catalog" in w.message
     assert f"read_lexicon({str(f)!r}, tgt='<ISO 639-3 code>')" in w.hint
 
 
@@ -279,9 +266,7 @@ def test_generic_file_without_language_names_warns_for_both(tmp_path):
 
 
 def test_wrong_column_count_and_empty_fields_report_file_and_line(tmp_path):
-    f = write_file(
-        tmp_path / "en_sw.tsv", "water\tmaji\nonlyone\nfire\t\n\tmoto\na\tb\tc\nhouse\tnyumba\n"
-    )
+    f = write_file(tmp_path / "en_sw.tsv", "water\tmaji\nonlyone\nfire\t\n\tmoto\na\tb\tc\nhouse\tnyumba\n")
     with pytest.raises(DataFormatError) as exc:
         read_lexicon(f)
     assert [(p.line, p.message) for p in exc.value.errors] == [
@@ -304,9 +289,7 @@ def test_errors_policy_is_checked(tmp_path):
 
 
 def test_surrounding_whitespace_stripped_once_per_file_with_first_line(tmp_path):
-    f = write_file(
-        tmp_path / "en_pag.tsv", "water\tdanum\nBye \tBye\n  see\tnengneng \nice\tyelo\n"
-    )
+    f = write_file(tmp_path / "en_pag.tsv", "water\tdanum\nBye \tBye\n  see\tnengneng \nice\tyelo\n")
     lex = read_lexicon(f)
     assert _pairs(lex) == [("water", "danum"), ("Bye", "Bye"), ("see", "nengneng"), ("ice", "yelo")]
     assert warning_strings(lex) == [
@@ -347,9 +330,7 @@ def test_fast_and_line_by_line_paths_agree(tmp_path):
     rows = "".join(f"w{i}\tt{i % 7} (verb)\n" for i in range(50)) + "w1\tt1 (verb)\n"
     clean = read_lexicon(write_file(tmp_path / "a" / "en_sw.tsv", rows))
     with_blank = read_lexicon(write_file(tmp_path / "b" / "en_sw.tsv", rows + "\n"))
-    assert (
-        clean.entries == with_blank.entries and clean.n_duplicates == with_blank.n_duplicates == 1
-    )
+    assert clean.entries == with_blank.entries and clean.n_duplicates == with_blank.n_duplicates == 1
     assert clean.entries[0].pos == "VERB"
 
 
@@ -456,9 +437,7 @@ _ENTRY = st.builds(
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(_ENTRY, min_size=1, max_size=12))
 def test_tsv_round_trip_is_exact(tmp_path, entries):
     entries = [e for e in entries if not e.source.startswith("\ufeff")] or [LexiconEntry("a", "b")]
@@ -475,9 +454,7 @@ _WORD = (
 )
 
 
-@settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(st.tuples(_WORD, _WORD), min_size=1, max_size=12))
 def test_muse_round_trip_is_exact(tmp_path, pairs):
     pairs = [p for p in pairs if not p[0].startswith("\ufeff")] or [("a", "b")]

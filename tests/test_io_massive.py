@@ -44,9 +44,7 @@ def test_parse_annotation_offsets_tokens_and_bio():
         SlotSpan("time", "nine am", 14, 21, 4, 6),
         SlotSpan("date", "friday", 25, 31, 7, 8),
     )
-    u = utterance_from_annotation(
-        "wake me up at [time : nine am] on [date : friday]", id="1", intent="alarm_set"
-    )
+    u = utterance_from_annotation("wake me up at [time : nine am] on [date : friday]", id="1", intent="alarm_set")
     assert u.bio == ("O", "O", "O", "O", "B-time", "I-time", "O", "B-date")
     assert u.scenario == "alarm"
 
@@ -77,9 +75,7 @@ def test_parse_annotation_colons_spacing_and_glued_tokens():
 def test_malformed_annotations(annot, message, column):
     with pytest.raises(AnnotationError) as exc:
         parse_annotation(annot)
-    assert (
-        message in str(exc.value) and exc.value.column == column and repr(annot) in str(exc.value)
-    )
+    assert message in str(exc.value) and exc.value.column == column and repr(annot) in str(exc.value)
 
 
 def test_utt_with_different_spacing_moves_offsets():
@@ -117,7 +113,11 @@ def test_read_tsv_with_locale_partition_and_null_words(tmp_path):
     f = write_file(
         tmp_path / "en-US" / "train.tsv",
         HEADER
-        + '1\talarm_set\twake me at [time : nine am]\n2\tqa_factoid\tnull\n3\tgeneral_quirky\tsay "NA" [person : None]\n',
+        + (
+            "1\talarm_set\twake me at [time : nine am]\n"
+            "2\tqa_factoid\tnull\n"
+            '3\tgeneral_quirky\tsay "NA" [person : None]\n'
+        ),
     )
     ds = read_massive(f)
     assert (ds.locale, ds.language.iso639_3, len(ds)) == ("en-US", "eng", 3)
@@ -145,7 +145,9 @@ def test_locale_and_partition_from_path(rel, locale, partition):
 def test_tsv_utt_column_is_the_text(tmp_path):
     f = write_file(
         tmp_path / "zh-TW.tsv",
-        "id\tintent\tannot_utt\tutt\n0\talarm_set\t[date : 這週] [time : 早上五點] 叫醒我\t這週早上五點叫醒我\n3\taudio_volume_mute\t安靜\t\n",
+        "id\tintent\tannot_utt\tutt\n"
+        "0\talarm_set\t[date : 這週] [time : 早上五點] 叫醒我\t這週早上五點叫醒我\n"
+        "3\taudio_volume_mute\t安靜\t\n",
     )
     ds = read_massive(f)
     assert ds.utterances[0].text == "這週早上五點叫醒我" and ds.utterances[0].bio == (
@@ -172,10 +174,7 @@ def test_header_is_required(tmp_path):
     with pytest.raises(DataFormatError) as exc:
         read_massive(f)
     msg = str(exc.value)
-    assert (
-        msg.startswith(f"{f}:1: error: header lacks column(s) id, intent, annot_utt")
-        and "add a header line" in msg
-    )
+    assert msg.startswith(f"{f}:1: error: header lacks column(s) id, intent, annot_utt") and "add a header line" in msg
 
 
 def test_columns_are_found_by_name_and_extras_kept(tmp_path):
@@ -210,15 +209,9 @@ def test_bad_rows_name_file_and_line(tmp_path):
         read_massive(f)
     msg = str(exc.value)
     assert f"{f}:3: error: expected 3 tab-separated fields (id, intent, annot_utt), got 2" in msg
-    assert (
-        f"{f}:4: error: malformed annotation: no ' : ' between slot label and value in '[time saa tatu]'"
-        in msg
-    )
+    assert f"{f}:4: error: malformed annotation: no ' : ' between slot label and value in '[time saa tatu]'" in msg
     assert f"{f}:5: error: empty intent" in msg
-    assert (
-        f"{f}:6: error: malformed annotation: unclosed '[' at column 9 of 'niamshe [time : saa tatu'"
-        in msg
-    )
+    assert f"{f}:6: error: malformed annotation: unclosed '[' at column 9 of 'niamshe [time : saa tatu'" in msg
     assert f"{f}:8: error: malformed annotation: empty slot label in '[ : leo]'" in msg
     ds = read_massive(f, errors="collect")
     assert [u.id for u in ds] == ["1"] and ds.n_blank_lines == 1
@@ -227,9 +220,7 @@ def test_bad_rows_name_file_and_line(tmp_path):
 
 
 def test_nfd_annotation_gives_nfc_text_and_slots(tmp_path):
-    body = HEADER + unicodedata.normalize(
-        "NFD", '1\tcooking_recipe\t"café [food_type : crème brûlée]\n'
-    )
+    body = HEADER + unicodedata.normalize("NFD", '1\tcooking_recipe\t"café [food_type : crème brûlée]\n')
     ds = read_massive(write_file(tmp_path / "fr-FR.tsv", body))
     u = ds.utterances[0]
     assert u.text == '"café crème brûlée' and u.slots[0].value == "crème brûlée"
@@ -297,13 +288,8 @@ def test_jsonl_bad_lines_are_reported_with_line_numbers(tmp_path):
     assert [u.id for u in ds] == ["1", "7", "8"] and ds.n_blank_lines == 1
     assert_accounted(ds, f)
     ws = [str(p) for p in ds.problems if p.severity == "warning"]
-    assert any(
-        w.startswith(f"{f}:7: warning: 1 row(s) whose scenario is not the intent's prefix")
-        for w in ws
-    )
-    assert any(
-        w.startswith(f"{f}:8: warning: 1 row(s) have a locale other than 'sw-KE'") for w in ws
-    )
+    assert any(w.startswith(f"{f}:7: warning: 1 row(s) whose scenario is not the intent's prefix") for w in ws)
+    assert any(w.startswith(f"{f}:8: warning: 1 row(s) have a locale other than 'sw-KE'") for w in ws)
     assert ds.utterances[2].locale == "de-DE"
 
 
@@ -326,20 +312,14 @@ def test_write_tsv_adds_utt_partition_and_locale_only_when_needed(tmp_path):
         locale="zh-TW",
         partition="test",
     )
-    b = utterance_from_annotation(
-        "安靜", id="3", intent="audio_volume_mute", locale="zh-TW", partition="test"
-    )
+    b = utterance_from_annotation("安靜", id="3", intent="audio_volume_mute", locale="zh-TW", partition="test")
     out = write_massive_tsv([a, b], tmp_path / "test" / "zh-TW.tsv")
-    assert (
-        out.read_text(encoding="utf-8")
-        == "id\tintent\tannot_utt\tutt\n0\talarm_set\t[date : 這週] 叫醒我\t這週叫醒我\n3\taudio_volume_mute\t安靜\t安靜\n"
+    assert out.read_text(encoding="utf-8") == (
+        "id\tintent\tannot_utt\tutt\n0\talarm_set\t[date : 這週] 叫醒我\t這週叫醒我\n3\taudio_volume_mute\t安靜\t安靜\n"
     )
     assert read_massive(out).utterances == (a, b)
     out2 = write_massive_tsv([a, b], tmp_path / "other.tsv")
-    assert (
-        out2.read_text(encoding="utf-8").splitlines()[0]
-        == "id\tintent\tannot_utt\tutt\tpartition\tlocale"
-    )
+    assert out2.read_text(encoding="utf-8").splitlines()[0] == "id\tintent\tannot_utt\tutt\tpartition\tlocale"
     assert read_massive(out2).utterances == (a, b)
 
 
@@ -369,9 +349,7 @@ _LABEL = st.from_regex(r"[a-z][a-z_]{0,10}", fullmatch=True)
 
 @st.composite
 def utterances(draw, with_utt: bool):
-    pieces = draw(
-        st.lists(st.one_of(st.tuples(st.just(None), _PLAIN), st.tuples(_LABEL, _VALUE)), max_size=6)
-    )
+    pieces = draw(st.lists(st.one_of(st.tuples(st.just(None), _PLAIN), st.tuples(_LABEL, _VALUE)), max_size=6))
     text, slots = "", []
     for label, s in pieces:
         if label is not None:
@@ -464,9 +442,7 @@ def test_real_every_massive_file(shared_data, tmp_path):
         assert_accounted(ds, f, header_lines=1)
         assert ds.locale == (f.stem if f.parent.name == "test" else "en-US")
         assert ds.language.iso639_3, f
-        assert all(
-            u.partition == (f.parent.name if f.parent.name == "test" else f.stem) for u in ds
-        )
+        assert all(u.partition == (f.parent.name if f.parent.name == "test" else f.stem) for u in ds)
         if f.stem in ("ja-JP", "zh-CN", "zh-TW"):
             assert all(s.start >= 0 for u in ds for s in u.slots), f
         # rewriting gives the same bytes (after the NFC normalisation the reader applies)

@@ -68,9 +68,7 @@ COVERED = "kula\tV;PST;1;SG\ncheza\tV;PST;3;SG\n"
         ("data", "amh.covered.tst", COVERED, "2023", "test", "amh", "", True),
     ],
 )
-def test_detect_from_name_folder_and_content(
-    tmp_path, folder, name, text, edition, split, code, setting, covered
-):
+def test_detect_from_name_folder_and_content(tmp_path, folder, name, text, edition, split, code, setting, covered):
     f = write_file(tmp_path / folder / name, text)
     info = detect_sigmorphon(f)
     assert (info.edition, info.split, info.code, info.setting, info.covered) == (
@@ -105,9 +103,7 @@ def test_explicit_edition_contradicted_by_columns_is_an_error_naming_the_right_o
     with pytest.raises(DataFormatError) as exc:
         read_sigmorphon(f, edition="2020")
     msg = str(exc.value)
-    assert msg.startswith(
-        f"{f}: error: the features are in column 2 (columns lemma, features, form), but edition 2020"
-    )
+    assert msg.startswith(f"{f}: error: the features are in column 2 (columns lemma, features, form), but edition 2020")
     assert "pass edition='2023'" in msg
     with pytest.raises(DataFormatError, match="pass edition='2022'"):
         detect_sigmorphon(write_file(tmp_path / "data" / "ang.dev", LFM_LINES), edition=2023)
@@ -163,20 +159,14 @@ def test_2023_codes_use_the_task_aliases(tmp_path, code, iso):
 
 
 def test_jap_lemma_in_capitals_does_not_confuse_detection(tmp_path):
-    f = write_file(
-        tmp_path / "d" / "jap.trn", "BAN\tV.PTCP;IRR\tBANすれ\nBAN\tV.PTCP;LGSPEC01\tBANし\n"
-    )
+    f = write_file(tmp_path / "d" / "jap.trn", "BAN\tV.PTCP;IRR\tBANすれ\nBAN\tV.PTCP;LGSPEC01\tBANし\n")
     ds = read_sigmorphon(f)
     assert ds.edition == "2023" and ds.entries[0].form == "BANすれ"
 
 
 def test_covered_files_have_no_forms(tmp_path):
     ds = read_sigmorphon(write_file(tmp_path / "2022_part1" / "ang.test", COVERED))
-    assert (
-        ds.covered
-        and all(e.form is None for e in ds)
-        and ds.entries[0].key == ("kula", "V;PST;1;SG")
-    )
+    assert ds.covered and all(e.form is None for e in ds) and ds.entries[0].key == ("kula", "V;PST;1;SG")
 
 
 def test_wrong_column_counts_name_file_and_line(tmp_path):
@@ -184,10 +174,7 @@ def test_wrong_column_counts_name_file_and_line(tmp_path):
     with pytest.raises(DataFormatError) as exc:
         read_sigmorphon(f)
     msg = str(exc.value)
-    assert (
-        f"{f}:4: error: expected 3 tab-separated fields (lemma, form, features), got 2 (a form or"
-        in msg
-    )
+    assert f"{f}:4: error: expected 3 tab-separated fields (lemma, form, features), got 2 (a form or" in msg
     assert f"{f}:5: error: expected 3 tab-separated fields" in msg and f"{f}:6: error:" in msg
     ds = read_sigmorphon(f, errors="collect")
     assert len(ds) == 3
@@ -205,10 +192,7 @@ def test_swapped_columns_on_one_line_is_an_error(tmp_path):
     f = write_file(tmp_path / "2022_part1" / "ang.dev", LFM_LINES + "gehen\tV;PST\tging\n")
     ds = read_sigmorphon(f, errors="collect")
     [e] = error_strings(ds)
-    assert (
-        e.startswith(f"{f}:4: error: the features column holds 'ging'")
-        and "columns out of order" in e
-    )
+    assert e.startswith(f"{f}:4: error: the features column holds 'ging'") and "columns out of order" in e
 
 
 def test_empty_form_is_kept_and_empty_features_is_an_error(tmp_path):
@@ -235,9 +219,7 @@ def test_bom_inside_the_file_is_removed(tmp_path):
     f = write_file(tmp_path / "2021_task0" / "mag.dev", "a\tb\tN\n\ufeffदाम\t\ufeffदाम\tN;3\n")
     ds = read_sigmorphon(f)
     assert ds.entries[1] == InflectionEntry("दाम", "दाम", "N;3")
-    assert str(ds.problems[0]).startswith(
-        f"{f}:2: warning: U+FEFF (byte-order mark) characters inside the line"
-    )
+    assert str(ds.problems[0]).startswith(f"{f}:2: warning: U+FEFF (byte-order mark) characters inside the line")
 
 
 # --------------------------------------------------------------------------- predictions
@@ -284,9 +266,7 @@ def test_write_uses_the_edition_layout(tmp_path, edition):
     ]
     out = write_sigmorphon(entries, tmp_path / "o" / "swh.dev", edition=edition)
     first = out.read_text(encoding="utf-8").splitlines()[0]
-    assert first == (
-        "kula\tV;PST;1;SG\tnilikula" if edition == "2023" else "kula\tnilikula\tV;PST;1;SG"
-    )
+    assert first == ("kula\tV;PST;1;SG\tnilikula" if edition == "2023" else "kula\tnilikula\tV;PST;1;SG")
     assert list(read_sigmorphon(out, edition=edition)) == entries
 
 
@@ -297,9 +277,7 @@ def test_write_covered_and_refusals(tmp_path):
     ds = read_sigmorphon(out, edition="2023")
     assert ds.covered and list(ds) == covered
     with pytest.raises(ValueError, match="not a mix"):
-        write_sigmorphon(
-            covered + [InflectionEntry("a", "b", "N")], tmp_path / "x.dev", edition="2022"
-        )
+        write_sigmorphon(covered + [InflectionEntry("a", "b", "N")], tmp_path / "x.dev", edition="2022")
     with pytest.raises(ValueError, match="needs edition"):
         write_sigmorphon(covered, tmp_path / "x.dev")
     with pytest.raises(ValueError, match="tab or line break"):
@@ -317,9 +295,7 @@ def test_write_covered_and_refusals(tmp_path):
     st.booleans(),
 )
 def test_property_write_then_read_is_identity(edition, rows, covered):
-    entries = [
-        InflectionEntry(lemma, None if covered else form, feats) for lemma, form, feats in rows
-    ]
+    entries = [InflectionEntry(lemma, None if covered else form, feats) for lemma, form, feats in rows]
     with tempfile.TemporaryDirectory() as d:
         path = write_sigmorphon(entries, Path(d) / "swh.dev", edition=edition)
         ds = read_sigmorphon(path, edition=edition)
@@ -356,8 +332,7 @@ def test_scan_and_iter_dir(tmp_path):
         list(iter_sigmorphon_dir(d))
     msg = str(exc.value)
     assert (
-        f"{bad}: error: the features are in column 2" in msg
-        and f"{odd}: error: not a SIGMORPHON data file name" in msg
+        f"{bad}: error: the features are in column 2" in msg and f"{odd}: error: not a SIGMORPHON data file name" in msg
     )
     assert len(list(iter_sigmorphon_dir(d, errors="collect"))) == 3
 
@@ -374,8 +349,10 @@ EDITION_DIRS = {
 KNOWN_DEFECTS: dict = {}
 #: Paradigm cells with an empty form (kept as "" and warned about, as the official scoring reads them).
 EMPTY_FORMS = {
-    ("2020_task0/gsw.trn", 481), ("2020_task0/gsw.trn", 992),
-    ("2020_task0/gsw.trn", 1103), ("2020_task0/gsw.tst", 133),
+    ("2020_task0/gsw.trn", 481),
+    ("2020_task0/gsw.trn", 992),
+    ("2020_task0/gsw.trn", 1103),
+    ("2020_task0/gsw.tst", 133),
 }
 FILE_COUNTS = {"2020_task0": 189, "2021_task0": 68, "2022_part1": 119, "2023_part1": 81}
 
@@ -391,9 +368,7 @@ def test_real_every_file_detected_and_read(shared_data):
             path = Path(info.path)
             assert info.edition == edition, path
             assert info.layout == (LMF if edition == "2023" else LFM)
-            assert info.covered == (
-                folder in ("2022_part1", "2023_part1") and info.split == "test"
-            ), path
+            assert info.covered == (folder in ("2022_part1", "2023_part1") and info.split == "test"), path
             reader = read_predictions if info.prediction else read_sigmorphon
             ds = reader(path, errors="collect")
             assert_accounted(ds, path)

@@ -62,14 +62,11 @@ def test_detect_text_format(tmp_path, name, text, expected):
 
 
 def test_metadata_index_is_not_a_corpus(tmp_path):
-    f = write_file(
-        tmp_path / "index.tsv", "code\tiso639_3\tbcp47\tname\n007\tcri\tcri\tSãotomense\n"
-    )
+    f = write_file(tmp_path / "index.tsv", "code\tiso639_3\tbcp47\tname\n007\tcri\tcri\tSãotomense\n")
     with pytest.raises(DataFormatError) as exc:
         read_text(f)
     assert str(exc.value).startswith(
-        f"{f}:1: error: does not look like a text corpus: the first "
-        "lines have 4 tab-separated fields"
+        f"{f}:1: error: does not look like a text corpus: the first lines have 4 tab-separated fields"
     )
 
 
@@ -99,32 +96,22 @@ def test_language_from_an_index_beside_the_corpus(tmp_path):
         "code\tiso639_3\tbcp47\tname\n007\tcri\tcri\tSãotomense\n"
         "oci_1\tfrp\tfrp\tFrancoprovençal\n013\tund\tund\t(Mijisa)\n",
     )
-    assert (
-        read_text(write_file(d / "007.tsv", "title.heading1\tTitle\n")).language.iso639_3 == "cri"
-    )
+    assert read_text(write_file(d / "007.tsv", "title.heading1\tTitle\n")).language.iso639_3 == "cri"
     # the index wins over the name: oci_1 is Francoprovençal, not Occitan
-    assert (
-        read_text(write_file(d / "oci_1.tsv", "title.heading1\tTitle\n")).language.iso639_3 == "frp"
-    )
+    assert read_text(write_file(d / "oci_1.tsv", "title.heading1\tTitle\n")).language.iso639_3 == "frp"
     corpus = read_text(write_file(d / "013.tsv", "title.heading1\tTitle\n"))
     assert corpus.language == Language.unknown("(Mijisa)")
     [w] = warning_strings(corpus)
-    assert (
-        "index.tsv gives language 'und' (named '(Mijisa)')" in w
-        and "language='<ISO 639-3 code>'" in w
-    )
+    assert "index.tsv gives language 'und' (named '(Mijisa)')" in w and "language='<ISO 639-3 code>'" in w
 
 
 def test_bible_staged_files_index(tmp_path):
     d = tmp_path / "bible"
     write_file(
         d / "staged_files.tsv",
-        "staged_file\tsource_file\tiso639_3\tlanguage\n"
-        "xx_Test-NT.MAR.tsv\tTest.xml\tquc\tK'iche'\n",
+        "staged_file\tsource_file\tiso639_3\tlanguage\nxx_Test-NT.MAR.tsv\tTest.xml\tquc\tK'iche'\n",
     )
-    assert (
-        read_text(write_file(d / "xx_Test-NT.MAR.tsv", "b.MAR.1.1\tv\n")).language.iso639_3 == "quc"
-    )
+    assert read_text(write_file(d / "xx_Test-NT.MAR.tsv", "b.MAR.1.1\tv\n")).language.iso639_3 == "quc"
 
 
 def test_unknown_language_warns_and_explicit_language_wins(tmp_path):
@@ -170,10 +157,7 @@ def test_whitespace_around_the_text_is_stripped_with_one_warning(tmp_path):
     corpus = read_text(f)
     assert corpus.texts == ["Bonjour", "Mɛ̌ wɛ", "café"]
     assert warning_strings(corpus) == [
-        (
-            f"{f}:1: warning: 2 line(s) had whitespace around the text or id; it was removed "
-            "(first at line 1)"
-        )
+        (f"{f}:1: warning: 2 line(s) had whitespace around the text or id; it was removed (first at line 1)")
     ]
 
 
@@ -192,9 +176,7 @@ def test_invalid_utf8_line_is_left_out_and_ids_stay_line_numbers(tmp_path):
 def test_only_blank_lines_warns(tmp_path):
     corpus = read_text(write_file(tmp_path / "swh.txt", "\n \n"))
     assert len(corpus) == 0 and corpus.n_blank_lines == 2
-    assert warning_strings(corpus) == [
-        f"{tmp_path / 'swh.txt'}: warning: no text: every line is blank"
-    ]
+    assert warning_strings(corpus) == [f"{tmp_path / 'swh.txt'}: warning: no text: every line is blank"]
 
 
 # --------------------------------------------------------------------------- writing
@@ -246,20 +228,11 @@ _CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\
 _TEXT = (
     st.text(_CHARS, min_size=1, max_size=40)
     .map(lambda s: unicodedata.normalize("NFC", s).strip())
-    .filter(
-        lambda s: (
-            s != ""
-            and s == s.strip()
-            and unicodedata.is_normalized("NFC", s)
-            and not s.startswith("\ufeff")
-        )
-    )
+    .filter(lambda s: s != "" and s == s.strip() and unicodedata.is_normalized("NFC", s) and not s.startswith("\ufeff"))
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(_TEXT, min_size=1, max_size=15))
 def test_lines_round_trip_is_exact(tmp_path, texts):
     f = write_text(texts, tmp_path / "prop.txt")
@@ -272,9 +245,7 @@ def test_lines_round_trip_is_exact(tmp_path, texts):
 _ID = st.from_regex(r"\A[a-z]{1,6}[0-9]{1,4}(\.[a-z0-9]{1,4}){0,3}\Z")
 
 
-@settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(_ID, _TEXT), min_size=1, max_size=15, unique_by=lambda r: r[0]))
 def test_id_tsv_round_trip_is_exact(tmp_path, rows):
     segs = [TextSegment(i, t) for i, t in rows]

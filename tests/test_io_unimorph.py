@@ -59,11 +59,7 @@ def test_reads_entries_and_keeps_layers_and_na_words(tmp_path):
     assert t.entries[5].features == "V;IMP;ACC(2,SG);NOM(INFM,2,SG)"
     assert t.entries[6].tags == ("N", "NOM(PL;PSS(1,PL))")
     assert t.language.code == "swh" and t.problems == () and t.n_blank_lines == 0
-    assert (
-        t.provenance.format == "unimorph"
-        and t.provenance.n_lines == 7
-        and len(t.provenance.sha256) == 64
-    )
+    assert t.provenance.format == "unimorph" and t.provenance.n_lines == 7 and len(t.provenance.sha256) == 64
 
 
 @pytest.mark.parametrize(
@@ -140,10 +136,7 @@ def test_doubled_feature_bundle_is_an_error(tmp_path):
     f = _file(tmp_path, "a\tb\tV;PRS;3;SGV;PRS;3;SG\t\n")
     t = read_unimorph(f, errors="collect")
     [e] = error_strings(t)
-    assert (
-        e.startswith(f"{f}:1: error: the feature bundle is written twice")
-        and "keep one copy: 'V;PRS;3;SG'" in e
-    )
+    assert e.startswith(f"{f}:1: error: the feature bundle is written twice") and "keep one copy: 'V;PRS;3;SG'" in e
     assert len(t) == 0
     assert_accounted(t, f)
 
@@ -158,9 +151,7 @@ def test_two_columns_is_an_error_naming_file_and_line(tmp_path, line, hint):
         read_unimorph(f)
     [p] = exc.value.errors
     assert (p.path, p.line) == (str(f), 2)
-    assert f"{f}:2: error: expected 3 tab-separated fields (lemma, form, features), got 2" in str(
-        exc.value
-    )
+    assert f"{f}:2: error: expected 3 tab-separated fields (lemma, form, features), got 2" in str(exc.value)
     assert hint in p.hint
 
 
@@ -191,9 +182,7 @@ def test_two_space_separator_is_repaired_when_unambiguous(tmp_path):
     ]
     ws = warning_strings(t)
     assert any(w.startswith(f"{f}:1: warning: lemma and form separated by spaces") for w in ws)
-    assert any(
-        w.startswith(f"{f}:1: warning: spaces around the feature bundle were stripped") for w in ws
-    )
+    assert any(w.startswith(f"{f}:1: warning: spaces around the feature bundle were stripped") for w in ws)
     # one space is ambiguous (multi-word forms exist): an error, not a guess
     assert [p.line for p in t.problems if p.severity == "error"] == [3]
 
@@ -217,10 +206,7 @@ def test_bom_inside_the_file_is_removed(tmp_path):
     assert [(e.lemma, e.form) for e in t] == [("kula", "nilikula"), ("dam", "dam")]
     assert warning_strings(t) == [
         f"{f}:1: warning: UTF-8 byte-order mark (BOM) at the start of the file was removed",
-        (
-            f"{f}:2: warning: U+FEFF (byte-order mark) characters inside the line were removed "
-            "on 1 line(s) (line 2)"
-        ),
+        (f"{f}:2: warning: U+FEFF (byte-order mark) characters inside the line were removed on 1 line(s) (line 2)"),
     ]
 
 
@@ -305,11 +291,7 @@ def test_tag_dimensions_and_feature_stats():
     )
     assert (s.n_entries, s.n_lemmas, s.n_bundles) == (4, 3, 4)
     assert s.pos == {"V": 2, "N": 1, "?": 1}
-    assert (
-        s.dimensions["Tense"] == 2
-        and s.dimensions["Argument marking"] == 2
-        and s.dimensions["Case"] == 1
-    )
+    assert s.dimensions["Tense"] == 2 and s.dimensions["Argument marking"] == 2 and s.dimensions["Case"] == 1
     assert s.unknown_tags == ("FOO",) and s.mean_paradigm_size == pytest.approx(4 / 3)
 
 

@@ -110,19 +110,64 @@ def test_import_does_not_pull_in_torch():
 @pytest.mark.parametrize(
     "query, code",
     [
-        ("swh", "swh"), ("sw", "swh"), ("swa", "swh"), ("sw-KE", "swh"), ("SW_ke", "swh"),
-        ("swahili", "swh"), ("Swahili", "swh"), ("Kiswahili", "swh"),
-        ("zh", "cmn"), ("zho", "cmn"), ("chi", "cmn"), ("zh-Hant-TW", "cmn"), ("Chinese", "cmn"),
-        ("ar", "arb"), ("ar-MA", "ary"), ("ar-SA", "arb"), ("fa-AF", "prs"), ("fa", "pes"),
-        ("sr-Latn", "srp"), ("pt_BR", "por"), ("en-US", "eng"), ("zh-yue", "yue"), ("az-Arab", "azb"),
-        ("ger", "deu"), ("fre", "fra"), ("mao", "mri"), ("iw", "heb"), ("sh", "hbs"),
-        ("Ancient Greek", "grc"), ("ancient_greek", "grc"), ("ANCIENT-GREEK", "grc"),
-        ("_are_are", "alu"), ("abu__arapesh", "aah"), ("lo_toga", "lht"), ("guebie", "gie"),
-        ("amh_Ethi", "amh"), ("heb_unvoc", "heb"),
-        ("msa", "zsm"), ("aze", "azj"), ("mon", "khk"), ("lav", "lvs"), ("sqi", "als"), ("est", "ekk"),
-        ("kon", "kng"), ("mlg", "plt"), ("uzb", "uzn"), ("ori", "ory"), ("nep", "npi"), ("pus", "pbt"),
-        ("kur", "kmr"), ("orm", "gaz"), ("que", "quy"), ("ful", "fuv"), ("aka", "twi"), ("grn", "gug"),
-        ("yid", "ydd"), ("zza", "diq"), ("hbs", "hbs"),
+        ("swh", "swh"),
+        ("sw", "swh"),
+        ("swa", "swh"),
+        ("sw-KE", "swh"),
+        ("SW_ke", "swh"),
+        ("swahili", "swh"),
+        ("Swahili", "swh"),
+        ("Kiswahili", "swh"),
+        ("zh", "cmn"),
+        ("zho", "cmn"),
+        ("chi", "cmn"),
+        ("zh-Hant-TW", "cmn"),
+        ("Chinese", "cmn"),
+        ("ar", "arb"),
+        ("ar-MA", "ary"),
+        ("ar-SA", "arb"),
+        ("fa-AF", "prs"),
+        ("fa", "pes"),
+        ("sr-Latn", "srp"),
+        ("pt_BR", "por"),
+        ("en-US", "eng"),
+        ("zh-yue", "yue"),
+        ("az-Arab", "azb"),
+        ("ger", "deu"),
+        ("fre", "fra"),
+        ("mao", "mri"),
+        ("iw", "heb"),
+        ("sh", "hbs"),
+        ("Ancient Greek", "grc"),
+        ("ancient_greek", "grc"),
+        ("ANCIENT-GREEK", "grc"),
+        ("_are_are", "alu"),
+        ("abu__arapesh", "aah"),
+        ("lo_toga", "lht"),
+        ("guebie", "gie"),
+        ("amh_Ethi", "amh"),
+        ("heb_unvoc", "heb"),
+        ("msa", "zsm"),
+        ("aze", "azj"),
+        ("mon", "khk"),
+        ("lav", "lvs"),
+        ("sqi", "als"),
+        ("est", "ekk"),
+        ("kon", "kng"),
+        ("mlg", "plt"),
+        ("uzb", "uzn"),
+        ("ori", "ory"),
+        ("nep", "npi"),
+        ("pus", "pbt"),
+        ("kur", "kmr"),
+        ("orm", "gaz"),
+        ("que", "quy"),
+        ("ful", "fuv"),
+        ("aka", "twi"),
+        ("grn", "gug"),
+        ("yid", "ydd"),
+        ("zza", "diq"),
+        ("hbs", "hbs"),
         ("poma", "poma"),
     ],
 )
@@ -152,8 +197,16 @@ def test_jap_is_japanese_only_in_sigmorphon2023(cat):
 
 
 def test_gatitos_context(cat):
-    for code, expected in [("chm", "mhr"), ("rom", "rmn"), ("ak", "twi"), ("ff", "fuv"), ("ar-MA", "ary"),
-                           ("fa-AF", "prs"), ("cpf", "jam"), ("ber-Latn", "ber")]:
+    for code, expected in [
+        ("chm", "mhr"),
+        ("rom", "rmn"),
+        ("ak", "twi"),
+        ("ff", "fuv"),
+        ("ar-MA", "ary"),
+        ("fa-AF", "prs"),
+        ("cpf", "jam"),
+        ("ber-Latn", "ber"),
+    ]:
         assert cat.lookup(code, context="gatitos", resolve_macro=False).iso639_3 == expected, code
     assert cat.lookup("cpf", context="gatitos").name == "Jamaican Creole English"
     assert cat.lookup("cpf").scope == "C"  # globally the ISO 639-2 collective (French-based creoles)
@@ -211,9 +264,17 @@ def test_names_only_when_asked(cat):
 
 @pytest.mark.parametrize(
     "code, script, family",
-    [("amh", "Ethi", "Afro-Asiatic"), ("khm", "Khmr", "Austroasiatic"), ("kat", "Geor", "Kartvelian"),
-     ("eng", "Latn", "Indo-European"), ("grc", "Grek", "Indo-European"), ("hye", "Armn", "Indo-European"),
-     ("jpn", "Jpan", "Japonic"), ("eus", "Latn", "Isolate"), ("tha", "Thai", "Tai-Kadai")],
+    [
+        ("amh", "Ethi", "Afro-Asiatic"),
+        ("khm", "Khmr", "Austroasiatic"),
+        ("kat", "Geor", "Kartvelian"),
+        ("eng", "Latn", "Indo-European"),
+        ("grc", "Grek", "Indo-European"),
+        ("hye", "Armn", "Indo-European"),
+        ("jpn", "Jpan", "Japonic"),
+        ("eus", "Latn", "Isolate"),
+        ("tha", "Thai", "Tai-Kadai"),
+    ],
 )
 def test_scripts_and_family(cat, code, script, family):
     lang = cat.get(code)
@@ -280,7 +341,9 @@ def test_malformed_files_list_every_problem(tmp_path):
 
 # --------------------------------------------------------------------------- against the real data
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_language_catalog", REPO / "scripts" / "build_language_catalog.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_language_catalog", REPO / "scripts" / "build_language_catalog.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

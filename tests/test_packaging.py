@@ -22,10 +22,7 @@ def _pyproject() -> dict:
 
 def test_every_subpackage_is_listed_for_the_wheel():
     listed = set(_pyproject()["tool"]["setuptools"]["packages"])
-    found = {
-        ".".join(p.parent.relative_to(REPO).parts)
-        for p in (REPO / "lexiconlm").rglob("__init__.py")
-    }
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "lexiconlm").rglob("__init__.py")}
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert "lexiconlm._resources" in listed
 

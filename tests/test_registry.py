@@ -57,8 +57,7 @@ def test_lazy_entries_are_imported_on_first_use(tmp_path, monkeypatch):
 
 
 def test_broken_lazy_entries_say_what_is_wrong():
-    reg = Registry("probe", entries={"a.v1": "json:no_such_function",
-                                     "b.v1": "no_such_module_xyz:f"})
+    reg = Registry("probe", entries={"a.v1": "json:no_such_function", "b.v1": "no_such_module_xyz:f"})
     with pytest.raises(LexiconLMError, match="'a.v1' points to json:no_such_function, but json"):
         reg.resolve("a")
     with pytest.raises(ModuleNotFoundError):
@@ -68,8 +67,7 @@ def test_broken_lazy_entries_say_what_is_wrong():
 
 
 def test_unknown_names_suggest_close_ones():
-    reg = Registry("embedding init", entries={"phonology.v1": len, "mean.v1": len},
-                   hint="See the docs.")
+    reg = Registry("embedding init", entries={"phonology.v1": len, "mean.v1": len}, hint="See the docs.")
     with pytest.raises(UnknownNameError) as err:
         reg.resolve("phonolgy")
     msg = str(err.value)
@@ -93,8 +91,9 @@ def test_versions_are_required_and_names_are_not_silently_replaced():
 
 
 def test_unversioned_registries_and_aliases():
-    reg = Registry("policy", versioned=False, aliases={"off": "none"},
-                   entries={"none": len, "script.v1": max, "script.v2": min})
+    reg = Registry(
+        "policy", versioned=False, aliases={"off": "none"}, entries={"none": len, "script.v1": max, "script.v2": min}
+    )
     assert reg.full_name("off") == "none" and reg.full_name("script") == "script.v2"
     assert "off" in reg.names() and "off" not in reg
     reg.alias("everything", "none")

@@ -19,18 +19,33 @@ KNOWN_DEFECTS = {
     # a translation broken off onto a line of its own
     ("lexicons/gatitos/en_arn.tsv", 3235),
     # two entries glued together (missing line break)
-    ("unimorph/ckb.arab.gold.tsv", 200), ("unimorph/ckb.arab.gold.tsv", 299),
-    ("unimorph/ckb.latn.gold.tsv", 200), ("unimorph/ckb.latn.gold.tsv", 299),
+    ("unimorph/ckb.arab.gold.tsv", 200),
+    ("unimorph/ckb.arab.gold.tsv", 299),
+    ("unimorph/ckb.latn.gold.tsv", 200),
+    ("unimorph/ckb.latn.gold.tsv", 299),
     # features missing / feature bundle written twice
-    ("unimorph/ckb.arab.gold.tsv", 950), ("unimorph/ckb.latn.gold.tsv", 950),
+    ("unimorph/ckb.arab.gold.tsv", 950),
+    ("unimorph/ckb.latn.gold.tsv", 950),
 }
 
 #: Files that are documentation, indexes or result tables, not records.
 NOT_DATA = {
-    "PROVENANCE.md", "languages.tsv", "intents.tsv", "slots.tsv", "languages_from_readme.tsv",
-    "baseline_accuracy_computed.tsv", "submission_scores_BME.res.txt", "submission_scores_guclasp.res.txt",
-    "part1_neural_dev.txt", "part1_neural_test.txt", "part1_nonneural_dev.txt", "part1_nonneural_test.txt",
-    "part2_neural_dev.txt", "part2_neural_test.txt", "part2_nonneural_dev.txt", "part2_nonneural_test.txt",
+    "PROVENANCE.md",
+    "languages.tsv",
+    "intents.tsv",
+    "slots.tsv",
+    "languages_from_readme.tsv",
+    "baseline_accuracy_computed.tsv",
+    "submission_scores_BME.res.txt",
+    "submission_scores_guclasp.res.txt",
+    "part1_neural_dev.txt",
+    "part1_neural_test.txt",
+    "part1_nonneural_dev.txt",
+    "part1_nonneural_test.txt",
+    "part2_neural_dev.txt",
+    "part2_neural_test.txt",
+    "part2_nonneural_dev.txt",
+    "part2_nonneural_test.txt",
     "preliminary_results_all_teams.txt",
 }
 

@@ -22,7 +22,9 @@ from lexiconlm.types import Language, Lexicon, LexiconEntry, Provenance
 def make_lexicon(pairs, tgt="jav", src="eng") -> Lexicon:
     cat = get_catalog()
     tgt_lang = cat.lookup(tgt) if isinstance(tgt, str) else tgt
-    return Lexicon(cat.lookup(src), tgt_lang, tuple(LexiconEntry(s, t) for s, t in pairs), Provenance("tiny/x.tsv", "tsv"))
+    return Lexicon(
+        cat.lookup(src), tgt_lang, tuple(LexiconEntry(s, t) for s, t in pairs), Provenance("tiny/x.tsv", "tsv")
+    )
 
 
 JAVANESE = [("water", "banyu"), ("fire", "geni"), ("house", "omah"), ("water", "ꦧꦚꦸ"), ("7", "7")]
@@ -62,7 +64,9 @@ def test_unknown_policy_suggests():
 
 
 def test_composite_catalog_scripts():
-    lex, rep = filter_lexicon(make_lexicon([("cat", "猫"), ("to eat", "たべる"), ("cup", "カップ"), ("ok", "OK")], tgt="jpn"))
+    lex, rep = filter_lexicon(
+        make_lexicon([("cat", "猫"), ("to eat", "たべる"), ("cup", "カップ"), ("ok", "OK")], tgt="jpn")
+    )
     assert rep.target_script == "Jpan" and rep.dropped == {"Latn": 1} and len(lex) == 3
 
 

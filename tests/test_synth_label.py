@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lexiconlm.errors import DataFormatError
+from lexiconlm.io.locate import find_lexicons, lexicon_source
 from lexiconlm.io.massive import (
     parse_annotation,
     read_massive,
@@ -16,7 +17,6 @@ from lexiconlm.io.massive import (
     write_massive_jsonl,
     write_massive_tsv,
 )
-from lexiconlm.io.locate import find_lexicons, lexicon_source
 from lexiconlm.synth.pseudo_label import (
     PROJECTION,
     ProjectionStats,
@@ -60,9 +60,19 @@ def assert_exact(src: Utterance, out: Utterance) -> None:
 
 
 BASIC = [
-    ("wake", "bangun"), ("me", "saya"), ("up", "atas"), ("at", "pada"), ("nine", "sembilan"),
-    ("am", "pagi"), ("play", "putar"), ("song", "lagu baru"), ("new york", "nyc"), ("weather", "cuaca"),
-    ("the", "itu"), ("in", "di"), ("friday", "jumat"),
+    ("wake", "bangun"),
+    ("me", "saya"),
+    ("up", "atas"),
+    ("at", "pada"),
+    ("nine", "sembilan"),
+    ("am", "pagi"),
+    ("play", "putar"),
+    ("song", "lagu baru"),
+    ("new york", "nyc"),
+    ("weather", "cuaca"),
+    ("the", "itu"),
+    ("in", "di"),
+    ("friday", "jumat"),
 ]
 
 
@@ -161,8 +171,16 @@ def test_casing_is_looked_up_lowercased_and_restored():
 @pytest.mark.parametrize(
     "tgt,pairs,text",
     [
-        (JPN, [("wake", "起こす"), ("me", "私を"), ("nine", "九"), ("am", "時"), ("friday", "金曜日")], "私を起こす九時金曜日"),
-        (Language("cmn", "Mandarin", scripts=("Hans",)), [("wake", "叫醒"), ("me", "我"), ("nine", "九"), ("am", "点"), ("friday", "周五")], "我叫醒九点周五"),
+        (
+            JPN,
+            [("wake", "起こす"), ("me", "私を"), ("nine", "九"), ("am", "時"), ("friday", "金曜日")],
+            "私を起こす九時金曜日",
+        ),
+        (
+            Language("cmn", "Mandarin", scripts=("Hans",)),
+            [("wake", "叫醒"), ("me", "我"), ("nine", "九"), ("am", "点"), ("friday", "周五")],
+            "我叫醒九点周五",
+        ),
         (THA, [("wake", "ปลุก"), ("me", "ฉัน"), ("nine", "เก้า"), ("am", "โมง"), ("friday", "ศุกร์")], "ฉันปลุกเก้าโมงศุกร์"),
     ],
 )
@@ -240,7 +258,11 @@ def test_file_projection_writes_output_and_signature(tmp_path):
     )
     assert detect_labelled_format(src) == "massive"
     res = project_massive_file(src, tmp_path / "id-ID.train.tsv", translator(BASIC), locale="id-ID")
-    assert res.output.read_text(encoding="utf-8").splitlines()[1].startswith("1\talarm_set\tbangun saya pada [time : sembilan pagi]")
+    assert (
+        res.output.read_text(encoding="utf-8")
+        .splitlines()[1]
+        .startswith("1\talarm_set\tbangun saya pada [time : sembilan pagi]")
+    )
     assert (tmp_path / "id-ID.train.tsv.signature").read_text().strip() == res.signature
     back = read_massive(res.output)
     assert [u.locale for u in back] == ["id-ID", "id-ID"] and [u.partition for u in back] == ["train", "train"]
@@ -291,13 +313,17 @@ def test_cli_label_massive_and_bad_input(tmp_path):
     lex = tmp_path / "en_id.tsv"
     lex.write_text("wake\tbangun\nnine\tsembilan\n", encoding="utf-8")
     out = tmp_path / "out" / "id-ID.tsv"
-    r = CliRunner().invoke(_cli(), ["synth", "label", str(src), "-l", str(lex), "--locale", "id-ID", "-o", str(out), "--sense", "first"])
+    r = CliRunner().invoke(
+        _cli(), ["synth", "label", str(src), "-l", str(lex), "--locale", "id-ID", "-o", str(out), "--sense", "first"]
+    )
     assert r.exit_code == 0, r.output
     assert "1 items: 2/5 words translated" in r.output
     assert read_massive(out).utterances[0].annot_utt == "bangun me at [time : sembilan am]"
     bad = tmp_path / "bad.tsv"
     bad.write_text(BAD_MASSIVE, encoding="utf-8")
-    r = CliRunner().invoke(_cli(), ["synth", "label", str(bad), "-l", str(lex), "--locale", "id-ID", "-o", str(tmp_path / "b.tsv")])
+    r = CliRunner().invoke(
+        _cli(), ["synth", "label", str(bad), "-l", str(lex), "--locale", "id-ID", "-o", str(tmp_path / "b.tsv")]
+    )
     assert r.exit_code != 0 and isinstance(r.exception, DataFormatError)
     assert not (tmp_path / "b.tsv").exists()
 
@@ -306,11 +332,22 @@ def test_find_lexicons_through_the_catalog(tmp_path):
     wik, gat = tmp_path / "wiktionary", tmp_path / "gatitos"
     wik.mkdir()
     gat.mkdir()
-    for name in ("javanese.txt", "swahili.txt", "malay.txt", "norwegian.txt", "norwegian_bokmål.txt", "mon.txt", "README.txt"):
+    for name in (
+        "javanese.txt",
+        "swahili.txt",
+        "malay.txt",
+        "norwegian.txt",
+        "norwegian_bokmål.txt",
+        "mon.txt",
+        "README.txt",
+    ):
         (wik / name).write_text("water\tx\n", encoding="utf-8")
     for name in ("en_sw.tsv", "en_ms-Arab.tsv", "en_jv.tsv", "languages.tsv"):
         (gat / name).write_text("water\tx\n", encoding="utf-8")
-    names = lambda q, **kw: [p.name for p in find_lexicons(q, [wik, gat], **kw)]
+
+    def names(q, **kw):
+        return [p.name for p in find_lexicons(q, [wik, gat], **kw)]
+
     assert names("jv-ID") == ["javanese.txt", "en_jv.tsv"]
     assert names("sw-KE") == ["swahili.txt", "en_sw.tsv"]
     assert names("ms-MY") == ["malay.txt"]  # not the Jawi (Arabic-script) GATITOS file

@@ -21,8 +21,17 @@ def make_lexicon(pairs, tgt="ind", name="tiny/en-xx.tsv") -> Lexicon:
 
 
 PAIRS = [
-    ("dog", "anjing"), ("dog", "asu"), ("the", "itu"), ("new york", "kota new york"), ("new", "baru"),
-    ("big", "besar"), ("big", "gede"), ("eat", "makan"), ("city", "kota"), ("a", "se"), ("at", "di"),
+    ("dog", "anjing"),
+    ("dog", "asu"),
+    ("the", "itu"),
+    ("new york", "kota new york"),
+    ("new", "baru"),
+    ("big", "besar"),
+    ("big", "gede"),
+    ("eat", "makan"),
+    ("city", "kota"),
+    ("a", "se"),
+    ("at", "di"),
 ]
 SOURCE = [
     "The big dog eats in New York.",
@@ -228,7 +237,12 @@ def test_cli_mono_batch_hygiene(tmp_path, capsys):
     out = tmp_path / "ind.txt"
     assert main(["synth", "mono", "-l", str(files[0]), "-s", str(src), "-o", str(out), "--min-replaced", "1"]) == 0
     assert out.is_file() and "sentences kept" in capsys.readouterr().out
-    assert main(["synth", "batch", "-d", str(folder), "-s", str(src), "-o", str(tmp_path / "b"), "--no-progress", "-w", "1"]) == 0
+    assert (
+        main(
+            ["synth", "batch", "-d", str(folder), "-s", str(src), "-o", str(tmp_path / "b"), "--no-progress", "-w", "1"]
+        )
+        == 0
+    )
     assert "2 synthesized" in capsys.readouterr().out
     assert main(["synth", "hygiene", str(files[0]), "--tsv"]) == 0
     assert capsys.readouterr().out.startswith("lexicon\tlanguage")
@@ -237,12 +251,14 @@ def test_cli_mono_batch_hygiene(tmp_path, capsys):
 
 
 def test_cli_warns_about_a_reversed_lexicon(tmp_path, capsys):
-    words = ("water fire house dog cat big small red blue green tree river stone bird fish "
-             "moon sun star rain wind snow road door hand foot eye").split()
+    words = (
+        "water fire house dog cat big small red blue green tree river stone bird fish "
+        "moon sun star rain wind snow road door hand foot eye"
+    ).split()
     lexf = tmp_path / "en_id.tsv"
     lexf.write_text("".join(f"kata{i}\t{w}\n" for i, w in enumerate(words)), encoding="utf-8")  # target -> source
     src = tmp_path / "src.txt"
-    src.write_text("\n".join(" ".join(words[i:i + 5]) for i in range(0, len(words), 5)) + "\n", encoding="utf-8")
+    src.write_text("\n".join(" ".join(words[i : i + 5]) for i in range(0, len(words), 5)) + "\n", encoding="utf-8")
     assert main(["synth", "mono", "-l", str(lexf), "-s", str(src), "-o", str(tmp_path / "o.txt")]) == 0
     assert "wrong direction" in capsys.readouterr().err
 
@@ -264,4 +280,6 @@ def test_real_wiktionary_batch_slice(shared_data, tmp_path):
     assert all(r["status"] == "ok" for r in rows.values())
     assert float(rows["ind"]["coverage"]) > 0.3
     thai = output_paths(tmp_path / "out", files[1])[0].read_text(encoding="utf-8").splitlines()
-    assert thai and not any(" " in line and all("\u0e00" <= ch <= "\u0e7f" or ch == " " for ch in line) for line in thai[:50])
+    assert thai and not any(
+        " " in line and all("\u0e00" <= ch <= "\u0e7f" or ch == " " for ch in line) for line in thai[:50]
+    )

@@ -69,7 +69,15 @@ def lexicon(pairs, code="xyz") -> Lexicon:
     )
 
 
-LEX = [("call", "llamar"), ("walk", "andar"), ("list", "lista"), ("play", "jugar"), ("me", "yo"), ("they", "ellos"), ("mom", "mamá")]
+LEX = [
+    ("call", "llamar"),
+    ("walk", "andar"),
+    ("list", "lista"),
+    ("play", "jugar"),
+    ("me", "yo"),
+    ("they", "ellos"),
+    ("mom", "mamá"),
+]
 
 
 def test_open_tags_and_normalised_features():
@@ -97,7 +105,9 @@ def test_feature_mapping_kept_substituted_and_dropped():
     m = t.map_features("V;V.PTCP;PST")
     assert m.kept == ("PST",) and m.dropped == ("V.PTCP",)
     assert "dropped: V.PTCP" in m.describe()
-    aspect = TargetMorphology(table([("kain", "kumain", "V;PFV"), ("kain", "kumakain", "V;IPFV"), ("kain", "kain", "V;NFIN")]))
+    aspect = TargetMorphology(
+        table([("kain", "kumain", "V;PFV"), ("kain", "kumakain", "V;IPFV"), ("kain", "kain", "V;NFIN")])
+    )
     m2 = aspect.map_features("V;PST")
     assert m2.substituted == (("PST", "PFV"),) and m2.kept == ()
     assert aspect.select("kain", "V;PST").form == "kumain"
@@ -225,7 +235,15 @@ def test_morph_file_refuses_leaks_and_writes_nothing(tmp_path):
     ev = _eval_file(tmp_path, [("llamar", "V;PST;NOM(3,SG);MASC", "llamó")])
     guard = LeakageGuard().add_sigmorphon([ev])
     out = tmp_path / "out" / "xx.tsv"
-    kw = dict(lexicon=lex, unimorph=um, english=[eng], locale="es-ES", expansion=tmp_path / "out" / "exp.tsv", sense="first", hygiene=None)
+    kw = dict(
+        lexicon=lex,
+        unimorph=um,
+        english=[eng],
+        locale="es-ES",
+        expansion=tmp_path / "out" / "exp.tsv",
+        sense="first",
+        hygiene=None,
+    )
     with pytest.raises(LeakageError):
         morph_file(src, out, guard=guard, **kw)
     assert not (tmp_path / "out").exists()
@@ -294,8 +312,27 @@ def test_cli_morph_needs_a_guard_decision_and_refuses_leaks(tmp_path):
     lex.write_text("".join(f"{s}\t{t}\n" for s, t in LEX), encoding="utf-8")
     _eval_file(tmp_path, [("llamar", "V;PST;NOM(3,SG);MASC", "llamó")], name="spa.tst")
     out = tmp_path / "out" / "es-ES.tsv"
-    base = ["synth", "morph", str(src), "-l", str(lex), "-u", str(um), "-e", str(eng), "--locale", "es-ES",
-            "-o", str(out), "-x", str(tmp_path / "out" / "exp.tsv"), "--sense", "first", "--hygiene", "none"]
+    base = [
+        "synth",
+        "morph",
+        str(src),
+        "-l",
+        str(lex),
+        "-u",
+        str(um),
+        "-e",
+        str(eng),
+        "--locale",
+        "es-ES",
+        "-o",
+        str(out),
+        "-x",
+        str(tmp_path / "out" / "exp.tsv"),
+        "--sense",
+        "first",
+        "--hygiene",
+        "none",
+    ]
     r = CliRunner().invoke(app, base)
     assert isinstance(r.exception, LexiconLMError) and "--no-guard" in str(r.exception)
     r = CliRunner().invoke(app, base + ["--guard-sigmorphon", str(tmp_path / "2023_part1")])
@@ -312,15 +349,27 @@ def test_cli_morph_needs_a_guard_decision_and_refuses_leaks(tmp_path):
     r = CliRunner().invoke(app, base + ["--no-guard", "--plural-nouns"])
     assert r.exit_code == 0, r.output
     assert read_massive(out).utterances[0].text == "show my listas"  # "my" is not in the toy lexicon
-    assert json.loads(out.with_name(out.name + ".morph.json").read_text(encoding="utf-8"))["english_plural_readings"] == 1
+    assert (
+        json.loads(out.with_name(out.name + ".morph.json").read_text(encoding="utf-8"))["english_plural_readings"] == 1
+    )
     with open(um, "a", encoding="utf-8") as fh:
         fh.write("a line without tabs\n")
     r = CliRunner().invoke(app, base + ["--no-guard", "--plural-nouns"])
-    assert r.exit_code == 0 and "skipped 1 bad line(s) of the table" in r.output and f"spa.tsv:{len(TARGET_ROWS) + 1}" in r.output
+    assert (
+        r.exit_code == 0
+        and "skipped 1 bad line(s) of the table" in r.output
+        and f"spa.tsv:{len(TARGET_ROWS) + 1}" in r.output
+    )
 
 
 def test_english_plural_readings_for_nouns():
-    assert [english_plural(w) for w in ("alarm", "city", "day", "box", "match")] == ["alarms", "cities", "days", "boxes", "matches"]
+    assert [english_plural(w) for w in ("alarm", "city", "day", "box", "match")] == [
+        "alarms",
+        "cities",
+        "days",
+        "boxes",
+        "matches",
+    ]
     a = EnglishAnalyser(ENGLISH)
     assert a.add_plurals(["list", "city", "alarm", "x1"]) == 3  # not alphabetic: skipped
     assert a.analyse(["show", "lists"], 1).features == "N;PL"  # no subject pronoun: the plural noun

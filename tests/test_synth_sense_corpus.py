@@ -6,8 +6,8 @@ import pytest
 
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.languages import get_catalog
-from lexiconlm.synth.pseudo_mono import encode_corpus, translate_corpus
 from lexiconlm.signature import Signature
+from lexiconlm.synth.pseudo_mono import encode_corpus, translate_corpus
 from lexiconlm.synth.translate import LexiconTranslator, count_words, english_function_words
 from lexiconlm.types import Lexicon, LexiconEntry, Provenance
 
@@ -140,8 +140,9 @@ def test_georgian_at_is_not_the_at_sign(shared_data):
     source = read_text(eng, errors="collect").texts[:200]
     assert sum(" at " in s for s in source) > 0
     for seed in range(5):
-        tr = LexiconTranslator(lex, sense="corpus-frequency", seed=seed, hygiene=HygieneConfig("script.v1"),
-                               target_text=target)
+        tr = LexiconTranslator(
+            lex, sense="corpus-frequency", seed=seed, hygiene=HygieneConfig("script.v1"), target_text=target
+        )
         assert tr.translate("Meet me at noon.")[0].split()[2] == "at"
         res = translate_corpus(tr, encode_corpus(source))
         assert "ძაღლუკა" not in "\n".join(res.lines)

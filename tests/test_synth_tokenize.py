@@ -31,7 +31,7 @@ def test_words_numbers_punctuation_are_separate_and_casing_is_kept():
 def test_offsets_point_into_the_original_string():
     s = "  Set an  alarm, please!\t"
     toks = tokenize(s)
-    assert all(s[t.start:t.end] == t.text for t in toks)
+    assert all(s[t.start : t.end] == t.text for t in toks)
     assert toks[0] == Token("Set", 2, 5, True)
 
 
@@ -120,7 +120,7 @@ def test_ascii_fast_path_matches_the_full_pattern(s):
 def test_tokens_cover_every_non_space_character(s):
     toks = tokenize(s)
     assert "".join(t.text for t in toks) == "".join(ch for ch in s if not ch.isspace())
-    assert all(s[t.start:t.end] == t.text for t in toks)
+    assert all(s[t.start : t.end] == t.text for t in toks)
     assert all(a.end <= b.start for a, b in zip(toks, toks[1:]))
 
 

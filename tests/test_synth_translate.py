@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from lexiconlm.errors import LexiconLMError, UnknownNameError
 from lexiconlm.languages import get_catalog
+from lexiconlm.phonology import supports_transliteration
 from lexiconlm.synth.hygiene import EmptyLexiconError, HygieneConfig
 from lexiconlm.synth.translate import (
     SENSES,
@@ -22,15 +23,12 @@ from lexiconlm.synth.translate import (
     resolve_sense,
     target_tokens,
 )
-from lexiconlm.phonology import supports_transliteration
 from lexiconlm.types import Lexicon, LexiconEntry, Provenance
 
 
 def make_lexicon(pairs, tgt="ind", src="eng", name="tiny/en-xx.tsv") -> Lexicon:
     cat = get_catalog()
-    entries = tuple(
-        p if isinstance(p, LexiconEntry) else LexiconEntry(*p) for p in pairs
-    )
+    entries = tuple(p if isinstance(p, LexiconEntry) else LexiconEntry(*p) for p in pairs)
     return Lexicon(cat.lookup(src), cat.lookup(tgt), entries, Provenance(name, "tsv"))
 
 
@@ -186,6 +184,7 @@ def test_sense_registry_versioned_names_and_errors():
 
 # --------------------------------------------------------------------------- OOV
 
+
 def test_oov_keep_and_drop():
     lex = make_lexicon(ID_PAIRS)
     keep = LexiconTranslator(lex, sense="first", oov="keep").translate_tokens(["the", "cat", "eats", "7"])
@@ -224,15 +223,19 @@ def test_oov_transliterate_unsupported_target_names_the_supported_ones():
 
 # --------------------------------------------------------------------------- scripts without spaces
 
+
 def test_thai_and_japanese_output_is_joined():
     th = LexiconTranslator(make_lexicon([("i", "ฉัน"), ("love", "รัก"), ("you", "คุณ")], tgt="tha"), sense="first")
     assert th.translate("I love you, Bob.")[0] == "ฉันรักคุณ, Bob."
-    ja = LexiconTranslator(make_lexicon([("cat", "猫"), ("like", "好き"), ("very much", "とても")], tgt="jpn"), sense="first")
+    ja = LexiconTranslator(
+        make_lexicon([("cat", "猫"), ("like", "好き"), ("very much", "とても")], tgt="jpn"), sense="first"
+    )
     assert ja.translate("cat like very much")[0] == "猫好きとても"
     assert ja.target_script == "Jpan"
 
 
 # --------------------------------------------------------------------------- alignment, signature, errors
+
 
 @settings(max_examples=150, deadline=None)
 @given(
@@ -256,7 +259,9 @@ def test_alignment_covers_every_source_token_in_order(tokens, oov, seed):
 def test_signature_names_every_setting():
     lex = make_lexicon(ID_PAIRS, name="/data/lexicons/wiktionary/indonesian.txt")
     tr = LexiconTranslator(lex, hygiene=HygieneConfig())
-    assert tr.signature == "lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0"
+    assert (
+        tr.signature == "lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0"
+    )
     tr2 = LexiconTranslator(lex, sense="first", oov="drop", seed=5, hygiene=HygieneConfig(target_script="Latn"))
     assert tr2.signature.startswith("lex:wiktionary/indonesian.txt|sense:first.v1|oov:drop|seed:5|hyg:script.v1@Latn|")
     assert "hyg:none" in LexiconTranslator(lex).signature

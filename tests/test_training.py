@@ -37,8 +37,13 @@ DEMO = REPO / "resources" / "demo"
 def _draws() -> tuple:
     import numpy as np
 
-    return (random.random(), random.gauss(0, 1), np.random.rand(3).tolist(), torch.rand(3).tolist(),
-            torch.randn(2).tolist())
+    return (
+        random.random(),
+        random.gauss(0, 1),
+        np.random.rand(3).tolist(),
+        torch.rand(3).tolist(),
+        torch.randn(2).tolist(),
+    )
 
 
 # --------------------------------------------------------------------------- RNG
@@ -80,11 +85,24 @@ def test_autocast_is_bf16_on_cuda_only_unless_asked():
 def test_checkpoint_round_trip_keeps_types_and_values(tmp_path):
     base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
     state = {
-        "step": 7, "best": -math.inf, "loss": 0.1 + 0.2, "name": "x", "flag": True, "none": None,
-        "betas": (0.9, 0.98), "by_id": {0: {"m": torch.ones(2)}, 1: {"m": torch.zeros(2)}},
-        "tensors": {"bf16": torch.randn(3).to(torch.bfloat16), "int": torch.tensor([1, 2], dtype=torch.int64),
-                    "bytes": torch.get_rng_state(), "scalar": torch.tensor(3.5), "empty": torch.zeros(0)},
-        "tied_a": base, "tied_b": base.detach(), "slice": base[1:],  # shared memory
+        "step": 7,
+        "best": -math.inf,
+        "loss": 0.1 + 0.2,
+        "name": "x",
+        "flag": True,
+        "none": None,
+        "betas": (0.9, 0.98),
+        "by_id": {0: {"m": torch.ones(2)}, 1: {"m": torch.zeros(2)}},
+        "tensors": {
+            "bf16": torch.randn(3).to(torch.bfloat16),
+            "int": torch.tensor([1, 2], dtype=torch.int64),
+            "bytes": torch.get_rng_state(),
+            "scalar": torch.tensor(3.5),
+            "empty": torch.zeros(0),
+        },
+        "tied_a": base,
+        "tied_b": base.detach(),
+        "slice": base[1:],  # shared memory
         "marker_like": {"__tensor__": "not a tensor"},
         "history": [{"epoch": 1, "loss": 2.5}],
     }
@@ -153,8 +171,15 @@ def test_a_tiny_loop_resumes_bit_identically(tmp_path):
 
     model2, opt2, sched2 = _make(0)
     first = _tiny_loop(4, model2, opt2, sched2)
-    save_checkpoint(tmp_path / "ck", {"model": model2.state_dict(), "optimizer": opt2.state_dict(),
-                                      "scheduler": sched2.state_dict(), "rng": capture_rng()})
+    save_checkpoint(
+        tmp_path / "ck",
+        {
+            "model": model2.state_dict(),
+            "optimizer": opt2.state_dict(),
+            "scheduler": sched2.state_dict(),
+            "rng": capture_rng(),
+        },
+    )
     torch.manual_seed(123)  # the "new process" has other random state and fresh objects
     model3, opt3, sched3 = _make(1)
     state = load_checkpoint(tmp_path / "ck")
@@ -244,10 +269,23 @@ def nlu_data():
 
 
 NLU_TINY = {
-    "model": {"scratch": {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
-                          "intermediate_size": 32, "vocab_size": 300}},
-    "max_len": 16, "batch_size": 8, "epochs": 2, "lr": 0.003, "head_lr": 0.01,
-    "freeze_embeddings": False, "checkpoint_every": 3, "seed": 3,
+    "model": {
+        "scratch": {
+            "hidden_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 32,
+            "vocab_size": 300,
+        }
+    },
+    "max_len": 16,
+    "batch_size": 8,
+    "epochs": 2,
+    "lr": 0.003,
+    "head_lr": 0.01,
+    "freeze_embeddings": False,
+    "checkpoint_every": 3,
+    "seed": 3,
 }
 
 
@@ -266,8 +304,9 @@ def test_nlu_resume_never_unpickles_an_old_checkpoint(tmp_path, nlu_data):
     assert str(run / "checkpoint" / "state.pt") in str(exc.value) and "--no-resume" in str(exc.value)
     assert not marker.exists()
     # --no-resume starts over without opening it
-    train_joint(NLU_TINY, train=[train], dev=dev, out_dir=run, device="cpu", progress=False, resume=False,
-                stop_after_steps=1)
+    train_joint(
+        NLU_TINY, train=[train], dev=dev, out_dir=run, device="cpu", progress=False, resume=False, stop_after_steps=1
+    )
     assert not marker.exists() and (run / "checkpoint" / STATE_FILE).is_file()
 
 
@@ -331,8 +370,7 @@ def test_adapt_resume_never_unpickles_an_old_checkpoint(tmp_path):
     _write_payload(run / "checkpoints" / "step-0000001" / "state.pt", marker)
     overrides = ["mlm.steps=2", "mlm.save_every=1", "tokenizer.new_tokens=20", "init.method=mean"]
     with pytest.raises(CheckpointError) as exc:
-        adapt(REPO / "configs" / "adapt" / "tiny.yaml", out_dir=run, device="cpu", progress=False,
-              overrides=overrides)
+        adapt(REPO / "configs" / "adapt" / "tiny.yaml", out_dir=run, device="cpu", progress=False, overrides=overrides)
     assert str(run / "checkpoints" / "step-0000001" / "state.pt") in str(exc.value)
     assert "--no-resume" in str(exc.value)
     assert not marker.exists()

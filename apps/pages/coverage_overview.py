@@ -18,16 +18,22 @@ app_ui.show_missing_folders(ctx)
 df, sources = app_ui.coverage(ctx)
 
 if df.empty:
-    st.info("The coverage table is empty: the language catalog has no rows. "
-            "Check `resources/languages.tsv` (or `$LEXICONLM_RESOURCES`).")
+    st.info(
+        "The coverage table is empty: the language catalog has no rows. "
+        "Check `resources/languages.tsv` (or `$LEXICONLM_RESOURCES`)."
+    )
     st.stop()
 
 # ---------------------------------------------------------------- filters
 c1, c2, c3 = st.columns([2, 2, 3])
 areas = sorted(a for a in df["macroarea"].dropna().astype(str).unique() if a)
 area = c1.selectbox("Macroarea", ["All", *areas], key="ov_area")
-only_res = c2.checkbox("Only languages with resources", key="ov_only", value=False,
-                       help="Hide languages for which no configured resource holds anything.")
+only_res = c2.checkbox(
+    "Only languages with resources",
+    key="ov_only",
+    value=False,
+    help="Hide languages for which no configured resource holds anything.",
+)
 view = df if area == "All" else df[df["macroarea"] == area]
 if only_res:
     view = view[app_ui.any_resource(view)]
@@ -39,8 +45,7 @@ c3.caption(
 )
 
 if view.empty:
-    st.info("No language matches these filters. Choose another macroarea or untick "
-            "“Only languages with resources”.")
+    st.info("No language matches these filters. Choose another macroarea or untick “Only languages with resources”.")
     st.stop()
 
 # ---------------------------------------------------------------- counts
@@ -65,10 +70,10 @@ def stacked(frame: pd.DataFrame, group: str, title: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("languages:Q", title="languages"),
-            y=alt.Y(f"{group}:N", sort=keep, title=None,
-                    axis=alt.Axis(labelOverlap=False, labelLimit=170)),
-            color=alt.Color("tier_label:N", scale=tier_scale, title="tier",
-                            legend=alt.Legend(orient="bottom", columns=2)),
+            y=alt.Y(f"{group}:N", sort=keep, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=170)),
+            color=alt.Color(
+                "tier_label:N", scale=tier_scale, title="tier", legend=alt.Legend(orient="bottom", columns=2)
+            ),
             tooltip=[group, "tier_label", "languages"],
         )
         .properties(height=24 * len(keep))
@@ -79,10 +84,10 @@ fam = view.assign(family=view["family"].fillna("").replace("", "(no family)"))
 scr = view.assign(script=view["scripts"].map(lambda s: (split_scripts(s) or ["(none)"])[0]))
 left, right = st.columns(2)
 CHART_HEIGHT = 24 * TOP_N + 190  # bars, axis and the legend below
-left.altair_chart(stacked(fam, "family", f"Languages by family (top {TOP_N})"), width="stretch",
-                  height=CHART_HEIGHT)
-right.altair_chart(stacked(scr, "script", f"Languages by main script (top {TOP_N})"),
-                   width="stretch", height=CHART_HEIGHT)
+left.altair_chart(stacked(fam, "family", f"Languages by family (top {TOP_N})"), width="stretch", height=CHART_HEIGHT)
+right.altair_chart(
+    stacked(scr, "script", f"Languages by main script (top {TOP_N})"), width="stretch", height=CHART_HEIGHT
+)
 
 # ---------------------------------------------------------------- map
 st.subheader("Where the languages are")
@@ -94,7 +99,8 @@ if geo.empty:
     st.info("None of these languages has coordinates in the catalog.")
 else:
     geo = geo[["iso639_3", "name", "family", "latitude", "longitude", "tier", "tier_label"]].round(
-        {"latitude": 2, "longitude": 2})
+        {"latitude": 2, "longitude": 2}
+    )
     background = alt.Chart(alt.sphere()).mark_geoshape(fill="#eef3f8", stroke="#c9d6e3")
     grid = alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(stroke="#d5dde6", strokeWidth=0.5)
     # Languages without resources (most of the catalog) are drawn as a light layer with only

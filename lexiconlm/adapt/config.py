@@ -114,13 +114,25 @@ RESUME_EXEMPT = ("mlm.save_every", "mlm.log_every", "mlm.peak_tflops")
 #: Free-form mappings (the init method's own settings, checked by the method).
 _FREE = ("init.options",)
 _INT_KEYS = {
-    "tokenizer.new_tokens": 0, "tokenizer.min_frequency": 1, "mlm.steps": 0, "mlm.batch_size": 1,
-    "mlm.grad_accum": 1, "mlm.warmup_steps": 0, "mlm.seq_len": 8, "mlm.save_every": 0,
-    "mlm.eval_segments": 1, "mlm.log_every": 1, "seed": 0,
+    "tokenizer.new_tokens": 0,
+    "tokenizer.min_frequency": 1,
+    "mlm.steps": 0,
+    "mlm.batch_size": 1,
+    "mlm.grad_accum": 1,
+    "mlm.warmup_steps": 0,
+    "mlm.seq_len": 8,
+    "mlm.save_every": 0,
+    "mlm.eval_segments": 1,
+    "mlm.log_every": 1,
+    "seed": 0,
 }
 _OPTIONAL_INT_KEYS = ("text.max_segments", "tokenizer.trainer_vocab_size")
-_FLOAT_KEYS = {"mlm.lr": (0.0, None), "mlm.weight_decay": (0.0, None),
-               "mlm.mlm_probability": (0.0, 1.0), "text.heldout_fraction": (0.0, 1.0)}
+_FLOAT_KEYS = {
+    "mlm.lr": (0.0, None),
+    "mlm.weight_decay": (0.0, None),
+    "mlm.mlm_probability": (0.0, 1.0),
+    "text.heldout_fraction": (0.0, 1.0),
+}
 
 
 def _init_shorthand(values: dict) -> dict:
@@ -130,8 +142,13 @@ def _init_shorthand(values: dict) -> dict:
     return values
 
 
-def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (), *,
-                has_texts: bool = False, has_lexicon: bool = False) -> dict:
+def load_config(
+    config: dict | str | os.PathLike,
+    overrides: Iterable[str] = (),
+    *,
+    has_texts: bool = False,
+    has_lexicon: bool = False,
+) -> dict:
     """Read, complete and check an adaptation configuration.
 
     Args:
@@ -156,8 +173,9 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
     problems, base = raw.problems, raw.base
     given = _init_shorthand(raw.values)
     for item in overrides:  # one at a time: `--set init=mean --set init.options.k=3` works
-        given = _init_shorthand(apply_overrides(given, [item], defaults=DEFAULTS, free=_FREE,
-                                                problems=problems, example="mlm.steps=200"))
+        given = _init_shorthand(
+            apply_overrides(given, [item], defaults=DEFAULTS, free=_FREE, problems=problems, example="mlm.steps=200")
+        )
     cfg = merge(DEFAULTS, given, problems=problems, free=_FREE)
 
     if not cfg["base_model"] or not isinstance(cfg["base_model"], str):
@@ -165,8 +183,7 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
     elif not cfg["base_model"].startswith("builtin:"):
         resolve_existing(cfg, ["base_model"], base)
     elif cfg["base_model"] not in ("builtin:tiny",):
-        problems.append(f"base_model -> unknown builtin {cfg['base_model']!r} "
-                        "(known: builtin:tiny)")
+        problems.append(f"base_model -> unknown builtin {cfg['base_model']!r} (known: builtin:tiny)")
 
     for key, low in _INT_KEYS.items():
         check_int(get_dotted(cfg, key), key, problems, minimum=low)
@@ -177,8 +194,7 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
     check_bool(cfg["mlm"]["freeze_body"], "mlm.freeze_body", problems)
     check_choice(cfg["mlm"]["train_rows"], "mlm.train_rows", ("all", "new"), problems)
     check_choice(cfg["mlm"]["precision"], "mlm.precision", ("auto", "bf16", "fp32"), problems)
-    check_number(cfg["mlm"]["peak_tflops"], "mlm.peak_tflops", problems, low=0, low_open=True,
-                 optional=True)
+    check_number(cfg["mlm"]["peak_tflops"], "mlm.peak_tflops", problems, low=0, low_open=True, optional=True)
 
     # language and script
     lang = None
@@ -198,8 +214,7 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
         cfg["script"] = lang.scripts[0] if lang.scripts else None
     for key in ("script", "source_script"):
         v = cfg[key]
-        if v is not None and (not isinstance(v, str) or len(v) != 4 or not v[0].isupper()
-                              or not v[1:].islower()):
+        if v is not None and (not isinstance(v, str) or len(v) != 4 or not v[0].isupper() or not v[1:].islower()):
             problems.append(f"{key} -> expected an ISO 15924 code such as Latn or Ethi, got {v!r}")
 
     # init method
@@ -210,20 +225,16 @@ def load_config(config: dict | str | os.PathLike, overrides: Iterable[str] = (),
 
     # files
     n_before = len(problems)
-    resolve_paths(cfg, {"text.train": "list", "text.heldout": "list", "lexicon": "one"}, base,
-                  problems)
+    resolve_paths(cfg, {"text.train": "list", "text.heldout": "list", "lexicon": "one"}, base, problems)
     for key in ("train", "heldout"):
         cfg["text"][key] = [str(p) for p in cfg["text"][key] if p.exists()]
     if cfg["lexicon"] is not None:
         cfg["lexicon"] = str(cfg["lexicon"]) if cfg["lexicon"].exists() else None
     lexicon_problem = any(p.startswith("lexicon") for p in problems[n_before:])
     if not cfg["text"]["train"] and not has_texts:
-        problems.append("text.train -> no target-language text "
-                        "(name files, or pass texts=... to adapt())")
-    if (cfg["init"]["method"] == "lexicon.v1" and cfg["lexicon"] is None and not has_lexicon
-            and not lexicon_problem):
-        problems.append("lexicon -> init method lexicon.v1 needs a lexicon "
-                        "(set `lexicon:` or pass lexicon=...)")
+        problems.append("text.train -> no target-language text (name files, or pass texts=... to adapt())")
+    if cfg["init"]["method"] == "lexicon.v1" and cfg["lexicon"] is None and not has_lexicon and not lexicon_problem:
+        problems.append("lexicon -> init method lexicon.v1 needs a lexicon (set `lexicon:` or pass lexicon=...)")
     fraction = cfg["text"]["heldout_fraction"]
     if not cfg["text"]["heldout"] and isinstance(fraction, (int, float)) and fraction <= 0:
         problems.append("text.heldout_fraction -> must be > 0 when no text.heldout files are given")
@@ -253,13 +264,18 @@ def config_signature(cfg: dict, *, extra: dict | None = None) -> str:
         data["_extra"] = extra
     blob = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
-    return str(Signature.from_pairs([
-        ("adapt", "mlm.v1"),
-        ("model", model_id(str(cfg.get("base_model")))),
-        ("lang", cfg.get("language")),
-        ("init", (cfg.get("init") or {}).get("method")),
-        ("config", digest),
-    ], version=False))
+    return str(
+        Signature.from_pairs(
+            [
+                ("adapt", "mlm.v1"),
+                ("model", model_id(str(cfg.get("base_model")))),
+                ("lang", cfg.get("language")),
+                ("init", (cfg.get("init") or {}).get("method")),
+                ("config", digest),
+            ],
+            version=False,
+        )
+    )
 
 
 def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:

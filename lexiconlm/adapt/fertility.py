@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
 from lexiconlm.adapt.run import split_heldout
 from lexiconlm.adapt.vocab import extend_tokenizer, train_new_pieces
 from lexiconlm.coverage.tokenizer import tokenizer_coverage
@@ -62,8 +63,9 @@ def compare_fertility(
         UnsupportedTokenizerError: the tokenizer cannot be extended.
     """
     if extended is None:
-        pieces = train_new_pieces(tokenizer, train, n_new, trainer_vocab_size=trainer_vocab_size,
-                                  min_frequency=min_frequency)
+        pieces = train_new_pieces(
+            tokenizer, train, n_new, trainer_vocab_size=trainer_vocab_size, min_frequency=min_frequency
+        )
         extended = extend_tokenizer(tokenizer, pieces)
     base = tokenizer_coverage(tokenizer, list(heldout))
     ext = tokenizer_coverage(extended, list(heldout))

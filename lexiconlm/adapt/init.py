@@ -51,11 +51,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+import numpy as np
+
+from lexiconlm.adapt.vocab import surface_fn
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.phonology import epitran_instance, map_tag, panphon_tables
 from lexiconlm.registry import Registry
-from lexiconlm.adapt.vocab import surface_fn
-import numpy as np
 from lexiconlm.unicode_scripts import char_script
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,13 +79,16 @@ __all__ = [
 ]
 
 #: Versioned name -> ``module:function``, imported on first use (:func:`resolve_init`).
-EMBEDDING_INITS = Registry("embedding init", entries={
-    "random.v1": "lexiconlm.adapt.init:random_init",
-    "mean.v1": "lexiconlm.adapt.init:mean_init",
-    "lexicon.v1": "lexiconlm.adapt.init:lexicon_init",
-    "overlap.v1": "lexiconlm.adapt.init:overlap_init",
-    "phonology.v1": "lexiconlm.adapt.init:phonology_init",
-})
+EMBEDDING_INITS = Registry(
+    "embedding init",
+    entries={
+        "random.v1": "lexiconlm.adapt.init:random_init",
+        "mean.v1": "lexiconlm.adapt.init:mean_init",
+        "lexicon.v1": "lexiconlm.adapt.init:lexicon_init",
+        "overlap.v1": "lexiconlm.adapt.init:overlap_init",
+        "phonology.v1": "lexiconlm.adapt.init:phonology_init",
+    },
+)
 
 
 @dataclass
@@ -172,7 +176,7 @@ def _old_pieces(ctx: InitContext, texts: Sequence[str]) -> list[list[int]]:
     bare = {i for i in (tok.convert_tokens_to_ids("▁"),) if i is not None and i != unk}
     out = []
     for i in range(0, len(texts), 2048):
-        enc = tok(list(texts[i:i + 2048]), add_special_tokens=False)["input_ids"]
+        enc = tok(list(texts[i : i + 2048]), add_special_tokens=False)["input_ids"]
         for ids in enc:
             kept = [t for t in ids if t != unk]
             if len(kept) > 1:
@@ -248,7 +252,7 @@ def lexicon_init(ctx: InitContext) -> InitRecipe:
     targets = [e.target for e in entries]
     tgt_ids: list[list[int]] = []
     for i in range(0, len(targets), 2048):
-        tgt_ids.extend(ctx.new_tokenizer(targets[i:i + 2048], add_special_tokens=False)["input_ids"])
+        tgt_ids.extend(ctx.new_tokenizer(targets[i : i + 2048], add_special_tokens=False)["input_ids"])
     src_ids = _old_pieces(ctx, [e.source for e in entries])
     acc: list[dict[int, float]] = [{} for _ in ctx.new_tokens]
     used = 0
@@ -294,7 +298,7 @@ def overlap_init(ctx: InitContext) -> InitRecipe:
     temperature = float(ctx.opt("temperature", 0.1))
     seqs: list[list[int]] = []
     for i in range(0, len(texts), 2048):
-        seqs.extend(ctx.new_tokenizer(texts[i:i + 2048], add_special_tokens=False)["input_ids"])
+        seqs.extend(ctx.new_tokenizer(texts[i : i + 2048], add_special_tokens=False)["input_ids"])
     vocab = sorted({t for s in seqs for t in s})
     index = {t: i for i, t in enumerate(vocab)}
     rows_i, cols_i = [], []
@@ -372,8 +376,10 @@ def phonology_init(ctx: InitContext) -> InitRecipe:
     import torch
 
     if not ctx.language or not ctx.script:
-        raise LexiconLMError("embedding init 'phonology' needs the target `language` and `script` "
-                             "(epitran map <iso639-3>-<Script>, e.g. amh-Ethi)")
+        raise LexiconLMError(
+            "embedding init 'phonology' needs the target `language` and `script` "
+            "(epitran map <iso639-3>-<Script>, e.g. amh-Ethi)"
+        )
     epi_of, ft, dist = _phon()
     tgt_tag = _map_tag(ctx.language, ctx.script, "target language")
     src_tag = _map_tag(ctx.source_language, ctx.source_script, "source language")
@@ -408,8 +414,10 @@ def phonology_init(ctx: InitContext) -> InitRecipe:
         src_initial.append(initial)
         by_ipa.setdefault((ipa, initial), []).append(len(src_ids) - 1)
     if not src_ids:
-        raise LexiconLMError(f"embedding init 'phonology': the base vocabulary has no {ctx.source_script} "
-                             "pieces to match new tokens against; set `source_script`")
+        raise LexiconLMError(
+            f"embedding init 'phonology': the base vocabulary has no {ctx.source_script} "
+            "pieces to match new tokens against; set `source_script`"
+        )
     src_mat = torch.from_numpy(np.stack([_vector(ft, s, slots) for s in src_ipa]))
     src_flag = torch.tensor(src_initial, dtype=torch.float32)
 
@@ -449,7 +457,10 @@ def phonology_init(ctx: InitContext) -> InitRecipe:
             acc[src_ids[j]] = acc.get(src_ids[j], 0.0) + math.exp(-d / temperature)
         rows.append(_normalise(acc))
     details = {
-        "target_map": tgt_tag, "source_map": src_tag, "source_pieces": len(src_ids), "exact_ipa_matches": n_exact,
+        "target_map": tgt_tag,
+        "source_map": src_tag,
+        "source_pieces": len(src_ids),
+        "exact_ipa_matches": n_exact,
         "mean_best_distance": round(float(np.mean(distances)), 4) if distances else None,
     }
     return _with_fallback("phonology.v1", rows, "phonology", ctx, details)

@@ -27,19 +27,20 @@ Kaplan et al.: ``6 N`` for a trained body, ``4 N`` with a frozen body (no weight
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import shutil
 import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from tqdm.auto import tqdm
+
+from lexiconlm.adapt.init import apply_recipe
 from lexiconlm.devices import resolve_device as select_device
 from lexiconlm.errors import ConfigError, LexiconLMError
-import logging
-from lexiconlm.adapt.init import apply_recipe
-import shutil
-from tqdm.auto import tqdm
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -64,8 +65,18 @@ __all__ = [
 ]
 
 #: Dense bf16 peak FLOP/s of common accelerators (vendor datasheets), matched by name.
-PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "L4": 121.0,
-                    "A10": 125.0, "4090": 165.0, "V100": 125.0, "T4": 65.0}
+PEAK_BF16_TFLOPS = {
+    "H200": 989.0,
+    "H100": 989.0,
+    "A100": 312.0,
+    "L40S": 362.0,
+    "A10G": 70.0,
+    "L4": 121.0,
+    "A10": 125.0,
+    "4090": 165.0,
+    "V100": 125.0,
+    "T4": 65.0,
+}
 
 
 def _head_prefixes(model: Any) -> set[str]:
@@ -94,8 +105,11 @@ def module_split(model: Any, freeze_body: bool) -> tuple[list[str], list[str]]:
         if not name:
             continue
         inside = [p for p in all_params if p.startswith(name + ".")]
-        if inside and all(p not in trainable_params for p in inside) and not any(
-                name.startswith(f + ".") for f in frozen):
+        if (
+            inside
+            and all(p not in trainable_params for p in inside)
+            and not any(name.startswith(f + ".") for f in frozen)
+        ):
             frozen.append(name)
     covered = {p for p in frozen_params if any(p.startswith(f + ".") for f in frozen)}
     assert covered == set(frozen_params)
@@ -176,18 +190,31 @@ def _check_embeddings(model: Any, where: str) -> Any:
     return emb
 
 
-def build_tiny_base(folder: str | os.PathLike, texts: Sequence[str], *, vocab_size: int = 400, hidden: int = 32,
-                    layers: int = 2, heads: int = 2, seed: int = 0) -> Path:
+def build_tiny_base(
+    folder: str | os.PathLike,
+    texts: Sequence[str],
+    *,
+    vocab_size: int = 400,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    seed: int = 0,
+) -> Path:
     """Write a tiny XLM-R-like base (Unigram tokenizer trained on ``texts``, a BERT body without
     MLM head, as e5 ships) to ``folder``; for tests and the tiny config
     (:func:`lexiconlm.training.build_tiny_model` with the ``unigram-metaspace.v1`` tokenizer)."""
     from lexiconlm.training import build_tiny_model, save_model_folder  # imports torch
 
-    config = {"vocab_size": vocab_size, "hidden_size": hidden, "num_hidden_layers": layers,
-              "num_attention_heads": heads, "intermediate_size": 2 * hidden,
-              "max_position_embeddings": 512, "type_vocab_size": 1}
-    model, tok = build_tiny_model(texts, config, tokenizer="unigram-metaspace.v1", masked_lm=False,
-                                  seed=seed)
+    config = {
+        "vocab_size": vocab_size,
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": 2 * hidden,
+        "max_position_embeddings": 512,
+        "type_vocab_size": 1,
+    }
+    model, tok = build_tiny_model(texts, config, tokenizer="unigram-metaspace.v1", masked_lm=False, seed=seed)
     return save_model_folder(model, tok, folder)
 
 
@@ -208,8 +235,9 @@ def resize_and_init(model: Any, old_size: int, recipe: "InitRecipe", *, seed: in
     inp = _check_embeddings(model, type(model).__name__)
     n_new = len(recipe.rows)
     if inp.weight.shape[0] < old_size:
-        raise LexiconLMError(f"the model has {inp.weight.shape[0]} embedding rows, fewer than the tokenizer's "
-                             f"{old_size} tokens")
+        raise LexiconLMError(
+            f"the model has {inp.weight.shape[0]} embedding rows, fewer than the tokenizer's {old_size} tokens"
+        )
     old_in = inp.weight.detach()[:old_size].clone()
     out = model.get_output_embeddings()
     tied = out is not None and out.weight is inp.weight
@@ -219,8 +247,11 @@ def resize_and_init(model: Any, old_size: int, recipe: "InitRecipe", *, seed: in
     rows_before = inp.weight.shape[0]
     out_bias = getattr(out, "bias", None) if out is not None else None
     old_out_bias = out_bias.detach()[:old_size].clone() if out_bias is not None else None
-    old_vectors = {n: p.detach()[:old_size].clone() for n, p in model.named_parameters(remove_duplicate=False)
-                   if p.dim() == 1 and p.shape[0] == rows_before and n.endswith("bias")}
+    old_vectors = {
+        n: p.detach()[:old_size].clone()
+        for n, p in model.named_parameters(remove_duplicate=False)
+        if p.dim() == 1 and p.shape[0] == rows_before and n.endswith("bias")
+    }
     model.resize_token_embeddings(old_size + n_new, mean_resizing=False)
     inp = model.get_input_embeddings()
     out = model.get_output_embeddings()
@@ -274,14 +305,14 @@ def make_blocks(tokenizer: Any, texts: Sequence[str], seq_len: int) -> "torch.Te
         raise LexiconLMError("the tokenizer needs cls/bos, sep/eos and mask tokens for MLM training")
     stream: list[int] = []
     for i in range(0, len(texts), 2048):
-        for ids in tokenizer(list(texts[i:i + 2048]), add_special_tokens=False)["input_ids"]:
+        for ids in tokenizer(list(texts[i : i + 2048]), add_special_tokens=False)["input_ids"]:
             if ids:
                 stream.extend(ids)
                 stream.append(sep_id)
     body = seq_len - 2
     blocks = []
     for start in range(0, len(stream), body):
-        chunk = stream[start:start + body]
+        chunk = stream[start : start + body]
         row = [cls_id, *chunk, sep_id]
         row += [pad_id] * (seq_len - len(row))
         blocks.append(row)
@@ -290,8 +321,9 @@ def make_blocks(tokenizer: Any, texts: Sequence[str], seq_len: int) -> "torch.Te
     return torch.tensor(blocks, dtype=torch.long)
 
 
-def mask_tokens(ids: "torch.Tensor", tokenizer: Any, probability: float, generator: "torch.Generator",
-                special_ids: Sequence[int]) -> tuple["torch.Tensor", "torch.Tensor"]:
+def mask_tokens(
+    ids: "torch.Tensor", tokenizer: Any, probability: float, generator: "torch.Generator", special_ids: Sequence[int]
+) -> tuple["torch.Tensor", "torch.Tensor"]:
     """BERT masking: ``probability`` of the non-special tokens are predicted; of those 80% become
     ``<mask>``, 10% a random token, 10% stay. Returns ``(inputs, labels)`` (labels -100 elsewhere)."""
     import torch
@@ -323,8 +355,9 @@ def _head(model: Any) -> Any:
     return heads[0] if len(heads) == 1 else None
 
 
-def masked_positions_loss(model: Any, inputs: "torch.Tensor", attention: "torch.Tensor",
-                          labels: "torch.Tensor", *, reduction: str = "mean") -> "torch.Tensor":
+def masked_positions_loss(
+    model: Any, inputs: "torch.Tensor", attention: "torch.Tensor", labels: "torch.Tensor", *, reduction: str = "mean"
+) -> "torch.Tensor":
     """Cross-entropy of the MLM head, evaluated only at the predicted positions (labels != -100).
 
     The output projection is the costliest layer of a large-vocabulary model (250k x d per token);
@@ -349,16 +382,42 @@ def _special_ids(tokenizer: Any) -> list[int]:
     return sorted(set(i for i in tokenizer.all_special_ids if i is not None))
 
 
-def evaluate_mlm(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, probability: float = 0.15, seed: int = 0,
-                 batch_size: int = 32, device: str = "cpu", precision: str = "fp32") -> float:
+def evaluate_mlm(
+    model: Any,
+    blocks: "torch.Tensor",
+    tokenizer: Any,
+    *,
+    probability: float = 0.15,
+    seed: int = 0,
+    batch_size: int = 32,
+    device: str = "cpu",
+    precision: str = "fp32",
+) -> float:
     """Mean MLM loss per predicted token on ``blocks`` with a fixed masking (seeded)."""
-    return evaluate_mlm_split(model, blocks, tokenizer, probability=probability, seed=seed, batch_size=batch_size,
-                              device=device, precision=precision)["loss"]
+    return evaluate_mlm_split(
+        model,
+        blocks,
+        tokenizer,
+        probability=probability,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        precision=precision,
+    )["loss"]
 
 
-def evaluate_mlm_split(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, new_from: int | None = None,
-                       probability: float = 0.15, seed: int = 0, batch_size: int = 32, device: str = "cpu",
-                       precision: str = "fp32") -> dict:
+def evaluate_mlm_split(
+    model: Any,
+    blocks: "torch.Tensor",
+    tokenizer: Any,
+    *,
+    new_from: int | None = None,
+    probability: float = 0.15,
+    seed: int = 0,
+    batch_size: int = 32,
+    device: str = "cpu",
+    precision: str = "fp32",
+) -> dict:
     """MLM loss on ``blocks`` (fixed masking), overall and, with ``new_from``, separately for the
     predicted tokens whose id is ``>= new_from`` (the new vocabulary) and the others.
 
@@ -376,7 +435,7 @@ def evaluate_mlm_split(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, ne
     counts = {"all": 0, "new": 0, "old": 0}
     with torch.no_grad():
         for i in range(0, blocks.shape[0], batch_size):
-            ids = blocks[i:i + batch_size]
+            ids = blocks[i : i + batch_size]
             inputs, labels = mask_tokens(ids, tokenizer, probability, gen, special)
             attn = (ids != pad_id).long() if pad_id is not None else torch.ones_like(ids)
             inputs, attn, labels = inputs.to(device), attn.to(device), labels.to(device)
@@ -397,8 +456,14 @@ def evaluate_mlm_split(model: Any, blocks: "torch.Tensor", tokenizer: Any, *, ne
     def mean(key: str):
         return sums[key] / counts[key] if counts[key] else None
 
-    return {"loss": mean("all") if counts["all"] else 0.0, "n": counts["all"],
-            "loss_new": mean("new"), "n_new": counts["new"], "loss_old": mean("old"), "n_old": counts["old"]}
+    return {
+        "loss": mean("all") if counts["all"] else 0.0,
+        "n": counts["all"],
+        "loss_new": mean("new"),
+        "n_new": counts["new"],
+        "loss_old": mean("old"),
+        "n_old": counts["old"],
+    }
 
 
 def _autocast(device: str, precision: str):
@@ -505,14 +570,23 @@ def _is_checkpoint(folder: Path) -> bool:
 _RESTART = "rerun with --no-resume (resume=False) to start the run over"
 
 
-def _save_checkpoint(out_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, signature: str,
-                     stats: dict, keep: int = 2) -> Path:
+def _save_checkpoint(
+    out_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, signature: str, stats: dict, keep: int = 2
+) -> Path:
     from lexiconlm.training import save_checkpoint  # imports torch
 
     folder = _ckpt_dir(out_dir, step)
-    save_checkpoint(folder, {"step": step, "signature": signature, "model": model.state_dict(),
-                             "optimizer": optimizer.state_dict(),
-                             "scheduler": scheduler.state_dict(), "stats": stats})
+    save_checkpoint(
+        folder,
+        {
+            "step": step,
+            "signature": signature,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "stats": stats,
+        },
+    )
     done = sorted(p for p in folder.parent.glob("step-*") if _is_checkpoint(p))
     for old in done[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
@@ -576,7 +650,6 @@ def train_mlm(
 
     # freezing: input embeddings and the head train; the body is frozen on request
     if mlm_cfg["freeze_body"]:
-
         _, trainable = module_split(model, True)
         keep = set(trainable)
         for name, p in model.named_parameters():
@@ -594,10 +667,13 @@ def train_mlm(
     if ckpt is not None:
         state = load_checkpoint(ckpt, restart_hint=_RESTART)
         if state.get("signature") != signature:
-            raise ConfigError([
-                f"{ckpt}: this checkpoint was written under another configuration (signature "
-                f"{state.get('signature')} != {signature}); resume with the same config, pass resume=False "
-                "(--no-resume) to start over, or use another --out folder"])
+            raise ConfigError(
+                [
+                    f"{ckpt}: this checkpoint was written under another configuration (signature "
+                    f"{state.get('signature')} != {signature}); resume with the same config, pass resume=False "
+                    "(--no-resume) to start over, or use another --out folder"
+                ]
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -630,23 +706,28 @@ def train_mlm(
             sync = acc.no_sync(model) if (micro < accum - 1 and world > 1) else nullcontext()
             with sync, autocast(dev, precision):
                 if world > 1:  # through the DDP wrapper, which synchronises the gradients
-                    outputs = model(input_ids=inputs.to(acc.device), attention_mask=attn.to(acc.device),
-                                    labels=labels.to(acc.device))
+                    outputs = model(
+                        input_ids=inputs.to(acc.device),
+                        attention_mask=attn.to(acc.device),
+                        labels=labels.to(acc.device),
+                    )
                     loss = outputs.loss / accum
                 else:
-                    loss = masked_positions_loss(model, inputs.to(acc.device), attn.to(acc.device),
-                                                 labels.to(acc.device)) / accum
+                    loss = (
+                        masked_positions_loss(model, inputs.to(acc.device), attn.to(acc.device), labels.to(acc.device))
+                        / accum
+                    )
             acc.backward(loss)
             step_loss += loss.detach()
             step_tokens += attn.sum().to(acc.device)
         for _, p, _ in keep_rows:
             if p.grad is not None:
-                p.grad[: n_old_rows].zero_()
+                p.grad[:n_old_rows].zero_()
         optimizer.step()
         if keep_rows:
             with torch.no_grad():
                 for _, p, old in keep_rows:
-                    p[: n_old_rows].copy_(old)
+                    p[:n_old_rows].copy_(old)
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         elapsed += time.perf_counter() - t0
@@ -664,21 +745,35 @@ def train_mlm(
         if (save_every and done % save_every == 0) or done == steps:
             acc.wait_for_everyone()
             if acc.is_main_process:
-                _save_checkpoint(out_dir, done, acc.unwrap_model(model), optimizer, scheduler, signature,
-                                 {"train_loss_last": last_loss})
+                _save_checkpoint(
+                    out_dir,
+                    done,
+                    acc.unwrap_model(model),
+                    optimizer,
+                    scheduler,
+                    signature,
+                    {"train_loss_last": last_loss},
+                )
             acc.wait_for_everyone()
     if bar is not None:
         bar.close()
     tps = n_tokens_done / elapsed if elapsed > 0 else None
     achieved = tps * fpt if tps else None
     stats = {
-        "steps": steps, "resumed_from": resumed_from, "steps_run": steps - start,
-        "tokens_per_s": round(tps, 1) if tps else None, "flops_per_token": fpt,
+        "steps": steps,
+        "resumed_from": resumed_from,
+        "steps_run": steps - start,
+        "tokens_per_s": round(tps, 1) if tps else None,
+        "flops_per_token": fpt,
         "achieved_tflops": round(achieved / 1e12, 6) if achieved else None,
         "peak_tflops": peak / 1e12 if peak else None,
         "mfu": round(achieved / peak, 6) if (achieved and peak) else None,
-        "precision": precision, "device": dev, "world_size": world, "train_loss_last": last_loss,
-        "fused_adamw": fused, "trainable_params": n_trainable,
+        "precision": precision,
+        "device": dev,
+        "world_size": world,
+        "train_loss_last": last_loss,
+        "fused_adamw": fused,
+        "trainable_params": n_trainable,
     }
     model = acc.unwrap_model(model)
     return model, stats

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from lexiconlm import __version__
-from lexiconlm.errors import LexiconLMError
 from lexiconlm.adapt.init import InitContext, resolve_init
 from lexiconlm.adapt.mlm import has_mlm_head, mlm_model_from_config, module_split
 from lexiconlm.adapt.vocab import extend_tokenizer, tokenizer_kind, train_new_pieces
+from lexiconlm.errors import LexiconLMError
 from lexiconlm.files import atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -106,8 +106,10 @@ class AdaptationPlan:
     @classmethod
     def from_dict(cls, d: dict) -> "AdaptationPlan":
         d = dict(d)
-        d["new_tokens"] = tuple(tuple(x) if not isinstance(x, list) else tuple(
-            tuple(y) if isinstance(y, list) else y for y in x) for x in d["new_tokens"])
+        d["new_tokens"] = tuple(
+            tuple(x) if not isinstance(x, list) else tuple(tuple(y) if isinstance(y, list) else y for y in x)
+            for x in d["new_tokens"]
+        )
         d["frozen_modules"] = tuple(d["frozen_modules"])
         d["trainable_modules"] = tuple(d["trainable_modules"])
         return cls(**d)
@@ -168,11 +170,18 @@ def make_plan(
 
     base_tok = AutoTokenizer.from_pretrained(base_dir)
     kind = tokenizer_kind(base_tok) if cfg["tokenizer"]["new_tokens"] > 0 else _kind_or_unknown(base_tok)
-    pieces = train_new_pieces(
-        base_tok, train_texts, cfg["tokenizer"]["new_tokens"],
-        trainer_vocab_size=cfg["tokenizer"]["trainer_vocab_size"],
-        min_frequency=cfg["tokenizer"]["min_frequency"], progress=progress,
-    ) if cfg["tokenizer"]["new_tokens"] > 0 else []
+    pieces = (
+        train_new_pieces(
+            base_tok,
+            train_texts,
+            cfg["tokenizer"]["new_tokens"],
+            trainer_vocab_size=cfg["tokenizer"]["trainer_vocab_size"],
+            min_frequency=cfg["tokenizer"]["min_frequency"],
+            progress=progress,
+        )
+        if cfg["tokenizer"]["new_tokens"] > 0
+        else []
+    )
     new_tok = extend_tokenizer(base_tok, pieces) if pieces else base_tok
     old_len = len(base_tok)
     vocab = new_tok.get_vocab()
@@ -198,22 +207,50 @@ def make_plan(
 
     method, fn = resolve_init(cfg["init"]["method"])
     ctx = InitContext(
-        base_tok, new_tok, [(i, p) for i, p in new_tokens], texts=list(train_texts), lexicon=lexicon,
-        language=cfg["language"], script=cfg["script"] or "", source_language=cfg["source_language"],
-        source_script=cfg["source_script"], options=dict(cfg["init"]["options"]),
+        base_tok,
+        new_tok,
+        [(i, p) for i, p in new_tokens],
+        texts=list(train_texts),
+        lexicon=lexicon,
+        language=cfg["language"],
+        script=cfg["script"] or "",
+        source_language=cfg["source_language"],
+        source_script=cfg["source_script"],
+        options=dict(cfg["init"]["options"]),
     )
     recipe = fn(ctx)
     plan = AdaptationPlan(
-        base_model=cfg["base_model"], base_path=str(base_dir), model_type=model_config.model_type,
-        tokenizer_kind=kind, base_vocab_size=old_len, new_vocab_size=len(new_tok),
-        new_tokens=tuple(rows), init_method=method, init_summary=recipe.summary,
-        frozen_modules=tuple(frozen), trainable_modules=tuple(trainable), fresh_head=fresh_head,
-        tied_embeddings=tied, language=cfg["language"], script=cfg["script"] or "",
-        texts={"train_segments": len(train_texts), "heldout_segments": len(heldout_texts),
-               "train_digest": texts_digest(train_texts), "heldout_digest": texts_digest(heldout_texts)},
-        lexicon=None if lexicon is None else {"path": lexicon.provenance.path, "entries": len(lexicon),
-                                              "src": lexicon.src.code, "tgt": lexicon.tgt.code},
-        config_signature=signature, seed=cfg["seed"],
+        base_model=cfg["base_model"],
+        base_path=str(base_dir),
+        model_type=model_config.model_type,
+        tokenizer_kind=kind,
+        base_vocab_size=old_len,
+        new_vocab_size=len(new_tok),
+        new_tokens=tuple(rows),
+        init_method=method,
+        init_summary=recipe.summary,
+        frozen_modules=tuple(frozen),
+        trainable_modules=tuple(trainable),
+        fresh_head=fresh_head,
+        tied_embeddings=tied,
+        language=cfg["language"],
+        script=cfg["script"] or "",
+        texts={
+            "train_segments": len(train_texts),
+            "heldout_segments": len(heldout_texts),
+            "train_digest": texts_digest(train_texts),
+            "heldout_digest": texts_digest(heldout_texts),
+        },
+        lexicon=None
+        if lexicon is None
+        else {
+            "path": lexicon.provenance.path,
+            "entries": len(lexicon),
+            "src": lexicon.src.code,
+            "tgt": lexicon.tgt.code,
+        },
+        config_signature=signature,
+        seed=cfg["seed"],
     )
     return plan, new_tok, recipe
 

@@ -38,15 +38,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from tqdm import tqdm
+
+from lexiconlm import __version__
 from lexiconlm.errors import DataFormatError, LexiconLMError
 from lexiconlm.files import publish_folder
-from lexiconlm.languages import get_catalog
 from lexiconlm.io.detect import detect_format, iter_data_files, read_any
-from lexiconlm.types import Corpus, NLUDataset
-from lexiconlm import __version__
+from lexiconlm.languages import get_catalog
 from lexiconlm.models import resolve_model
 from lexiconlm.signature import Signature
-from tqdm import tqdm
+from lexiconlm.types import Corpus, NLUDataset
 
 __all__ = ["TRIM_METHOD", "TrimError", "load_texts", "trim_tokenizer_json", "trim_model"]
 
@@ -102,7 +103,9 @@ def load_texts(paths: Iterable[str | os.PathLike], *, langs: Sequence[str] | Non
     for root in paths:
         root = Path(root)
         if not root.exists():
-            raise DataFormatError.single(str(root), None, "no such file or folder", "give MASSIVE files or text corpora")
+            raise DataFormatError.single(
+                str(root), None, "no such file or folder", "give MASSIVE files or text corpora"
+            )
         files = iter_data_files(root)
         explicit = root.is_file()
         for f in files:
@@ -110,7 +113,9 @@ def load_texts(paths: Iterable[str | os.PathLike], *, langs: Sequence[str] | Non
             if guess.kind not in ("massive", "text"):
                 if explicit:
                     raise DataFormatError.single(
-                        str(f), None, f"not a MASSIVE file or a text corpus (detected: {guess.kind})",
+                        str(f),
+                        None,
+                        f"not a MASSIVE file or a text corpus (detected: {guess.kind})",
                         "give MASSIVE .tsv/.jsonl files or plain-text corpora",
                     )
                 continue
@@ -240,7 +245,9 @@ def trim_tokenizer_json(
         "kept_pieces": len(kept),
         "used_pieces": len(counts),
         "tokens": n_tokens,
-        "unk_tokens": counts.get(model.get("unk_id") if kind == "Unigram" else model["vocab"].get(model.get("unk_token")), 0),
+        "unk_tokens": counts.get(
+            model.get("unk_id") if kind == "Unigram" else model["vocab"].get(model.get("unk_token")), 0
+        ),
     }
     return new, kept, stats
 
@@ -321,8 +328,13 @@ def trim_model(
     n_before = sum(p.numel() for p in net.parameters())
     sliced = []
     for k, v in sd.items():
-        if v.shape and v.shape[0] == old_rows and (
-            v.data_ptr() in vocab_ptrs or (v.ndim == 1 and k.endswith("bias") and ("predictions" in k or "lm_head" in k))
+        if (
+            v.shape
+            and v.shape[0] == old_rows
+            and (
+                v.data_ptr() in vocab_ptrs
+                or (v.ndim == 1 and k.endswith("bias") and ("predictions" in k or "lm_head" in k))
+            )
         ):
             sd[k] = v.index_select(0, idx).clone()
             sliced.append(k)
@@ -337,7 +349,10 @@ def trim_model(
     missing, unexpected = new_net.load_state_dict(sd, strict=False)
     missing = [m for m in missing if m not in sd]
     if missing or unexpected:
-        raise TrimError(f"{path}: the trimmed weights do not fit the model class (missing {missing[:5]}, unexpected {unexpected[:5]})")
+        raise TrimError(
+            f"{path}: the trimmed weights do not fit the model class "
+            f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
+        )
     n_after = sum(p.numel() for p in new_net.parameters())
 
     from tokenizers import Tokenizer
@@ -347,27 +362,45 @@ def trim_model(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         new_net.save_pretrained(str(tmp))
-        hf_tok = type(src_tok)(tokenizer_object=new_tok, **{
-            k: v for k, v in src_tok.special_tokens_map.items() if isinstance(v, str)
-        }, model_max_length=src_tok.model_max_length)
+        hf_tok = type(src_tok)(
+            tokenizer_object=new_tok,
+            **{k: v for k, v in src_tok.special_tokens_map.items() if isinstance(v, str)},
+            model_max_length=src_tok.model_max_length,
+        )
         hf_tok.save_pretrained(str(tmp))
         new_tok.save(str(tmp / "tokenizer.json"))  # the exact trimmed pipeline
         src_cfg = Path(path) / "tokenizer_config.json"
         if src_cfg.is_file():
             tcfg = json.loads(src_cfg.read_text(encoding="utf-8"))
             tcfg.pop("added_tokens_decoder", None)
-            (tmp / "tokenizer_config.json").write_text(json.dumps(tcfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            (tmp / "tokenizer_config.json").write_text(
+                json.dumps(tcfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         (tmp / "kept_ids.json").write_text(json.dumps(kept) + "\n", encoding="utf-8")
-        sig = Signature.from_pairs([
-            ("base", Path(path).name), ("trim", TRIM_METHOD), ("texts", len(texts)), ("topk", top_k),
-            ("pieces", len(kept)),
-        ])
+        sig = Signature.from_pairs(
+            [
+                ("base", Path(path).name),
+                ("trim", TRIM_METHOD),
+                ("texts", len(texts)),
+                ("topk", top_k),
+                ("pieces", len(kept)),
+            ]
+        )
         report = {
-            "signature": str(sig), "base_model": path, "lexiconlm_version": __version__, "method": TRIM_METHOD,
-            "n_texts": len(texts), **stats, "embedding_rows_before": old_rows, "embedding_rows_after": len(kept),
-            "sliced_tensors": sliced, "parameters_before": n_before, "parameters_after": n_after,
+            "signature": str(sig),
+            "base_model": path,
+            "lexiconlm_version": __version__,
+            "method": TRIM_METHOD,
+            "n_texts": len(texts),
+            **stats,
+            "embedding_rows_before": old_rows,
+            "embedding_rows_after": len(kept),
+            "sliced_tensors": sliced,
+            "parameters_before": n_before,
+            "parameters_after": n_after,
             "parameter_reduction": round(1 - n_after / n_before, 4),
-            "kept_ids_file": "kept_ids.json", "model_dir": str(out),
+            "kept_ids_file": "kept_ids.json",
+            "model_dir": str(out),
         }
         (tmp / "trim.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         publish_folder(tmp, out)
@@ -375,6 +408,7 @@ def trim_model(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     report["sizes_mb"] = {
-        "before": round(n_before * 4 / 2**20, 1), "after": round(n_after * 4 / 2**20, 1),
+        "before": round(n_before * 4 / 2**20, 1),
+        "after": round(n_after * 4 / 2**20, 1),
     }
     return report

@@ -20,6 +20,17 @@ Characters of the target text that the base vocabulary lacks are always added fi
 (:func:`train_new_pieces`), so a script the base does not know stops turning into
 ``<unk>``. Old token ids never change: new tokens get the ids after the last old one.
 
+Reproducible: the same base, text and settings give a byte-identical ``tokenizer.json`` in
+every process. The ``tokenizers`` trainers alone do not: they iterate hash maps seeded per
+process (huggingface/tokenizers#1794), which reorders WordPiece pieces and even changes which
+merges win a tie, spreads the Unigram scores of rare characters in a random order and sums
+Unigram scores in a varying order. So WordPiece pieces are learnt by a plain BPE trainer on
+words marked at their start (:func:`_wordpiece_candidates`, no lazily numbered ``##`` symbols),
+Unigram scores are re-estimated from whole counts (:func:`_unigram_candidates`), and every
+list is sorted by score, then by the piece itself. (BPE bases whose model has a
+``continuing_subword_prefix`` or ``end_of_word_suffix`` are still trained with those
+options, which the trainer numbers in hash order; plain and byte-level BPE are reproducible.)
+
 Example:
     >>> pieces = train_new_pieces(base_tok, texts, n_new=2000)  # doctest: +SKIP
     >>> new_tok = extend_tokenizer(base_tok, pieces)  # doctest: +SKIP
@@ -30,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -135,7 +147,7 @@ def piece_surface(piece: str, kind: str, model: dict | None = None, byte_level: 
     ``##ing`` -> ``("ing", False)``; byte-level BPE pieces are decoded from their byte alphabet."""
     if kind == "WordPiece":
         prefix = (model or {}).get("continuing_subword_prefix", "##") or "##"
-        return (piece[len(prefix):], False) if piece.startswith(prefix) and piece != prefix else (piece, True)
+        return (piece[len(prefix) :], False) if piece.startswith(prefix) and piece != prefix else (piece, True)
     if kind == "BPE" and byte_level:
         text = _bytes_to_text(piece)
         return (text[1:], True) if text.startswith(" ") else (text, False)
@@ -145,7 +157,7 @@ def piece_surface(piece: str, kind: str, model: dict | None = None, byte_level: 
         suffix = (model or {}).get("end_of_word_suffix") or ""
         prefix = (model or {}).get("continuing_subword_prefix") or ""
         if prefix and piece.startswith(prefix):
-            return piece[len(prefix):], False
+            return piece[len(prefix) :], False
         if suffix and piece.endswith(suffix):
             return piece[: -len(suffix)], False
     return piece, False
@@ -194,8 +206,12 @@ def _trainer_tokenizer(base: dict, kind: str) -> Any:
     if kind == "Unigram":
         tok = Tokenizer(models.Unigram())
     elif kind == "WordPiece":
-        tok = Tokenizer(models.WordPiece(unk_token=model_json.get("unk_token", "[UNK]"),
-                                         continuing_subword_prefix=model_json.get("continuing_subword_prefix") or "##"))
+        tok = Tokenizer(
+            models.WordPiece(
+                unk_token=model_json.get("unk_token", "[UNK]"),
+                continuing_subword_prefix=model_json.get("continuing_subword_prefix") or "##",
+            )
+        )
     else:
         kwargs = {k: model_json[k] for k in ("continuing_subword_prefix", "end_of_word_suffix") if model_json.get(k)}
         tok = Tokenizer(models.BPE(**kwargs))
@@ -239,9 +255,11 @@ def train_new_pieces(
 
     A tokenizer of the base's type (same normaliser and pre-tokeniser) is trained with
     ``trainer_vocab_size`` entries (default ``2 * n_new + 1000``). Characters it holds that the
-    base lacks come first; then the best new pieces: by score for Unigram, in the order the
-    trainer learnt them (vocabulary id, merge rank) for WordPiece and BPE. For BPE only pieces
-    whose merge can be built from the base vocabulary plus earlier new pieces are kept.
+    base lacks come first; then the best new pieces: by score for Unigram (log relative
+    frequency in the trained model's segmentation of ``texts``), in merge order for WordPiece
+    and BPE; ties by the piece itself. For BPE only pieces whose merge can be built from the
+    base vocabulary plus earlier new pieces are kept. Nothing depends on hash order or on
+    ``PYTHONHASHSEED`` (see the module docstring).
 
     Args:
         tokenizer: the base fast tokenizer (``transformers`` or ``tokenizers.Tokenizer``).
@@ -279,16 +297,19 @@ def train_new_pieces(
     byte_level = kind == "BPE" and _byte_level(base)
     if kind == "Unigram":
         unk = "<unk>"
-        trainer = trainers.UnigramTrainer(vocab_size=size, special_tokens=[unk], unk_token=unk,
-                                          max_piece_length=max_piece_length, show_progress=progress)
-    elif kind == "WordPiece":
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=size, min_frequency=min_frequency, show_progress=progress, special_tokens=[],
-            continuing_subword_prefix=model_json.get("continuing_subword_prefix") or "##",
+        trainer = trainers.UnigramTrainer(
+            vocab_size=size,
+            special_tokens=[unk],
+            unk_token=unk,
+            max_piece_length=max_piece_length,
+            show_progress=progress,
         )
+    elif kind == "WordPiece":
+        trainer = None  # a plain BPE trainer on marked words: see _wordpiece_candidates
     else:
-        kwargs: dict[str, Any] = dict(vocab_size=size, min_frequency=min_frequency, show_progress=progress,
-                                      special_tokens=[])
+        kwargs: dict[str, Any] = dict(
+            vocab_size=size, min_frequency=min_frequency, show_progress=progress, special_tokens=[]
+        )
         if byte_level:
             from tokenizers import pre_tokenizers
 
@@ -299,6 +320,10 @@ def train_new_pieces(
             kwargs["end_of_word_suffix"] = model_json["end_of_word_suffix"]
         trainer = trainers.BpeTrainer(**kwargs)
     try:
+        if trainer is None:
+            return _wordpiece_candidates(
+                base, texts, known, n_new, size=size, min_frequency=min_frequency, progress=progress
+            )
         with sequential_tokenizers():
             trainer_tok.train_from_iterator(texts, trainer)
     except BaseException as exc:  # a Rust panic in the tokenizers library is a BaseException
@@ -308,27 +333,17 @@ def train_new_pieces(
         raise LexiconLMError(
             f"the base tokenizer's pipeline crashed inside the tokenizers library while reading the target "
             f"text ({exc})"
-            + (f"; its normaliser crashes on {''.join(bad[:20])!r} (U+{', U+'.join(f'{ord(c):04X}' for c in bad[:20])}):"
-               " repair the tokenizer's normaliser or remove these characters from the text" if bad else "")
+            + (
+                f"; its normaliser crashes on {''.join(bad[:20])!r} "
+                f"(U+{', U+'.join(f'{ord(c):04X}' for c in bad[:20])}):"
+                " repair the tokenizer's normaliser or remove these characters from the text"
+                if bad
+                else ""
+            )
         ) from None
     trained = json.loads(trainer_tok.to_str())["model"]
     if kind == "Unigram":
-        # rounded: the trainer spreads the scores of rare required characters by tiny steps in
-        # hash-map order, which differs between processes; two decimals keep runs identical
-        rows = [(p, round(float(s), 2)) for p, s in trained["vocab"] if p != "<unk>"]
-        chars = [(p, s) for p, s in rows if p not in known and len(p.lstrip("▁")) <= 1 and p != "▁"]
-        chars.sort(key=lambda r: (-r[1], r[0]))
-        chars = [r for r in chars if len(r[0]) == 1] + [r for r in chars if len(r[0]) != 1]
-        rest = sorted(((p, s) for p, s in rows if p not in known and (p, s) not in chars), key=lambda r: (-r[1], r[0]))
-        picked = [NewPiece(p, s) for p, s in (chars + rest)]
-        return picked[:n_new]
-    if kind == "WordPiece":
-        ordered = sorted(trained["vocab"].items(), key=lambda kv: kv[1])
-        prefix = model_json.get("continuing_subword_prefix") or "##"
-        new = [p for p, _ in ordered if p not in known]
-        singles = [p for p in new if len(p[len(prefix):] if p.startswith(prefix) else p) == 1]
-        rest = [p for p in new if p not in set(singles)]
-        return [NewPiece(p, -float(i)) for i, p in enumerate((singles + rest)[:n_new])]
+        return _unigram_candidates(trainer_tok, trained, texts, known, n_new)
     # BPE: the alphabet first (not for byte-level models, whose 256 bytes already cover everything)
     out: list[NewPiece] = []
     have = set(known)
@@ -349,6 +364,98 @@ def train_new_pieces(
         out.append(NewPiece(token, -float(len(out)), (left, right)))
         have.add(token)
     return out
+
+
+def _unigram_candidates(
+    trainer_tok: Any, trained: dict, texts: Sequence[str], known: set[str], n_new: int
+) -> list[NewPiece]:
+    """The new pieces of a trained Unigram model, with scores that are the same in every run.
+
+    The trainer's own scores are not: its EM sums run over sentences in hash order (the last
+    digits differ) and the characters it must keep get ``min + k * 1e-4`` with ``k`` in
+    hash-set order. The scores are therefore re-estimated from whole numbers: each piece's
+    count in the trained model's Viterbi segmentation of ``texts``, as
+    ``log((count + 0.5) / (total + 0.5 * pieces))`` (pieces never used share the lowest score).
+    New single characters come first, then the other pieces; each group by score, then piece.
+    """
+    pieces = [p for p, _ in trained["vocab"] if p != "<unk>"]
+    counts = dict.fromkeys(pieces, 0)
+    for enc in trainer_tok.encode_batch(list(texts), add_special_tokens=False):
+        for t in enc.tokens:
+            if t in counts:
+                counts[t] += 1
+    total = sum(counts.values()) + 0.5 * len(counts)
+    score = {p: math.log((c + 0.5) / total) for p, c in counts.items()}
+    new = [p for p in pieces if p not in known]
+    chars = [p for p in new if len(p.lstrip("▁")) <= 1 and p != "▁"]
+    chars.sort(key=lambda p: (len(p) != 1, -score[p], p))  # bare characters, then ▁x
+    in_chars = set(chars)
+    rest = sorted((p for p in new if p not in in_chars), key=lambda p: (-score[p], p))
+    return [NewPiece(p, score[p]) for p in (chars + rest)[:n_new]]
+
+
+def _wordpiece_candidates(
+    base: dict,
+    texts: Sequence[str],
+    known: set[str],
+    n_new: int,
+    *,
+    size: int,
+    min_frequency: int,
+    progress: bool,
+) -> list[NewPiece]:
+    """New WordPiece pieces, learnt so that every run gives the same list.
+
+    The ``tokenizers`` WordPiece trainer numbers its ``##`` symbols in hash-map order, and the
+    numbers break ties between merges (huggingface/tokenizers#1794): runs differ in order and
+    in the pieces themselves. Instead the words (cut by the base's own normaliser and
+    pre-tokeniser) are given, each behind a marker character, to a plain BPE trainer, whose
+    symbols are numbered in sorted order. A learnt piece that starts with the marker is a
+    word-initial piece, any other a ``##`` continuation. First come the characters the base
+    lacks, word-initial and ``##`` (most frequent first), then the pieces in merge order.
+    """
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    prefix = base["model"].get("continuing_subword_prefix") or "##"
+    splitter = _trainer_tokenizer(base, "WordPiece")
+    norm, pre = splitter.normalizer, splitter.pre_tokenizer
+    sentences: list[list[str]] = []
+    for t in texts:
+        text = norm.normalize_str(t) if norm is not None else t
+        words = [w for w, _ in pre.pre_tokenize_str(text)] if pre is not None else text.split()
+        sentences.append([w for w in words if w and not w.isspace()])
+    used = {c for ws in sentences for w in ws for c in w}
+    marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in used)  # private use
+
+    freq: dict[str, int] = {}
+    for ws in sentences:
+        for w in ws:
+            first = w[0]
+            freq[first] = freq.get(first, 0) + 1
+            for c in w[1:]:
+                freq[prefix + c] = freq.get(prefix + c, 0) + 1
+    singles = sorted((p for p in freq if p not in known), key=lambda p: (-freq[p], p))
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.BpeTrainer(
+        vocab_size=size, min_frequency=min_frequency, show_progress=progress, special_tokens=[]
+    )
+    with sequential_tokenizers():
+        bpe.train_from_iterator((" ".join(marker + w for w in ws) for ws in sentences if ws), trainer)
+    out = list(singles[:n_new])
+    have = set(known) | set(out)
+    for merge in json.loads(bpe.to_str())["model"].get("merges", []):
+        if len(out) >= n_new:
+            break
+        left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
+        token = left + right
+        piece = token[1:] if token.startswith(marker) else prefix + token
+        if piece in (prefix, "") or marker in piece[1:] or piece in have:
+            continue
+        out.append(piece)
+        have.add(piece)
+    return [NewPiece(p, -float(i)) for i, p in enumerate(out)]
 
 
 def _added_ids(base: dict) -> dict[int, str]:
@@ -412,7 +519,8 @@ def extended_json(tokenizer: Any, pieces: Sequence[NewPiece]) -> tuple[dict, lis
         next_id += 1
     if missing:
         raise UnsupportedTokenizerError(
-            "BPE pieces whose merge parts are not in the vocabulary: " + ", ".join(missing[:10])
+            "BPE pieces whose merge parts are not in the vocabulary: "
+            + ", ".join(missing[:10])
             + (f" ... and {len(missing) - 10} more" if len(missing) > 10 else "")
         )
     model["merges"] = merges

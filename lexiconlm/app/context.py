@@ -70,9 +70,7 @@ def _option_from_argv(argv: Sequence[str], option: str) -> str | None:
     return None
 
 
-def app_config_path(
-    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
+def app_config_path(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """The coverage config the app shows.
 
     Order: ``--config`` in the script arguments, ``$LEXICONLM_APP_CONFIG``, then
@@ -92,9 +90,7 @@ def app_config_path(
     return p.resolve()
 
 
-def app_tokenizer_path(
-    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path | None:
+def app_tokenizer_path(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
     """The tokenizer given to the app (``-- --tokenizer PATH`` or ``$LEXICONLM_APP_TOKENIZER``),
     if any."""
     argv = sys.argv[1:] if argv is None else argv
@@ -155,7 +151,8 @@ class AppContext:
         return (
             f"{n} folder{'s' if n > 1 else ''} named in `{self.config_path}` "
             f"{'do' if n > 1 else 'does'} not exist, so the resources there count as zero:\n\n"
-            + "\n".join(lines) + "\n\n"
+            + "\n".join(lines)
+            + "\n\n"
             "Fix the paths in the config (they are relative to its folder), put the data there "
             "(the shared data set lives in `../shared/data`), or start the app on the bundled "
             "demo data: `lexiconlm app --config configs/coverage/demo.yaml`."
@@ -171,9 +168,7 @@ def _resolved(paths: Iterable[str | os.PathLike], base: Path) -> tuple[Path, ...
     return tuple(dict.fromkeys(out))
 
 
-def load_context(
-    config_path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = None
-) -> AppContext:
+def load_context(config_path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = None) -> AppContext:
     """Read a coverage config and list what the app may read.
 
     Args:
@@ -215,13 +210,25 @@ def load_context(
 
 
 def streamlit_command(
-    app_path: Path, config: Path, *, port: int | None = None, headless: bool = True,
+    app_path: Path,
+    config: Path,
+    *,
+    port: int | None = None,
+    headless: bool = True,
     address: str | None = None,
 ) -> list[str]:
     """The ``python -m streamlit run`` command line that ``lexiconlm app`` executes."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path),
-           "--server.headless", "true" if headless else "false",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     if port is not None:
         cmd += ["--server.port", str(port)]
     if address:

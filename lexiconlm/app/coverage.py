@@ -78,7 +78,8 @@ def resource_key(resource: str) -> str:
         return by_label[resource]
     known = sorted({*RESOURCES, *by_label})
     raise UnknownNameError(
-        resource, difflib.get_close_matches(resource, known, n=3, cutoff=0.5),
+        resource,
+        difflib.get_close_matches(resource, known, n=3, cutoff=0.5),
         "Known: " + ", ".join(known) + ".",
     )
 
@@ -108,10 +109,7 @@ def resource_masks(df: pd.DataFrame, resources: Iterable[str]) -> dict[str, pd.S
 
     wanted = {r: RESOURCES[resource_key(r)] for r in resources}
     rows = records(df) if wanted else []
-    return {
-        r: pd.Series([bool(has(row)) for row in rows], index=df.index, dtype=bool)
-        for r, has in wanted.items()
-    }
+    return {r: pd.Series([bool(has(row)) for row in rows], index=df.index, dtype=bool) for r, has in wanted.items()}
 
 
 def resource_mask(df: pd.DataFrame, resource: str) -> pd.Series:
@@ -151,8 +149,7 @@ def filter_languages(
     if q:
         key = name_key(q)
         codes = df["iso639_3"].astype(str).str.lower() == q.lower()
-        names = (df["name"].astype(str).map(name_key).str.contains(key, regex=False)
-                 if key else codes)
+        names = df["name"].astype(str).map(name_key).str.contains(key, regex=False) if key else codes
         mask &= (codes | names).to_numpy()
     if family:
         mask &= (df["family"].fillna("").astype(str) == family).to_numpy()

@@ -76,9 +76,7 @@ def resolve_inside(path: str | os.PathLike, roots: Roots, *, must_exist: bool = 
     if "\x00" in text:
         raise PathNotAllowedError(f"{text!r}: a path may not contain NUL characters")
     if ".." in re.split(r"[\\/]+", text):
-        raise PathNotAllowedError(
-            f"{text!r}: '..' is not allowed in a path; give a path inside the configured folders"
-        )
+        raise PathNotAllowedError(f"{text!r}: '..' is not allowed in a path; give a path inside the configured folders")
     real_roots = [Path(r).resolve() for r in roots]
     if not real_roots:
         raise PathNotAllowedError(f"{text!r}: no folders are configured for this kind of file")
@@ -99,8 +97,7 @@ def resolve_inside(path: str | os.PathLike, roots: Roots, *, must_exist: bool = 
         raise PathNotAllowedError(f"{text!r} does not exist in the configured folders")
     shown = ", ".join(str(r) for r in real_roots[:4]) + (" ..." if len(real_roots) > 4 else "")
     raise PathNotAllowedError(
-        f"{text!r} is outside the folders this app may read ({shown}); "
-        "links that lead out of them are refused as well"
+        f"{text!r} is outside the folders this app may read ({shown}); links that lead out of them are refused as well"
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from lexiconlm.phonology import epitran_instance, installed_maps
 from lexiconlm.types import Language
@@ -82,8 +81,7 @@ def transcribe(lang: Language, words: Sequence[str]) -> IpaResult:
             "(epitran's data/map/<iso639-3>-<Script>.csv).",
         )
     if code in _EXTERNAL:
-        return IpaResult(
-            code, (), f"epitran's {code} map needs {_EXTERNAL[code]}, which is not installed.")
+        return IpaResult(code, (), f"epitran's {code} map needs {_EXTERNAL[code]}, which is not installed.")
     words = [w for w in dict.fromkeys(w.strip() for w in words) if w][:20]
     if not words:
         return IpaResult(code, (), f"No sample words of {lang.name} to transcribe.")

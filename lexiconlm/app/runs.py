@@ -57,11 +57,9 @@ __all__ = [
 #: ``kind`` of a loose CSV result table (``benchmarks/results/*.csv``); it is not a run.
 BENCHMARK = "benchmark"
 #: ``kind`` values of ``run.json`` (see docs/run-folders.md), then :data:`BENCHMARK`.
-RUN_KINDS: tuple[str, ...] = ("synthesis", "adaptation", "sigmorphon", "massive", "expand",
-                              BENCHMARK)
+RUN_KINDS: tuple[str, ...] = ("synthesis", "adaptation", "sigmorphon", "massive", "expand", BENCHMARK)
 #: Columns of :func:`runs_summary` that are not metrics.
-SUMMARY_COLUMNS = ("run", "name", "kind", "languages", "created", "signature", "tables",
-                   "problems")
+SUMMARY_COLUMNS = ("run", "name", "kind", "languages", "created", "signature", "tables", "problems")
 #: Columns of :func:`tables_summary` that are not metrics.
 TABLE_SUMMARY_COLUMNS = ("table", "name", "languages", "rows", "problems")
 
@@ -126,8 +124,10 @@ def _refused(path: Path, folder: Path, root: Path, exc: Exception | None = None)
     except (OSError, RuntimeError):
         outside = False
     if outside:
-        return (f"{name}: not read: it is a link that leads outside the run folders the app "
-                f"may read ({root}); copy the file into the run instead")
+        return (
+            f"{name}: not read: it is a link that leads outside the run folders the app "
+            f"may read ({root}); copy the file into the run instead"
+        )
     if os.path.islink(path) and not path.exists():
         return f"{name}: not read: it is a broken link; replace it with the file itself"
     return f"{name}: not read: {exc}" if exc else f"{name}: not read"
@@ -144,8 +144,7 @@ def _read_json(path: Path, folder: Path, root: Path, problems: list[str]) -> Any
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         where = f"{path.name}:{line}" if line else path.name
-        problems.append(f"{where}: not valid JSON ({exc.__class__.__name__}: {exc}); "
-                        "fix or delete the file")
+        problems.append(f"{where}: not valid JSON ({exc.__class__.__name__}: {exc}); fix or delete the file")
     return None
 
 
@@ -187,8 +186,7 @@ def _run_from_folder(folder: Path, root: Path) -> RunInfo:
     if meta is None:
         meta = {}
     elif not isinstance(meta, Mapping):
-        problems.append(
-            "run.json: expected a JSON object {kind, languages, config, signature, created}")
+        problems.append("run.json: expected a JSON object {kind, languages, config, signature, created}")
         meta = {}
     kind = str(meta.get("kind", "")).strip().lower()
     if kind not in RUN_KINDS or kind == BENCHMARK:
@@ -196,9 +194,7 @@ def _run_from_folder(folder: Path, root: Path) -> RunInfo:
             runs_only = RUN_KINDS[:-1]
             close = difflib.get_close_matches(kind, runs_only, n=1)
             hint = f" Did you mean: {close[0]}?" if close else ""
-            problems.append(
-                f"run.json: kind {meta.get('kind')!r} is not one of {', '.join(runs_only)}.{hint}"
-            )
+            problems.append(f"run.json: kind {meta.get('kind')!r} is not one of {', '.join(runs_only)}.{hint}")
         kind = "unknown"
     langs = meta.get("languages", [])
     if isinstance(langs, str):
@@ -305,11 +301,9 @@ def discover_runs(roots: Sequence[str | os.PathLike], *, max_depth: int = 3) -> 
                     continue
                 if child.is_dir() and depth < max_depth:
                     stack.append((child, depth + 1))
-                elif (child.is_file() and child.suffix.lower() == ".csv"
-                      and not _is_coverage_table(child)):
+                elif child.is_file() and child.suffix.lower() == ".csv" and not _is_coverage_table(child):
                     runs.append(_benchmark_run(child, root))
-    runs.sort(key=lambda r: (RUN_KINDS.index(r.kind) if r.kind in RUN_KINDS else 99,
-                             _neg(r.created), r.name))
+    runs.sort(key=lambda r: (RUN_KINDS.index(r.kind) if r.kind in RUN_KINDS else 99, _neg(r.created), r.name))
     return runs
 
 

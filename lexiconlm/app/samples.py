@@ -45,16 +45,24 @@ def language_files(ctx: AppContext) -> dict[str, list[dict[str, str]]]:
     for st in file_statistics(ctx.config):
         iso = st.get("lang") or ""
         if iso and "skip" not in st and "error" not in st:
-            out.setdefault(iso, []).append({
-                "kind": st["kind"], "source": st["source"], "path": st["path"],
-                "split": str(st.get("split") or st.get("partition") or ""),
-            })
+            out.setdefault(iso, []).append(
+                {
+                    "kind": st["kind"],
+                    "source": st["source"],
+                    "path": st["path"],
+                    "split": str(st.get("split") or st.get("partition") or ""),
+                }
+            )
     return out
 
 
 def files_for_language(
-    ctx: AppContext, index: Mapping[str, Sequence[Mapping[str, str]]], iso: str, kind: str,
-    *, split: str | None = None,
+    ctx: AppContext,
+    index: Mapping[str, Sequence[Mapping[str, str]]],
+    iso: str,
+    kind: str,
+    *,
+    split: str | None = None,
 ) -> list[Path]:
     """The files of resource ``kind`` for language ``iso`` in ``index`` (:func:`language_files`),
     each resolved inside the configured folders (others are left out); ``split`` keeps only
@@ -106,14 +114,17 @@ def sample_lexicon(
         if lex is None:
             continue
         for e in lex.entries[:n]:
-            rows.append({"file": _short(p, ctx), "source": e.source, "target": e.target,
-                         "pos": e.pos or ""})
+            rows.append({"file": _short(p, ctx), "source": e.source, "target": e.target, "pos": e.pos or ""})
     return rows, notes
 
 
 def sample_paradigms(
-    ctx: AppContext, unimorph: Sequence[Path], sigmorphon: Sequence[Path], lang: Language,
-    *, n_lemmas: int = 3,
+    ctx: AppContext,
+    unimorph: Sequence[Path],
+    sigmorphon: Sequence[Path],
+    lang: Language,
+    *,
+    n_lemmas: int = 3,
 ) -> tuple[dict[str, list[dict]], list[str]]:
     """Paradigms of the first ``n_lemmas`` lemmas of the UniMorph tables of ``lang``
     (then SIGMORPHON training files when there is no UniMorph table).

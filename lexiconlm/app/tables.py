@@ -39,7 +39,15 @@ __all__ = [
 
 #: Column names that hold a language in a result table (first match wins).
 _LANGUAGE_COLUMNS = (
-    "language", "lang", "iso639_3", "iso", "code", "locale", "target_language", "tgt", "setting",
+    "language",
+    "lang",
+    "iso639_3",
+    "iso",
+    "code",
+    "locale",
+    "target_language",
+    "tgt",
+    "setting",
 )
 #: Numeric columns worth a chart; others (counts, seconds) are still listed.
 _METRIC_HINT = re.compile(
@@ -54,8 +62,14 @@ _DECIMALS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"seconds|(^|[._])(time|secs?|s)$", re.IGNORECASE), 1),
     (re.compile(r"unk|rate|ratio|share|fraction|coverage|overlap", re.IGNORECASE), 3),
     (re.compile(r"loss|fertility|tokens_per", re.IGNORECASE), 3),
-    (re.compile(r"acc|f1|exact|score|levenshtein|bleu|chrf|ppl|perplexity|precision|recall"
-                r"|micro|macro|official|percent|pct", re.IGNORECASE), 2),
+    (
+        re.compile(
+            r"acc|f1|exact|score|levenshtein|bleu|chrf|ppl|perplexity|precision|recall"
+            r"|micro|macro|official|percent|pct",
+            re.IGNORECASE,
+        ),
+        2,
+    ),
 )
 _DEFAULT_DECIMALS = 3
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -83,10 +97,7 @@ def numeric_columns(df: pd.DataFrame) -> list[str]:
     """Numeric columns of ``df`` (booleans excluded)."""
     import pandas as pd
 
-    return [
-        c for c in df.columns
-        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    ]
+    return [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 
 # --------------------------------------------------------------------------- metric precision
@@ -109,7 +120,7 @@ def _decimals(name: str, value: float) -> int:
     """:func:`metric_decimals`, or more for a small non-zero value (two significant digits
     rather than a misleading 0)."""
     decimals = metric_decimals(name)
-    if value and abs(value) < 10 ** -decimals:
+    if value and abs(value) < 10**-decimals:
         decimals = 1 - math.floor(math.log10(abs(value)))
     return decimals
 
@@ -141,7 +152,7 @@ def rounded_frame(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.
     """A copy of ``df`` with each float column (or only ``columns``) rounded to its metric's
     decimals, for display; downloads keep the full values."""
     out = df.copy()
-    for c in (columns if columns is not None else df.columns):
+    for c in columns if columns is not None else df.columns:
         if c in out.columns and out[c].dtype.kind == "f":
             out[c] = out[c].map(lambda v, c=c: round_metric(str(c), v))
     return out
@@ -178,9 +189,7 @@ def _language_of(value: str, context: str | None, catalog_id: int) -> Language |
     return None
 
 
-def add_language_groups(
-    df: pd.DataFrame, column: str, *, context: str | None = None
-) -> pd.DataFrame:
+def add_language_groups(df: pd.DataFrame, column: str, *, context: str | None = None) -> pd.DataFrame:
     """``df`` with ``iso639_3``, ``language_name``, ``family`` and ``script`` columns
     looked up in the catalog from ``column`` (unknown values get ``(unknown)``)."""
     langs = [language_of(str(v), context) for v in df[column]]
@@ -188,8 +197,7 @@ def add_language_groups(
     out["iso639_3"] = [lang.iso639_3 if lang else "" for lang in langs]
     out["language_name"] = [lang.name if lang else "(unknown)" for lang in langs]
     out["family"] = [(lang.family or "(none)") if lang else "(unknown)" for lang in langs]
-    out["script"] = [(lang.scripts[0] if lang.scripts else "(none)") if lang else "(unknown)"
-                     for lang in langs]
+    out["script"] = [(lang.scripts[0] if lang.scripts else "(none)") if lang else "(unknown)" for lang in langs]
     return out
 
 

@@ -85,11 +85,13 @@ def segment_sentences(tokenizer: Any, sentences: Sequence[str]) -> list[dict[str
         else:
             toks = list(tokenizer.encode(s, add_special_tokens=False).tokens)
         words = max(1, len(s.split()))
-        rows.append({
-            "sentence": s,
-            "tokens": " | ".join(toks),
-            "n_tokens": len(toks),
-            "tokens_per_word": round(len(toks) / words, 2),
-            "unknown": sum(1 for t in toks if unk is not None and t == unk),
-        })
+        rows.append(
+            {
+                "sentence": s,
+                "tokens": " | ".join(toks),
+                "n_tokens": len(toks),
+                "tokens_per_word": round(len(toks) / words, 2),
+                "unknown": sum(1 for t in toks if unk is not None and t == unk),
+            }
+        )
     return rows

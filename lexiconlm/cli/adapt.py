@@ -23,10 +23,14 @@ def _default_out(config: Path) -> Path:
 def register(app: typer.Typer) -> None:
     @adapt_app.command("run")
     def run_cmd(
-        config: Path = typer.Option(..., "--config", "-c", help="Adaptation config (YAML), e.g. configs/adapt/tiny.yaml."),
+        config: Path = typer.Option(
+            ..., "--config", "-c", help="Adaptation config (YAML), e.g. configs/adapt/tiny.yaml."
+        ),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/adapt/<config name>)."),
         device: str = typer.Option("auto", "--device", help="auto (CUDA when available), cpu or cuda."),
-        set_: List[str] = typer.Option([], "--set", help="Override a setting: key=value (dotted keys, YAML values); repeatable."),
+        set_: List[str] = typer.Option(
+            [], "--set", help="Override a setting: key=value (dotted keys, YAML values); repeatable."
+        ),
         resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the newest checkpoint of --out."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     ) -> None:
@@ -37,8 +41,16 @@ def register(app: typer.Typer) -> None:
         out_dir = out or _default_out(config)
         typer.echo(f"device: {select_device(device)}", err=True)
         metrics = adapt(config, out_dir=out_dir, device=device, resume=resume, progress=not quiet, overrides=set_)
-        keys = ("init_method", "new_tokens", "mlm_loss_init", "mlm_loss_final", "tokens_per_s", "mfu", "device",
-                "model_dir")
+        keys = (
+            "init_method",
+            "new_tokens",
+            "mlm_loss_init",
+            "mlm_loss_final",
+            "tokens_per_s",
+            "mfu",
+            "device",
+            "model_dir",
+        )
         typer.echo(json.dumps({k: metrics.get(k) for k in keys}, indent=1))
 
     @adapt_app.command("plan")
@@ -53,19 +65,32 @@ def register(app: typer.Typer) -> None:
 
         path = plan_only(config, out_dir=out or _default_out(config), overrides=set_)
         plan = read_plan(path)
-        typer.echo(json.dumps({
-            "plan": str(path), "base_model": plan.base_model, "tokenizer_kind": plan.tokenizer_kind,
-            "base_vocab_size": plan.base_vocab_size, "new_vocab_size": plan.new_vocab_size,
-            "new_tokens_first": [t[1] for t in plan.new_tokens[:20]], "init": plan.init_summary,
-            "frozen_modules": list(plan.frozen_modules), "fresh_head": plan.fresh_head,
-        }, indent=1, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "plan": str(path),
+                    "base_model": plan.base_model,
+                    "tokenizer_kind": plan.tokenizer_kind,
+                    "base_vocab_size": plan.base_vocab_size,
+                    "new_vocab_size": plan.new_vocab_size,
+                    "new_tokens_first": [t[1] for t in plan.new_tokens[:20]],
+                    "init": plan.init_summary,
+                    "frozen_modules": list(plan.frozen_modules),
+                    "fresh_head": plan.fresh_head,
+                },
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
 
     @adapt_app.command("fertility")
     def fertility_cmd(
         model: str = typer.Option(..., "--model", "-m", help="Base model name or folder (e5-small, a local folder)."),
         text: List[Path] = typer.Option(..., "--text", "-t", help="Target-language text file(s) (read_text formats)."),
         heldout: List[Path] = typer.Option([], "--heldout", help="Held-out file(s); default: the tail of --text."),
-        heldout_fraction: float = typer.Option(0.2, "--heldout-fraction", min=0.0, max=1.0, help="Share of segments held out."),
+        heldout_fraction: float = typer.Option(
+            0.2, "--heldout-fraction", min=0.0, max=1.0, help="Share of segments held out."
+        ),
         new_tokens: int = typer.Option(4000, "--new-tokens", "-n", min=1, help="Pieces to add."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -73,8 +98,8 @@ def register(app: typer.Typer) -> None:
         from transformers import AutoTokenizer
 
         from lexiconlm.adapt.fertility import compare_fertility, split_segments
-        from lexiconlm.models import resolve_model
         from lexiconlm.adapt.run import read_texts
+        from lexiconlm.models import resolve_model
 
         texts = read_texts([str(t) for t in text])
         if heldout:

@@ -83,9 +83,14 @@ def register(app: typer.Typer) -> None:
     @app.command("app")
     def app_cmd(
         config: Optional[Path] = typer.Option(
-            None, "--config", "-c", help="Coverage YAML to show (default: configs/coverage/demo.yaml, the bundled demo data)."
+            None,
+            "--config",
+            "-c",
+            help="Coverage YAML to show (default: configs/coverage/demo.yaml, the bundled demo data).",
         ),
-        port: Optional[int] = typer.Option(None, "--port", "-p", min=1, max=65535, help="Port to serve on (default 8501)."),
+        port: Optional[int] = typer.Option(
+            None, "--port", "-p", min=1, max=65535, help="Port to serve on (default 8501)."
+        ),
         headless: bool = typer.Option(False, "--headless", help="Do not open a browser (for servers and CI)."),
         tokenizer: Optional[Path] = typer.Option(
             None, "--tokenizer", help="A local tokenizer folder or tokenizer.json for the segmentation view."

@@ -18,7 +18,9 @@ coverage_app = typer.Typer(
 )
 
 _TABLE_HELP = "A table written by `coverage compute` (default runs/coverage/coverage.csv)."
-_CONFIG_HELP = "A coverage YAML (configs/coverage/*.yaml): recompute from it (fast with a warm cache) instead of reading --table."
+_CONFIG_HELP = (
+    "A coverage YAML (configs/coverage/*.yaml): recompute from it (fast with a warm cache) instead of reading --table."
+)
 
 
 def _console():
@@ -49,9 +51,15 @@ def _print_sources(table, console) -> None:
         if s.get("kind") == "tokenizer":
             continue
         t.add_row(
-            key, _fmt(s.get("files", 0)), _fmt(s.get("files_read", 0)), _fmt(s.get("files_cached", 0)),
-            _fmt(len(s.get("skipped", []))), _fmt(s.get("languages", 0)), _fmt(len(s.get("unresolved", []))),
-            _fmt(s.get("n_problems", 0)), "; ".join(s.get("absent", [])) or "-",
+            key,
+            _fmt(s.get("files", 0)),
+            _fmt(s.get("files_read", 0)),
+            _fmt(s.get("files_cached", 0)),
+            _fmt(len(s.get("skipped", []))),
+            _fmt(s.get("languages", 0)),
+            _fmt(len(s.get("unresolved", []))),
+            _fmt(s.get("n_problems", 0)),
+            "; ".join(s.get("absent", [])) or "-",
         )
     console.print(t)
     absent = [(k, p) for k, s in table.sources.items() for p in s.get("absent", [])]
@@ -66,10 +74,22 @@ def _print_groups(groups: list[dict], by: str, console, title: str) -> None:
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
-    cols = [by] + (["tier_label"] if by == "tier" else []) + [
-        "languages", "with_any", "with_lexicon", "with_morphology", "with_nlu", "with_text", "with_epitran",
-        "total_entries", "text_tokens", "mean_tier",
-    ]
+    cols = (
+        [by]
+        + (["tier_label"] if by == "tier" else [])
+        + [
+            "languages",
+            "with_any",
+            "with_lexicon",
+            "with_morphology",
+            "with_nlu",
+            "with_text",
+            "with_epitran",
+            "total_entries",
+            "text_tokens",
+            "mean_tier",
+        ]
+    )
     for c in cols:
         t.add_column(c.replace("with_", "").replace("_", " "), justify="left" if c in (by, "tier_label") else "right")
     for g in groups:
@@ -84,9 +104,16 @@ def register(app: typer.Typer) -> None:
 @coverage_app.command("compute")
 def compute_cmd(
     config: Path = typer.Option(..., "--config", "-c", help="The coverage YAML, e.g. configs/coverage/shared.yaml."),
-    out: Path = typer.Option(Path("runs/coverage/coverage.csv"), "--out", "-o", help="The CSV to write; .sources.json and .summary.md are written beside it."),
+    out: Path = typer.Option(
+        Path("runs/coverage/coverage.csv"),
+        "--out",
+        "-o",
+        help="The CSV to write; .sources.json and .summary.md are written beside it.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Read every file again and leave the cache alone."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Use this statistics cache file instead of the config's `cache`."),
+    cache: Optional[Path] = typer.Option(
+        None, "--cache", help="Use this statistics cache file instead of the config's `cache`."
+    ),
     strict: bool = typer.Option(False, "--strict", help="A configured folder that does not exist is an error."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the paths written."),
 ) -> None:
@@ -101,7 +128,7 @@ def compute_cmd(
       lexiconlm coverage compute --config configs/coverage/demo.yaml --out runs/coverage/demo.csv --strict
 
       lexiconlm coverage compute -c configs/coverage/shared.yaml --no-cache
-    """
+    """  # noqa: E501
     from lexiconlm.coverage.aggregate import aggregate
     from lexiconlm.coverage.compute import compute_coverage, save_coverage
     from lexiconlm.coverage.config import load_config
@@ -134,7 +161,9 @@ def compute_cmd(
 def show_cmd(
     language: str = typer.Argument(..., help="ISO 639-3 code, BCP-47 tag or English name (swh, sw-KE, swahili)."),
     table: Optional[Path] = typer.Option(None, "--table", "-t", help=_TABLE_HELP),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help=_CONFIG_HELP + " Also lists the language's files."),
+    config: Optional[Path] = typer.Option(
+        None, "--config", "-c", help=_CONFIG_HELP + " Also lists the language's files."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the row (and files) as JSON."),
 ) -> None:
     """Show one language's resources: its coverage row and, with --config, its files.
@@ -160,8 +189,11 @@ def show_cmd(
     from rich.table import Table
 
     console = _console()
-    t = Table(title=f"{row['name']} ({row['iso639_3']}): tier {row['tier']} ({row['tier_label']})",
-              show_header=False, title_justify="left")
+    t = Table(
+        title=f"{row['name']} ({row['iso639_3']}): tier {row['tier']} ({row['tier_label']})",
+        show_header=False,
+        title_justify="left",
+    )
     t.add_column("field", style="bold")
     t.add_column("value", overflow="fold")
     for col in tab.columns:
@@ -183,13 +215,22 @@ def show_cmd(
 
 @coverage_app.command("summary")
 def summary_cmd(
-    by: str = typer.Option("tier", "--by", "-b", help="family, genus, macroarea, script (first catalog script), tier, resources or endangerment."),
+    by: str = typer.Option(
+        "tier",
+        "--by",
+        "-b",
+        help="family, genus, macroarea, script (first catalog script), tier, resources or endangerment.",
+    ),
     table: Optional[Path] = typer.Option(None, "--table", "-t", help=_TABLE_HELP),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
     top: int = typer.Option(20, "--top", "-n", min=0, help="Show this many groups (0: all)."),
     include_empty: bool = typer.Option(False, "--all", help="Also list groups where no language has any resource."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or md."),
-    columns: Optional[str] = typer.Option(None, "--columns", help="Comma-separated columns for csv/json/md (default: all), e.g. family,languages,with_any,tier_4."),
+    columns: Optional[str] = typer.Option(
+        None,
+        "--columns",
+        help="Comma-separated columns for csv/json/md (default: all), e.g. family,languages,with_any,tier_4.",
+    ),
 ) -> None:
     """Sum the coverage rows by family, genus, macroarea, script, tier or resource combination.
 
@@ -215,7 +256,9 @@ def summary_cmd(
 
         from lexiconlm.errors import UnknownNameError
 
-        raise UnknownNameError(fmt, difflib.get_close_matches(fmt, ["table", "csv", "json", "md"]), "Formats: table, csv, json, md.")
+        raise UnknownNameError(
+            fmt, difflib.get_close_matches(fmt, ["table", "csv", "json", "md"]), "Formats: table, csv, json, md."
+        )
     tab = load_or_compute(table=table, config=config)
     groups = aggregate(tab.rows, by)
     if not include_empty and by != "tier":
@@ -231,7 +274,9 @@ def summary_cmd(
 
                 from lexiconlm.errors import UnknownNameError
 
-                err = UnknownNameError(c, difflib.get_close_matches(c, known, n=3), "Columns: " + ", ".join(known) + ".")
+                err = UnknownNameError(
+                    c, difflib.get_close_matches(c, known, n=3), "Columns: " + ", ".join(known) + "."
+                )
                 err.kind = "column"  # type: ignore[misc]
                 raise err
         groups = [{c: g[c] for c in wanted} for g in groups]
@@ -266,10 +311,24 @@ def summary_cmd(
 
 @coverage_app.command("tokenizer")
 def tokenizer_cmd(
-    model: str = typer.Option(..., "--model", "-m", help="A local tokenizer/model folder or a Hugging Face hub name (cached, with HF_HUB_OFFLINE=1)."),
-    config: Path = typer.Option(..., "--config", "-c", help="The coverage YAML whose text and lexicons give the samples."),
-    out: Path = typer.Option(Path("runs/coverage/coverage_tokenizer.csv"), "--out", "-o", help="The CSV to write (with .sources.json beside it)."),
-    languages: Optional[str] = typer.Option(None, "--languages", "-l", help="Comma-separated ISO 639-3 codes (default: every language with sample text)."),
+    model: str = typer.Option(
+        ...,
+        "--model",
+        "-m",
+        help="A local tokenizer/model folder or a Hugging Face hub name (cached, with HF_HUB_OFFLINE=1).",
+    ),
+    config: Path = typer.Option(
+        ..., "--config", "-c", help="The coverage YAML whose text and lexicons give the samples."
+    ),
+    out: Path = typer.Option(
+        Path("runs/coverage/coverage_tokenizer.csv"),
+        "--out",
+        "-o",
+        help="The CSV to write (with .sources.json beside it).",
+    ),
+    languages: Optional[str] = typer.Option(
+        None, "--languages", "-l", help="Comma-separated ISO 639-3 codes (default: every language with sample text)."
+    ),
     max_segments: int = typer.Option(200, "--max-segments", min=1, help="Text segments per language."),
     max_words: int = typer.Option(2000, "--max-words", min=1, help="Lexicon target words per language without text."),
     worst: int = typer.Option(15, "--worst", min=0, help="Print the languages with the highest UNK rate."),
@@ -285,7 +344,7 @@ def tokenizer_cmd(
       HF_HUB_OFFLINE=1 lexiconlm coverage tokenizer --model bert-base-multilingual-cased -c configs/coverage/shared.yaml
 
       lexiconlm coverage tokenizer -m ./my-tokenizer -c configs/coverage/demo.yaml --languages ind --out runs/coverage/demo_tok.csv
-    """
+    """  # noqa: E501
     from lexiconlm.coverage.compute import compute_coverage
     from lexiconlm.coverage.config import load_config
     from lexiconlm.coverage.tokenizer import coverage_with_tokenizer, load_tokenizer
@@ -299,7 +358,9 @@ def tokenizer_cmd(
 
         cat = get_catalog()
         codes = [cat.lookup(x.strip()).iso639_3 for x in languages.split(",") if x.strip()]
-    result = coverage_with_tokenizer(table, tok, cfg, languages=codes, max_segments=max_segments, max_words=max_words, progress=True)
+    result = coverage_with_tokenizer(
+        table, tok, cfg, languages=codes, max_segments=max_segments, max_words=max_words, progress=True
+    )
     result.to_csv(out)
     measured = [r for r in result.rows if r.get("tok_unk_rate") is not None]
     console = _console()
@@ -311,5 +372,18 @@ def tokenizer_cmd(
         for c in ("iso639_3", "name", "scripts", "tok_unk_rate", "tok_fertility", "tok_script_coverage", "tok_sample"):
             t.add_column(c, justify="right" if c.startswith("tok_") and c != "tok_sample" else "left")
         for r in sorted(measured, key=lambda r: (-r["tok_unk_rate"], r["iso639_3"]))[:worst]:
-            t.add_row(*(_fmt(r[c]) for c in ("iso639_3", "name", "scripts", "tok_unk_rate", "tok_fertility", "tok_script_coverage", "tok_sample")))
+            t.add_row(
+                *(
+                    _fmt(r[c])
+                    for c in (
+                        "iso639_3",
+                        "name",
+                        "scripts",
+                        "tok_unk_rate",
+                        "tok_fertility",
+                        "tok_script_coverage",
+                        "tok_sample",
+                    )
+                )
+            )
         console.print(t)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-_STEPS_HELP = "Steps to run, comma-separated, out of: ingest, synth, model, adapt, train, evaluate, report (default: all)."
+_STEPS_HELP = (
+    "Steps to run, comma-separated, out of: ingest, synth, model, adapt, train, evaluate, report (default: all)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,20 +26,30 @@ def register(app: typer.Typer) -> None:
     def expand_cmd(
         config: Path = typer.Option(..., "--config", "-c", help="YAML configuration (configs/expand/*.yaml)."),
         lang: str | None = typer.Option(None, "--lang", "-l", help="Language (ISO 639-3, BCP-47 or name), e.g. swh."),
-        langs: str | None = typer.Option(None, "--langs", help="Several languages, comma-separated, run one after another."),
+        langs: str | None = typer.Option(
+            None, "--langs", help="Several languages, comma-separated, run one after another."
+        ),
         steps: str | None = typer.Option(None, "--steps", help=_STEPS_HELP),
         out: Path | None = typer.Option(
-            None, "--out", "-o",
-            help="Run folder (default runs/expand/<lang>-<config name>); with --langs, the parent folder."),
+            None,
+            "--out",
+            "-o",
+            help="Run folder (default runs/expand/<lang>-<config name>); with --langs, the parent folder.",
+        ),
         set_: list[str] | None = typer.Option(
-            None, "--set", help="Override a config value, e.g. --set nlu.config.epochs=1 (repeatable)."),
+            None, "--set", help="Override a config value, e.g. --set nlu.config.epochs=1 (repeatable)."
+        ),
         force: bool = typer.Option(False, "--force", help="Run the steps even when their cached result is current."),
-        check: bool = typer.Option(False, "--check", help="Validate the config and find each language's files; run nothing."),
+        check: bool = typer.Option(
+            False, "--check", help="Validate the config and find each language's files; run nothing."
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
         export: Path | None = typer.Option(
-            None, "--export",
+            None,
+            "--export",
             help="After the run, copy each language's reports, metrics, tables and plots (no models, no data) "
-                 "to EXPORT/<lang>/ and write EXPORT/summary.csv and EXPORT/summary.md."),
+            "to EXPORT/<lang>/ and write EXPORT/summary.csv and EXPORT/summary.md.",
+        ),
     ) -> None:
         from lexiconlm.errors import ConfigError
         from lexiconlm.expand.config import language_inputs, load_config

@@ -86,8 +86,13 @@ def catalog_summary(catalog: LanguageCatalog | None = None, top: int = 15) -> di
 
 def _row(lang: Language) -> list[str]:
     return [
-        lang.iso639_3, lang.name, lang.family, lang.genus, " ".join(lang.scripts),
-        f"{lang.speakers:,}" if lang.speakers is not None else "", lang.macroarea,
+        lang.iso639_3,
+        lang.name,
+        lang.family,
+        lang.genus,
+        " ".join(lang.scripts),
+        f"{lang.speakers:,}" if lang.speakers is not None else "",
+        lang.macroarea,
     ]
 
 
@@ -132,8 +137,11 @@ def _print_summary(s: dict) -> None:
 
     console = Console()
     n = s["languages"]
-    console.print(f"[bold]{n:,} languages[/bold] (scope: " + ", ".join(f"{k} {v:,}" for k, v in s["scope"].items())
-                  + f"); {s['aliases']:,} aliases")
+    console.print(
+        f"[bold]{n:,} languages[/bold] (scope: "
+        + ", ".join(f"{k} {v:,}" for k, v in s["scope"].items())
+        + f"); {s['aliases']:,} aliases"
+    )
     console.print("with " + ", ".join(f"{k} {v:,} ({v / n:.0%})" for k, v in s["coverage"].items()))
     for key in ("families", "macroareas", "first scripts"):
         table = Table(title=key, title_justify="left")
@@ -153,17 +161,32 @@ def register(app: typer.Typer) -> None:
         ),
         search: bool = typer.Option(False, "--search", "-s", help="Treat QUERY as text to search in names and codes."),
         detail: bool = typer.Option(False, "--detail", "-d", help="Show every field of each language."),
-        family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this Glottolog family, e.g. Austronesian."),
-        genus: Optional[str] = typer.Option(None, "--genus", "-g", help="Only this WALS genus, e.g. Bantu."),
-        script: Optional[str] = typer.Option(None, "--script", help="Only languages written in this ISO 15924 script, e.g. Ethi."),
-        macroarea: Optional[str] = typer.Option(None, "--macroarea", "-m", help="Only this macroarea, e.g. Africa."),
-        scope: Optional[str] = typer.Option(None, "--scope", help="I (individual), M (macrolanguage), S (special) or C (collective)."),
-        context: Optional[str] = typer.Option(
-            None, "--context", "-c", help="Resource whose own codes apply, e.g. sigmorphon2023 (jap = Japanese), gatitos, wiktionary."
+        family: Optional[str] = typer.Option(
+            None, "--family", "-f", help="Only this Glottolog family, e.g. Austronesian."
         ),
-        keep_macro: bool = typer.Option(False, "--keep-macro", help="Do not replace macrolanguages by their default language (swa stays swa)."),
-        limit: int = typer.Option(50, "--limit", "-n", min=0, help="At most this many rows when listing or searching (0: all)."),
-        tsv: bool = typer.Option(False, "--tsv", help="Print tab-separated rows (every catalog column) instead of tables."),
+        genus: Optional[str] = typer.Option(None, "--genus", "-g", help="Only this WALS genus, e.g. Bantu."),
+        script: Optional[str] = typer.Option(
+            None, "--script", help="Only languages written in this ISO 15924 script, e.g. Ethi."
+        ),
+        macroarea: Optional[str] = typer.Option(None, "--macroarea", "-m", help="Only this macroarea, e.g. Africa."),
+        scope: Optional[str] = typer.Option(
+            None, "--scope", help="I (individual), M (macrolanguage), S (special) or C (collective)."
+        ),
+        context: Optional[str] = typer.Option(
+            None,
+            "--context",
+            "-c",
+            help="Resource whose own codes apply, e.g. sigmorphon2023 (jap = Japanese), gatitos, wiktionary.",
+        ),
+        keep_macro: bool = typer.Option(
+            False, "--keep-macro", help="Do not replace macrolanguages by their default language (swa stays swa)."
+        ),
+        limit: int = typer.Option(
+            50, "--limit", "-n", min=0, help="At most this many rows when listing or searching (0: all)."
+        ),
+        tsv: bool = typer.Option(
+            False, "--tsv", help="Print tab-separated rows (every catalog column) instead of tables."
+        ),
     ) -> None:
         """Look up, search and summarise the language catalog (resources/languages.tsv).
 
@@ -184,7 +207,7 @@ def register(app: typer.Typer) -> None:
           lexiconlm languages --family Kartvelian --tsv
 
           lexiconlm languages --script Ethi --macroarea Africa --limit 10
-        """
+        """  # noqa: E501
         cat = get_catalog()
         queries = list(queries or [])
         filters = (family, genus, script, macroarea, scope)
@@ -199,8 +222,17 @@ def register(app: typer.Typer) -> None:
                 _print_summary(s)
             return
         langs = select_languages(
-            queries, search=search, family=family, genus=genus, script=script, macroarea=macroarea,
-            scope=scope, context=context, resolve_macro=not keep_macro, limit=limit or None, catalog=cat,
+            queries,
+            search=search,
+            family=family,
+            genus=genus,
+            script=script,
+            macroarea=macroarea,
+            scope=scope,
+            context=context,
+            resolve_macro=not keep_macro,
+            limit=limit or None,
+            catalog=cat,
         )
         if tsv:
             typer.echo("\t".join(LANGUAGE_COLUMNS))

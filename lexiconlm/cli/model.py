@@ -34,11 +34,15 @@ def register(app: typer.Typer) -> None:
     def trim_cmd(
         model: str = typer.Argument(..., help="Model folder, alias (e5-small) or hub id."),
         out_dir: Path = typer.Argument(..., help="Folder to write the trimmed model and tokenizer to."),
-        texts: List[Path] = typer.Option(..., "--texts", help="MASSIVE files, text corpora or folders of them (repeatable)."),
+        texts: List[Path] = typer.Option(
+            ..., "--texts", help="MASSIVE files, text corpora or folders of them (repeatable)."
+        ),
         langs: Optional[List[str]] = typer.Option(
             None, "--langs", help="Keep only files of these languages/locales (am-ET, amh...; repeatable)."
         ),
-        top_k: int = typer.Option(0, "--top-k", min=0, help="Also keep the K most frequent pieces of the original vocabulary."),
+        top_k: int = typer.Option(
+            0, "--top-k", min=0, help="Also keep the K most frequent pieces of the original vocabulary."
+        ),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT_DIR if it exists."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
@@ -57,7 +61,8 @@ def register(app: typer.Typer) -> None:
             f"  pieces {rep['old_pieces']:,} -> {rep['kept_pieces']:,} ({rep['used_pieces']:,} used by the texts)\n"
             f"  embedding rows {rep['embedding_rows_before']:,} -> {rep['embedding_rows_after']:,}\n"
             f"  parameters {rep['parameters_before']:,} -> {rep['parameters_after']:,} "
-            f"(-{100 * rep['parameter_reduction']:.1f}%; fp32 {rep['sizes_mb']['before']} -> {rep['sizes_mb']['after']} MB)"
+            f"(-{100 * rep['parameter_reduction']:.1f}%; "
+            f"fp32 {rep['sizes_mb']['before']} -> {rep['sizes_mb']['after']} MB)"
         )
 
     @model_app.command("info")

@@ -21,7 +21,11 @@ def _print_table(per_locale: dict) -> None:
 
     t = Table("locale", "intent acc", "slot F1", "exact match", "n")
     for loc, r in sorted(per_locale.items()):
-        t.add_row(loc, *(f"{r[k]:.1f}" if r[k] == r[k] else "-" for k in ("intent_accuracy", "slot_f1", "exact_match")), str(r["n"]))
+        t.add_row(
+            loc,
+            *(f"{r[k]:.1f}" if r[k] == r[k] else "-" for k in ("intent_accuracy", "slot_f1", "exact_match")),
+            str(r["n"]),
+        )
     Console(stderr=False).print(t)
 
 
@@ -30,9 +34,15 @@ def register(app: typer.Typer) -> None:
 
     @nlu_app.command("train")
     def train_cmd(
-        config: Path = typer.Argument(..., help="YAML config (its `train:` section, or the whole file), e.g. configs/nlu/tiny-cpu.yaml."),
-        train: list[Path] = typer.Option(..., "--train", "-t", help="Training file(s) (MASSIVE TSV/JSON lines); repeat for several."),
-        dev: Optional[Path] = typer.Option(None, "--dev", help="Selection file (en-US dev); without it the last epoch is kept."),
+        config: Path = typer.Argument(
+            ..., help="YAML config (its `train:` section, or the whole file), e.g. configs/nlu/tiny-cpu.yaml."
+        ),
+        train: list[Path] = typer.Option(
+            ..., "--train", "-t", help="Training file(s) (MASSIVE TSV/JSON lines); repeat for several."
+        ),
+        dev: Optional[Path] = typer.Option(
+            None, "--dev", help="Selection file (en-US dev); without it the last epoch is kept."
+        ),
         out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoint, history, model/)."),
         device: str = typer.Option("auto", help="auto, cpu or cuda."),
         resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run folder's checkpoint."),
@@ -43,15 +53,23 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_train_config(config)
         typer.echo(f"device: {resolve_device(device)}", err=True)
-        model = train_joint(cfg, train=[read_massive(p) for p in train], dev=read_massive(dev) if dev else None,
-                            out_dir=out, device=device, resume=resume)
+        model = train_joint(
+            cfg,
+            train=[read_massive(p) for p in train],
+            dev=read_massive(dev) if dev else None,
+            out_dir=out,
+            device=device,
+            resume=resume,
+        )
         typer.echo(str(model))
 
     @nlu_app.command("eval")
     def eval_cmd(
         model_dir: Path = typer.Argument(..., help="A trained model folder (…/model)."),
         tests: list[Path] = typer.Argument(..., help="Test files or folders (every .tsv/.jsonl in a folder)."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results CSV here (locale, system, intent_accuracy, ...)."),
+        out: Optional[Path] = typer.Option(
+            None, "--out", "-o", help="Write results CSV here (locale, system, intent_accuracy, ...)."
+        ),
         system: str = typer.Option("model", help="The `system` column of the CSV."),
         predictions: Optional[Path] = typer.Option(None, help="Also write predictions per locale into this folder."),
         device: str = typer.Option("auto", help="auto, cpu or cuda."),
@@ -74,8 +92,10 @@ def register(app: typer.Typer) -> None:
             _print_table(res)
             m = aggregate(res)["mean"]["all"]
             if m["n_locales"]:
-                typer.echo(f"mean over {m['n_locales']} locales (en-US excluded): intent {m['intent_accuracy']:.1f}, "
-                           f"slot F1 {m['slot_f1']:.1f}, exact match {m['exact_match']:.1f}")
+                typer.echo(
+                    f"mean over {m['n_locales']} locales (en-US excluded): intent {m['intent_accuracy']:.1f}, "
+                    f"slot F1 {m['slot_f1']:.1f}, exact match {m['exact_match']:.1f}"
+                )
 
     @nlu_app.command("run")
     def run_cmd(
@@ -85,21 +105,30 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", help="auto, cpu or cuda."),
         plot: bool = typer.Option(True, "--plot/--no-plot", help="Also write the per-locale bar charts."),
     ) -> None:
-        """Run baseline / zero-shot / translate-train / control over every test file; writes results.csv and summary.csv."""
+        """Run baseline / zero-shot / translate-train / control over every test file; writes results.csv and summary.csv."""  # noqa: E501
         from lexiconlm.nlu.experiments import run_experiments
         from lexiconlm.nlu.train import resolve_device
 
         typer.echo(f"device: {resolve_device(device)}", err=True)
-        path = run_experiments(config, out_dir=out, systems=systems.split(",") if systems else None, device=device,
-                               log=lambda m: typer.echo(m, err=True))
+        path = run_experiments(
+            config,
+            out_dir=out,
+            systems=systems.split(",") if systems else None,
+            device=device,
+            log=lambda m: typer.echo(m, err=True),
+        )
         typer.echo(str(path))
         if plot:
             _plot(path, path.parent / "plots")
 
     @nlu_app.command("plot")
     def plot_cmd(
-        results: Path = typer.Argument(..., help="A results.csv (locale, system, intent_accuracy, slot_f1, exact_match, ...)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Folder for <metric>.html/.vl.json (+ .svg/.png with vl-convert)."),
+        results: Path = typer.Argument(
+            ..., help="A results.csv (locale, system, intent_accuracy, slot_f1, exact_match, ...)."
+        ),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Folder for <metric>.html/.vl.json (+ .svg/.png with vl-convert)."
+        ),
     ) -> None:
         """Per-locale grouped bar charts of each metric."""
         _plot(results, out)

@@ -17,6 +17,8 @@ from typing import List, Optional
 
 import typer
 
+from lexiconlm.cli._options import output_file
+
 __all__ = ["synth_app", "register"]
 
 synth_app = typer.Typer(
@@ -28,10 +30,16 @@ synth_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_SENSE_HELP = ("Sense strategy: random, first, frequency, prefer-consensus, corpus-frequency (needs --target-text) "
-               "(or a versioned name such as random.v1).")
-_OOV_HELP = "Out-of-lexicon words: keep, drop or transliterate (through IPA, where epitran can write the target script)."
-_HYG_HELP = "Lexicon hygiene: script.v1 (one script per language), script-any.v1 (any script the catalog lists) or none."
+_SENSE_HELP = (
+    "Sense strategy: random, first, frequency, prefer-consensus, corpus-frequency (needs --target-text) "
+    "(or a versioned name such as random.v1)."
+)
+_OOV_HELP = (
+    "Out-of-lexicon words: keep, drop or transliterate (through IPA, where epitran can write the target script)."
+)
+_HYG_HELP = (
+    "Lexicon hygiene: script.v1 (one script per language), script-any.v1 (any script the catalog lists) or none."
+)
 
 
 def _hygiene(policy: str, target_script: Optional[str]):
@@ -45,26 +53,37 @@ def _hygiene(policy: str, target_script: Optional[str]):
 @synth_app.command("mono")
 def mono_cmd(
     lexicon: Path = typer.Option(..., "--lexicon", "-l", help="Lexicon file (any format lexiconlm reads)."),
-    source: Path = typer.Option(..., "--source", "-s", help="Source-language text, one sentence per line (or id<TAB>text)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output text file; OUT.json gets the signature and stats."),
+    source: Path = typer.Option(
+        ..., "--source", "-s", help="Source-language text, one sentence per line (or id<TAB>text)."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", callback=output_file, help="Output text file; OUT.json gets the signature and stats."
+    ),
     sense: str = typer.Option("random", help=_SENSE_HELP),
     oov: str = typer.Option("keep", help=_OOV_HELP),
-    seed: int = typer.Option(13, help="Random seed."),
+    seed: int = typer.Option(13, min=0, help="Random seed."),
     hygiene: str = typer.Option("script.v1", help=_HYG_HELP),
     target_script: Optional[str] = typer.Option(None, help="Keep only targets in this ISO 15924 script, e.g. Latn."),
-    min_replaced: int = typer.Option(0, help="Keep sentences with at least this many words replaced (Wang et al. 2022: 3)."),
-    min_ratio: float = typer.Option(0.0, help="Keep sentences whose replacement ratio is at least this."),
-    limit: Optional[int] = typer.Option(None, help="Only the first N source sentences."),
+    min_replaced: int = typer.Option(
+        0, min=0, help="Keep sentences with at least this many words replaced (Wang et al. 2022: 3)."
+    ),
+    min_ratio: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Keep sentences whose replacement ratio is at least this."
+    ),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N source sentences."),
     target_text: Optional[Path] = typer.Option(
-        None, "--target-text", help="Real target-language text (one sentence per line or id<TAB>text) whose word "
-        "frequencies the corpus-frequency sense strategy uses."),
+        None,
+        "--target-text",
+        help="Real target-language text (one sentence per line or id<TAB>text) whose word "
+        "frequencies the corpus-frequency sense strategy uses.",
+    ),
 ) -> None:
     """Translate a source text file word by word into a pseudo target-language corpus.
 
     Example:
 
       lexiconlm synth mono -l ../shared/data/lexicons/wiktionary/indonesian.txt -s ../shared/data/text/flores200_dev/eng_Latn.dev -o runs/synth/ind.txt --min-replaced 3
-    """
+    """  # noqa: E501
     import warnings
 
     from lexiconlm.io.lexicons import read_lexicon
@@ -83,8 +102,9 @@ def mono_cmd(
         from lexiconlm.io.text import read_text
 
         tgt_texts = read_text(target_text, errors="collect").texts
-    tr = LexiconTranslator(lex, sense=sense, oov=oov, seed=seed, hygiene=_hygiene(hygiene, target_script),
-                           target_text=tgt_texts)
+    tr = LexiconTranslator(
+        lex, sense=sense, oov=oov, seed=seed, hygiene=_hygiene(hygiene, target_script), target_text=tgt_texts
+    )
     texts = read_source(source, limit=limit)
     if not texts:
         from lexiconlm.errors import LexiconLMError
@@ -98,12 +118,32 @@ def mono_cmd(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = translate_corpus(tr, corpus, min_replaced=min_replaced, min_ratio=min_ratio)
-    write_result(res, out, extra={"source": str(source), "min_replaced": min_replaced, "min_ratio": min_ratio})
     s = res.stats
+    if s.n_words == 0:
+        typer.secho(
+            f"warning: {source}: no words in the {s.n_sentences:,} source sentence(s), only "
+            "punctuation, digits or symbols; nothing can be translated (the output copies them)",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+    if s.n_kept == 0:
+        from lexiconlm.errors import LexiconLMError
+
+        words = corpus.words_per_sentence.tolist()
+        best = max((round(r * w) for r, w in zip(res.ratios.tolist(), words)), default=0)
+        raise LexiconLMError(
+            f"no sentence of {source} passed the filters (--min-replaced {min_replaced}, "
+            f"--min-ratio {min_ratio:g}); nothing written to {out} (fix: lower them: at most "
+            f"{best} word(s) were replaced in a sentence, the highest ratio was "
+            f"{float(res.ratios.max(initial=0.0)):.2f})"
+        )
+    write_result(res, out, extra={"source": str(source), "min_replaced": min_replaced, "min_ratio": min_ratio})
     rep = tr.hygiene_report
     if rep is not None and rep.n_dropped:
-        typer.echo(f"hygiene {rep.policy}: kept {rep.n_kept:,}/{rep.n_entries:,} entries "
-                   f"(dropped {', '.join(f'{k} {v:,}' for k, v in rep.dropped.items())})")
+        typer.echo(
+            f"hygiene {rep.policy}: kept {rep.n_kept:,}/{rep.n_entries:,} entries "
+            f"(dropped {', '.join(f'{k} {v:,}' for k, v in rep.dropped.items())})"
+        )
     typer.echo(
         f"{s.n_kept:,}/{s.n_sentences:,} sentences kept, coverage {s.coverage:.1%} of {s.n_words:,} source words, "
         f"mean ratio {s.mean_ratio:.2f}, {s.entries_used:,} entries used, "
@@ -115,19 +155,25 @@ def mono_cmd(
 @synth_app.command("batch")
 def batch_cmd(
     lexicon_dir: List[Path] = typer.Option(..., "--lexicon-dir", "-d", help="Folder of lexicon files (repeatable)."),
-    out: Path = typer.Option(Path("runs/synth"), "--out", "-o", help="Output folder (summary.tsv, summary.json, one text per lexicon)."),
+    out: Path = typer.Option(
+        Path("runs/synth"), "--out", "-o", help="Output folder (summary.tsv, summary.json, one text per lexicon)."
+    ),
     langs: str = typer.Option("all", help="'all', or comma-separated codes/names of the target languages."),
     source: Optional[Path] = typer.Option(None, "--source", "-s", help="Source text file (one sentence per line)."),
-    data_dir: Optional[Path] = typer.Option(None, help="Build the 10,000-sentence English source from this shared data folder instead of --source."),
-    n_sentences: int = typer.Option(10_000, "--n-sentences", help="Sentences of the built English source."),
-    workers: int = typer.Option(2, "--workers", "-w", help="Processes (1: in this process)."),
+    data_dir: Optional[Path] = typer.Option(
+        None, help="Build the 10,000-sentence English source from this shared data folder instead of --source."
+    ),
+    n_sentences: int = typer.Option(10_000, "--n-sentences", min=1, help="Sentences of the built English source."),
+    workers: int = typer.Option(2, "--workers", "-w", min=0, help="Processes (1: in this process)."),
     sense: str = typer.Option("random", help=_SENSE_HELP),
     oov: str = typer.Option("keep", help=_OOV_HELP),
-    seed: int = typer.Option(13, help="Random seed."),
+    seed: int = typer.Option(13, min=0, help="Random seed."),
     hygiene: str = typer.Option("script.v1", help=_HYG_HELP),
-    min_replaced: int = typer.Option(0, help="Keep sentences with at least this many words replaced."),
-    min_ratio: float = typer.Option(0.0, help="Keep sentences whose replacement ratio is at least this."),
-    show: int = typer.Option(20, help="Rows of the summary to print (0: none)."),
+    min_replaced: int = typer.Option(0, min=0, help="Keep sentences with at least this many words replaced."),
+    min_ratio: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Keep sentences whose replacement ratio is at least this."
+    ),
+    show: int = typer.Option(20, min=0, help="Rows of the summary to print (0: none)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Synthesize a pseudo-monolingual corpus for every language that has a lexicon.
@@ -140,7 +186,7 @@ def batch_cmd(
     Example:
 
       lexiconlm synth batch --langs all --lexicon-dir ../shared/data/lexicons/wiktionary --data-dir ../shared/data --out runs/synth/wiktionary
-    """
+    """  # noqa: E501
     from lexiconlm.errors import LexiconLMError
     from lexiconlm.synth.batch import BatchConfig, english_source, lexicon_files, run_batch
     from lexiconlm.synth.pseudo_mono import read_source
@@ -161,7 +207,9 @@ def batch_cmd(
         f"{res.n_failed:,} failed, in {res.seconds:.1f} s; summary: {res.summary_tsv}"
     )
     if show and ok:
-        _print_rows(sorted(ok, key=lambda r: -float(r["coverage"] or 0))[:show], f"top {min(show, len(ok))} by coverage")
+        _print_rows(
+            sorted(ok, key=lambda r: -float(r["coverage"] or 0))[:show], f"top {min(show, len(ok))} by coverage"
+        )
     failed = [r for r in res.rows if r["status"] != "ok"]
     for r in failed[:10]:
         typer.echo(f"  {Path(r['lexicon']).name}: {r['status']}", err=True)
@@ -193,7 +241,9 @@ def _print_rows(rows: list[dict], title: str) -> None:
 @synth_app.command("hygiene")
 def hygiene_cmd(
     lexicons: Optional[List[Path]] = typer.Argument(None, help="Lexicon files."),
-    lexicon_dir: Optional[List[Path]] = typer.Option(None, "--lexicon-dir", "-d", help="Also every lexicon of this folder."),
+    lexicon_dir: Optional[List[Path]] = typer.Option(
+        None, "--lexicon-dir", "-d", help="Also every lexicon of this folder."
+    ),
     policy: str = typer.Option("script.v1", help=_HYG_HELP),
     target_script: Optional[str] = typer.Option(None, help="Require this ISO 15924 script, e.g. Latn."),
     tsv: bool = typer.Option(False, "--tsv", help="Tab-separated rows instead of a table."),
@@ -203,7 +253,7 @@ def hygiene_cmd(
     Example:
 
       lexiconlm synth hygiene ../shared/data/lexicons/wiktionary/javanese.txt ../shared/data/lexicons/wiktionary/azerbaijani.txt
-    """
+    """  # noqa: E501
     from lexiconlm.errors import LexiconLMError
     from lexiconlm.io.lexicons import iter_lexicon_files, read_lexicon
     from lexiconlm.synth.hygiene import EmptyLexiconError, HygieneConfig, filter_lexicon
@@ -214,7 +264,17 @@ def hygiene_cmd(
     if not files:
         raise LexiconLMError("give lexicon files or --lexicon-dir")
     cfg = HygieneConfig(policy, target_script)
-    cols = ("lexicon", "language", "target_script", "script_source", "entries", "kept", "dropped", "dropped_share", "dropped_by_script")
+    cols = (
+        "lexicon",
+        "language",
+        "target_script",
+        "script_source",
+        "entries",
+        "kept",
+        "dropped",
+        "dropped_share",
+        "dropped_by_script",
+    )
     rows = []
     for f in files:
         lex = read_lexicon(f, errors="collect")
@@ -243,8 +303,10 @@ def hygiene_cmd(
 @synth_app.command("source")
 def source_cmd(
     data_dir: Path = typer.Option(..., help="The shared data folder (…/shared/data)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the sentences, one per line."),
-    n_sentences: int = typer.Option(10_000, "--n-sentences", help="How many sentences."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", callback=output_file, help="Where to write the sentences, one per line."
+    ),
+    n_sentences: int = typer.Option(10_000, "--n-sentences", min=1, help="How many sentences."),
 ) -> None:
     """Write the English source used by batch runs: FLORES-200 dev English, then MASSIVE en-US train utterances.
 

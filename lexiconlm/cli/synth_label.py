@@ -33,11 +33,13 @@ def _lexicon_path(lexicon: Path | None, lexicon_dir: list[Path], locale: str | N
 
     found = find_lexicons(locale, lexicon_dir)
     if not found:
-        raise LexiconLMError(
-            f"no lexicon for {locale} in {', '.join(map(str, lexicon_dir))}; give --lexicon FILE"
-        )
+        raise LexiconLMError(f"no lexicon for {locale} in {', '.join(map(str, lexicon_dir))}; give --lexicon FILE")
     found = sorted(found, key=lambda p: -p.stat().st_size)  # stable: folder order among equals
-    typer.echo(f"lexicon for {locale}: {found[0]}" + (f" (also: {', '.join(p.name for p in found[1:])})" if len(found) > 1 else ""), err=True)
+    typer.echo(
+        f"lexicon for {locale}: {found[0]}"
+        + (f" (also: {', '.join(p.name for p in found[1:])})" if len(found) > 1 else ""),
+        err=True,
+    )
     return found[0]
 
 
@@ -66,10 +68,23 @@ def _print_stats(stats, what: str) -> None:
 
 def label_cmd(
     input: Path = typer.Argument(..., help="MASSIVE TSV / JSON lines, or a CoNLL file (token + tag columns)."),
-    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Output file (MASSIVE: .tsv or .jsonl); OUT.signature is written beside it."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Output file (MASSIVE: .tsv or .jsonl); OUT.signature is written beside it.",
+    ),
     lexicon: Path | None = typer.Option(None, "--lexicon", "-l", help="Lexicon file."),
-    lexicon_dir: list[Path] = typer.Option([], "--lexicon-dir", "-d", help="Find the lexicon of --locale in these folders (repeatable; the first match is used)."),
-    locale: str | None = typer.Option(None, help="Target locale written into MASSIVE output, e.g. jv-ID (default: the lexicon's language)."),
+    lexicon_dir: list[Path] = typer.Option(
+        [],
+        "--lexicon-dir",
+        "-d",
+        help="Find the lexicon of --locale in these folders (repeatable; the first match is used).",
+    ),
+    locale: str | None = typer.Option(
+        None, help="Target locale written into MASSIVE output, e.g. jv-ID (default: the lexicon's language)."
+    ),
     input_format: str = typer.Option("auto", help="auto, massive or conll."),
     sense: str = typer.Option("random", help=_SENSE_HELP),
     oov: str = typer.Option("keep", help=_OOV_HELP),
@@ -77,8 +92,14 @@ def label_cmd(
     hygiene: str = typer.Option("script.v1", help=_HYG_HELP),
     target_script: str | None = typer.Option(None, help="Keep only targets in this ISO 15924 script, e.g. Latn."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N utterances / sentences."),
-    guard_massive: list[Path] = typer.Option([], "--guard-massive", help="Evaluation MASSIVE files: refuse output holding their ids or texts (repeatable)."),
-    join: str = typer.Option("script", help="script: join words of scripts written without spaces (as MASSIVE ja/zh); spaces: always a space (as MASSIVE th/km)."),
+    guard_massive: list[Path] = typer.Option(
+        [], "--guard-massive", help="Evaluation MASSIVE files: refuse output holding their ids or texts (repeatable)."
+    ),
+    join: str = typer.Option(
+        "script",
+        help="script: join words of scripts written without spaces (as MASSIVE ja/zh); "
+        "spaces: always a space (as MASSIVE th/km).",
+    ),
 ) -> None:
     """Translate labelled data through a lexicon and project the labels (MASSIVE slots or CoNLL BIO tags).
 
@@ -88,14 +109,24 @@ def label_cmd(
     Example:
 
       lexiconlm synth label ../shared/data/nlu/massive/en-US/train.tsv -l ../shared/data/lexicons/wiktionary/javanese.txt --locale jv-ID -o runs/label/jv-ID.train.tsv
-    """
+    """  # noqa: E501
     from lexiconlm.synth.pseudo_label import label_file
 
     lex = _lexicon_path(lexicon, lexicon_dir, locale)
     res = label_file(
-        input, out, lexicon=lex, locale=locale, input_format=input_format, sense=sense, oov=oov,
-        seed=seed, hygiene=hygiene, target_script=target_script, limit=limit,
-        guard=_guard([], guard_massive, None), join=join,
+        input,
+        out,
+        lexicon=lex,
+        locale=locale,
+        input_format=input_format,
+        sense=sense,
+        oov=oov,
+        seed=seed,
+        hygiene=hygiene,
+        target_script=target_script,
+        limit=limit,
+        guard=_guard([], guard_massive, None),
+        join=join,
     )
     _print_stats(res.stats, "items")
     typer.echo(f"wrote {res.output} ({res.signature})")
@@ -103,20 +134,49 @@ def label_cmd(
 
 def morph_cmd(
     input: Path = typer.Argument(..., help="MASSIVE TSV / JSON lines in English (e.g. en-US/train.tsv)."),
-    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Output MASSIVE file (.tsv or .jsonl); OUT.signature and OUT.morph.json are written beside it."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Output MASSIVE file (.tsv or .jsonl); OUT.signature and OUT.morph.json are written beside it.",
+    ),
     unimorph: Path = typer.Option(..., "--unimorph", "-u", help="The target language's UniMorph table."),
-    english: list[Path] = typer.Option(..., "--english", "-e", help="English inflection table(s), e.g. sigmorphon/2023_part1/eng.trn (repeatable)."),
+    english: list[Path] = typer.Option(
+        ..., "--english", "-e", help="English inflection table(s), e.g. sigmorphon/2023_part1/eng.trn (repeatable)."
+    ),
     locale: str = typer.Option(..., help="Target locale, e.g. hi-IN."),
     lexicon: Path | None = typer.Option(None, "--lexicon", "-l", help="Lexicon file."),
-    lexicon_dir: list[Path] = typer.Option([], "--lexicon-dir", "-d", help="Find the lexicon of --locale in these folders (repeatable)."),
-    expansion: Path | None = typer.Option(None, "--expansion", "-x", help="Also write the paradigm-expansion lexicon (TSV) here."),
-    guard_sigmorphon: list[Path] = typer.Option([], "--guard-sigmorphon", help="SIGMORPHON files or folders whose dev/test items must not leak (repeatable)."),
+    lexicon_dir: list[Path] = typer.Option(
+        [], "--lexicon-dir", "-d", help="Find the lexicon of --locale in these folders (repeatable)."
+    ),
+    expansion: Path | None = typer.Option(
+        None, "--expansion", "-x", help="Also write the paradigm-expansion lexicon (TSV) here."
+    ),
+    guard_sigmorphon: list[Path] = typer.Option(
+        [], "--guard-sigmorphon", help="SIGMORPHON files or folders whose dev/test items must not leak (repeatable)."
+    ),
     guard_massive: list[Path] = typer.Option([], "--guard-massive", help="Evaluation MASSIVE files (repeatable)."),
-    on_leak: str = typer.Option("error", help="error: refuse, listing every leaked item; drop: remove evaluation items from the table first."),
-    no_guard: bool = typer.Option(False, "--no-guard", help="State that no evaluation data needs guarding (otherwise --guard-sigmorphon or --guard-massive is required)."),
-    generate_english: bool = typer.Option(False, help="Also analyse English verbs the tables lack (forms generated by the English affix model)."),
-    plural_nouns: bool = typer.Option(False, help="Also give regular English plurals (alarms, cities) the plural of their translation where the table has a noun paradigm for it."),
-    inflector: bool = typer.Option(True, help="Inflect lemmas missing from the table with the affix model trained on it."),
+    on_leak: str = typer.Option(
+        "error", help="error: refuse, listing every leaked item; drop: remove evaluation items from the table first."
+    ),
+    no_guard: bool = typer.Option(
+        False,
+        "--no-guard",
+        help="State that no evaluation data needs guarding "
+        "(otherwise --guard-sigmorphon or --guard-massive is required).",
+    ),
+    generate_english: bool = typer.Option(
+        False, help="Also analyse English verbs the tables lack (forms generated by the English affix model)."
+    ),
+    plural_nouns: bool = typer.Option(
+        False,
+        help="Also give regular English plurals (alarms, cities) the plural of their translation "
+        "where the table has a noun paradigm for it.",
+    ),
+    inflector: bool = typer.Option(
+        True, help="Inflect lemmas missing from the table with the affix model trained on it."
+    ),
     lemma_fallback: bool = typer.Option(True, help="Give the translated lemma when no inflected form exists."),
     sense: str = typer.Option("random", help=_SENSE_HELP),
     oov: str = typer.Option("keep", help=_OOV_HELP),
@@ -129,7 +189,7 @@ def morph_cmd(
     Example:
 
       lexiconlm synth morph ../shared/data/nlu/massive/en-US/train.tsv --locale hi-IN -d ../shared/data/lexicons/wiktionary -u ../shared/data/unimorph/hin.tsv -e ../shared/data/sigmorphon/2023_part1/eng.trn -e ../shared/data/sigmorphon/2023_part1/eng.dev --guard-sigmorphon ../shared/data/sigmorphon -x runs/morph/hi.expansion.tsv -o runs/morph/hi-IN.train.tsv
-    """
+    """  # noqa: E501
     from lexiconlm.languages import get_catalog
     from lexiconlm.synth.morph_augment import morph_file
 
@@ -157,10 +217,24 @@ def morph_cmd(
         guard.add_massive(guard_massive)
         typer.echo(f"leakage guard: {guard!r}", err=True)
     res = morph_file(
-        input, out, lexicon=lex, unimorph=unimorph, english=english, locale=locale,
-        expansion=expansion, guard=guard, on_leak=on_leak,  # type: ignore[arg-type]
-        generate_english=generate_english, use_inflector=inflector, lemma_fallback=lemma_fallback,
-        plural_nouns=plural_nouns, sense=sense, oov=oov, seed=seed, hygiene=hygiene, limit=limit,
+        input,
+        out,
+        lexicon=lex,
+        unimorph=unimorph,
+        english=english,
+        locale=locale,
+        expansion=expansion,
+        guard=guard,
+        on_leak=on_leak,  # type: ignore[arg-type]
+        generate_english=generate_english,
+        use_inflector=inflector,
+        lemma_fallback=lemma_fallback,
+        plural_nouns=plural_nouns,
+        sense=sense,
+        oov=oov,
+        seed=seed,
+        hygiene=hygiene,
+        limit=limit,
     )
     st = res.stats
     _print_stats(res.projection.stats, "utterances")  # type: ignore[attr-defined]

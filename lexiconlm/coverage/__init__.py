@@ -57,4 +57,3 @@ __all__ = [
     "tier_of",
     "tokenizer_coverage",
 ]
-

@@ -4,7 +4,10 @@ Every language falls in exactly one group (a language's first catalog script is 
 ``script``; a missing value is the group ``(none)``), so the ``languages`` column of
 :func:`aggregate` always sums to the number of rows given.
 
->>> rows = [{"family": "Bantu", "tier": 1, "lex_total_entries": 5, "resource_kinds": "lexicon"}, {"family": "", "tier": 0}]
+>>> rows = [
+...     {"family": "Bantu", "tier": 1, "lex_total_entries": 5, "resource_kinds": "lexicon"},
+...     {"family": "", "tier": 0},
+... ]
 >>> [(g["family"], g["languages"], g["with_lexicon"]) for g in aggregate(rows, "family")]
 [('Bantu', 1, 1), ('(none)', 1, 0)]
 """
@@ -51,7 +54,8 @@ def aggregate(rows: Iterable[dict], by: str) -> list[dict]:
 
     Returns:
         One dict per group, most languages with any resource first (``tier``: every tier of
-        ``resources/tiers.tsv`` in order, empty ones included), with keys: ``<by>`` (the group; ``tier`` groups also get ``tier_label``),
+        ``resources/tiers.tsv`` in order, empty ones included), with keys: ``<by>`` (the group;
+        ``tier`` groups also get ``tier_label``),
         ``languages``, ``with_any``, ``with_lexicon``, ``with_morphology``, ``with_unimorph``,
         ``with_sigmorphon``, ``with_nlu``, ``with_text``, ``with_epitran``, ``total_entries``
         (lexicon entries), ``unimorph_forms``, ``nlu_examples``, ``text_segments``,
@@ -61,12 +65,17 @@ def aggregate(rows: Iterable[dict], by: str) -> list[dict]:
         UnknownNameError: ``by`` is not one of :data:`AGGREGATE_BY` (with suggestions).
     """
     if by not in AGGREGATE_BY:
-        err = UnknownNameError(by, difflib.get_close_matches(by, AGGREGATE_BY, n=3), "Group by one of: " + ", ".join(AGGREGATE_BY) + ".")
+        err = UnknownNameError(
+            by, difflib.get_close_matches(by, AGGREGATE_BY, n=3), "Group by one of: " + ", ".join(AGGREGATE_BY) + "."
+        )
         err.kind = "grouping"  # type: ignore[misc]
         raise err
     tiers = load_tiers()
     labels = {t.tier: t.label for t in tiers}
-    preds = {name: RESOURCES[name] for name in ("any", "lexicon", "morphology", "unimorph", "sigmorphon", "nlu", "text", "epitran")}
+    preds = {
+        name: RESOURCES[name]
+        for name in ("any", "lexicon", "morphology", "unimorph", "sigmorphon", "nlu", "text", "epitran")
+    }
     groups: dict = defaultdict(lambda: defaultdict(int))
     if by == "tier":  # every tier is listed, empty ones included
         for t in tiers:
@@ -115,12 +124,20 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
 def summary_markdown(rows: Sequence[dict], *, top: int = 15, title: str = "Coverage summary") -> str:
     """A Markdown summary: languages per tier, then the ``top`` families, scripts and macroareas
     (by languages with any resource), as written by ``lexiconlm coverage compute``."""
-    lines = [f"# {title}", "", f"{len(rows):,} catalog languages; {sum(1 for r in rows if RESOURCES['any'](r)):,} with any resource.", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"{len(rows):,} catalog languages; {sum(1 for r in rows if RESOURCES['any'](r)):,} with any resource.",
+        "",
+    ]
     lines += ["## Languages per tier", ""]
     by_tier = aggregate(rows, "tier")
     lines += _md_table(
         ["tier", "label", "languages", "lexicon entries", "with text", "with epitran"],
-        [[g["tier"], g["tier_label"], g["languages"], g["total_entries"], g["with_text"], g["with_epitran"]] for g in by_tier],
+        [
+            [g["tier"], g["tier_label"], g["languages"], g["total_entries"], g["with_text"], g["with_epitran"]]
+            for g in by_tier
+        ],
     )
     tiers = [t.tier for t in load_tiers()]
     for by in ("family", "script", "macroarea"):
@@ -128,7 +145,18 @@ def summary_markdown(rows: Sequence[dict], *, top: int = 15, title: str = "Cover
         lines += ["", f"## Top {by == 'family' and 'families' or by + 's'} (by languages with any resource)", ""]
         lines += _md_table(
             [by, "languages", "with any", "lexicon", "morphology", "NLU", "text", *(f"tier {t}" for t in tiers[1:])],
-            [[g[by], g["languages"], g["with_any"], g["with_lexicon"], g["with_morphology"], g["with_nlu"], g["with_text"],
-              *(g[f"tier_{t}"] for t in tiers[1:])] for g in groups],
+            [
+                [
+                    g[by],
+                    g["languages"],
+                    g["with_any"],
+                    g["with_lexicon"],
+                    g["with_morphology"],
+                    g["with_nlu"],
+                    g["with_text"],
+                    *(g[f"tier_{t}"] for t in tiers[1:]),
+                ]
+                for g in groups
+            ],
         )
     return "\n".join(lines) + "\n"

@@ -108,9 +108,19 @@ class FileStat:
 
 def _new_source(spec: ResourceSpec) -> dict:
     return {
-        "kind": spec.kind, "name": spec.name, "folders": [str(p) for p in spec.paths], "absent": [],
-        "files": 0, "files_read": 0, "files_cached": 0, "skipped": [], "problems": [], "n_problems": 0,
-        "warnings": 0, "unresolved": [], "languages": 0,
+        "kind": spec.kind,
+        "name": spec.name,
+        "folders": [str(p) for p in spec.paths],
+        "absent": [],
+        "files": 0,
+        "files_read": 0,
+        "files_cached": 0,
+        "skipped": [],
+        "problems": [],
+        "n_problems": 0,
+        "warnings": 0,
+        "unresolved": [],
+        "languages": 0,
     }
 
 

@@ -67,9 +67,19 @@ _EPITRAN_CODE = re.compile(r"^(?P<lang>[a-z]{3})-(?P<script>[A-Za-z]{4})(?:[-_](
 def _epitran_index(catalog) -> tuple[dict[str, list[str]], dict]:
     folder, codes = installed_maps()
     source: dict = {
-        "kind": "epitran", "name": "epitran", "folders": [str(folder)] if folder else [], "absent": [],
-        "files": len(codes), "files_read": 0, "files_cached": 0, "skipped": [], "problems": [],
-        "n_problems": 0, "warnings": 0, "unresolved": [], "languages": 0,
+        "kind": "epitran",
+        "name": "epitran",
+        "folders": [str(folder)] if folder else [],
+        "absent": [],
+        "files": len(codes),
+        "files_read": 0,
+        "files_cached": 0,
+        "skipped": [],
+        "problems": [],
+        "n_problems": 0,
+        "warnings": 0,
+        "unresolved": [],
+        "languages": 0,
     }
     if folder is None:
         source["absent"] = ["epitran is not installed: pip install 'lexiconlm[phon]'"]
@@ -105,9 +115,16 @@ def _per_source(row: dict, by_source: Mapping[str, Mapping[str, int]], code: str
 
 def _empty_row(lang) -> dict:
     return {
-        "iso639_3": lang.iso639_3, "name": lang.name, "family": lang.family, "genus": lang.genus,
-        "macroarea": lang.macroarea, "scripts": " ".join(lang.scripts), "latitude": lang.latitude,
-        "longitude": lang.longitude, "speakers": lang.speakers, "endangerment": lang.endangerment,
+        "iso639_3": lang.iso639_3,
+        "name": lang.name,
+        "family": lang.family,
+        "genus": lang.genus,
+        "macroarea": lang.macroarea,
+        "scripts": " ".join(lang.scripts),
+        "latitude": lang.latitude,
+        "longitude": lang.longitude,
+        "speakers": lang.speakers,
+        "endangerment": lang.endangerment,
         "scope": lang.scope,
     }
 
@@ -248,9 +265,14 @@ def compute_coverage(
         r["sigmorphon_editions"] = ",".join(sorted(sig_eds.get(code, ()), key=lambda e: order.get(e, 0)))
         r["sigmorphon_max_train"] = sig_train.get(code, 0)
         sets = nlu.get(code)
-        r["nlu_sets"] = ";".join(
-            f"{name}:{','.join(sorted(parts))}" for name, parts in sorted(sets.items(), key=lambda kv: nlu_order.get(kv[0], 0))
-        ) if sets else ""
+        r["nlu_sets"] = (
+            ";".join(
+                f"{name}:{','.join(sorted(parts))}"
+                for name, parts in sorted(sets.items(), key=lambda kv: nlu_order.get(kv[0], 0))
+            )
+            if sets
+            else ""
+        )
         r["nlu_examples"] = nlu_n.get(code, 0)
         seg_total, text_used = _per_source(r, text_seg, code, "text_{}_segments")
         r["text_segments"] = seg_total

@@ -153,13 +153,19 @@ def default_cache_path(config: CoverageConfig) -> Path:
 # --------------------------------------------------------------------------- parsing
 
 #: Every key with its default; the named kinds are free-form mappings (source name -> paths).
-_DEFAULTS: dict[str, Any] = {"lexicons": {}, "unimorph": [], "sigmorphon": {}, "nlu": {},
-                             "text": {}, "runs": [], "cache": None}
+_DEFAULTS: dict[str, Any] = {
+    "lexicons": {},
+    "unimorph": [],
+    "sigmorphon": {},
+    "nlu": {},
+    "text": {},
+    "runs": [],
+    "cache": None,
+}
 _HINT = "coverage configs live in configs/coverage/, e.g. configs/coverage/demo.yaml"
 
 
-def _named(value: Mapping, loc: str, base: Path,
-           problems: list[str]) -> dict[str, tuple[Path, ...]]:
+def _named(value: Mapping, loc: str, base: Path, problems: list[str]) -> dict[str, tuple[Path, ...]]:
     """``name: path | [paths]`` mapping of one resource kind."""
     out: dict[str, tuple[Path, ...]] = {}
     for raw_name, paths in value.items():
@@ -203,20 +209,17 @@ def config_from_dict(
     where = str(source) if source is not None else ""
     if data is not None and not isinstance(data, Mapping):
         raise ConfigError(
-            [f"top level -> expected a mapping with keys {', '.join(CONFIG_KEYS)}, "
-             + f"got {type(data).__name__}"],
+            [f"top level -> expected a mapping with keys {', '.join(CONFIG_KEYS)}, " + f"got {type(data).__name__}"],
             where,
         )
     base = Path(base_dir).resolve()
     problems: list[str] = []
     values = merge(_DEFAULTS, data, problems=problems, free=_NAMED_KINDS)
     named = {k: _named(values[k], k, base, problems) for k in _NAMED_KINDS}
-    resolve_paths(values, {"unimorph": "list", "runs": "list", "cache": "one"}, base, problems,
-                  must_exist=False)
+    resolve_paths(values, {"unimorph": "list", "runs": "list", "cache": "one"}, base, problems, must_exist=False)
     cache: Path | None = values["cache"]
     if cache is not None and cache.is_dir():
-        problems.append(f"cache -> {cache} is a folder; "
-                        "give a file name such as coverage-cache.json")
+        problems.append(f"cache -> {cache} is a folder; give a file name such as coverage-cache.json")
     config = CoverageConfig(
         lexicons=named["lexicons"],
         unimorph=tuple(values["unimorph"]),
@@ -235,8 +238,7 @@ def config_from_dict(
     if strict:
         for key, p in absent:
             loc = key.replace(":", ".")
-            problems.append(f"{loc} -> {p} does not exist "
-                            "(check the path; it is relative to the config's folder)")
+            problems.append(f"{loc} -> {p} does not exist (check the path; it is relative to the config's folder)")
     # run folders are outputs, listed when present: absent ones are recorded, never a problem
     absent.extend(("runs", str(p)) for p in config.runs if not p.exists())
     raise_problems(problems, where)

@@ -80,8 +80,12 @@ def _errors(problems) -> tuple[int, int, list[str]]:
 def _lexicon_record(lex) -> dict:
     n_err, n_warn, msgs = _errors(lex.problems)
     return {
-        **_lang_fields(lex.tgt), "src": lex.src.iso639_3, "entries": len(lex),
-        "errors": n_err, "warnings": n_warn, "problems": msgs,
+        **_lang_fields(lex.tgt),
+        "src": lex.src.iso639_3,
+        "entries": len(lex),
+        "errors": n_err,
+        "warnings": n_warn,
+        "problems": msgs,
     }
 
 
@@ -125,8 +129,9 @@ def _lexicon_stats(files: list[Path], context: str | None) -> list[dict]:
 
 def _lemma_hashes(lemmas: Iterable[str]) -> list[int]:
     """64-bit digests of lemmas, so that tables of one language can be unioned from the cache."""
-    return sorted({int.from_bytes(hashlib.blake2b(x.encode("utf-8"), digest_size=8).digest(), "big") >> 1
-                   for x in lemmas})
+    return sorted(
+        {int.from_bytes(hashlib.blake2b(x.encode("utf-8"), digest_size=8).digest(), "big") >> 1 for x in lemmas}
+    )
 
 
 def _unimorph_stats(path: Path, context: str | None) -> dict:
@@ -138,9 +143,14 @@ def _unimorph_stats(path: Path, context: str | None) -> dict:
     n_err, n_warn, msgs = _errors(table.problems)
     dims = sorted(d for d in stats.dimensions if d not in ("Unknown",))
     return {
-        **_lang_fields(table.language), "forms": len(table), "lemmas": stats.n_lemmas,
-        "lemma_hashes": _lemma_hashes(e.lemma for e in table.entries), "dimensions": dims,
-        "errors": n_err, "warnings": n_warn, "problems": msgs,
+        **_lang_fields(table.language),
+        "forms": len(table),
+        "lemmas": stats.n_lemmas,
+        "lemma_hashes": _lemma_hashes(e.lemma for e in table.entries),
+        "dimensions": dims,
+        "errors": n_err,
+        "warnings": n_warn,
+        "problems": msgs,
     }
 
 
@@ -162,9 +172,14 @@ def _sigmorphon_stats(path: Path, edition: str | None) -> dict:
     if lang is None and "-" in info.code:  # 2017 names such as scottish-gaelic
         lang = cat.find(info.code.replace("-", " "), context=ctx)
     return {
-        "lang": lang.iso639_3 if lang else "", "name": lang.name if lang else info.code,
-        "code": info.code, "edition": ed, "split": info.split, "setting": info.setting,
-        "covered": info.covered, "examples": n,
+        "lang": lang.iso639_3 if lang else "",
+        "name": lang.name if lang else info.code,
+        "code": info.code,
+        "edition": ed,
+        "split": info.split,
+        "setting": info.setting,
+        "covered": info.covered,
+        "examples": n,
     }
 
 
@@ -188,8 +203,16 @@ def _looks_like_conll(path: Path) -> bool:
     return ok >= 0.9 * len(lines) and any(ln.split()[-1] == "O" for ln in lines)
 
 
-_SPLITS = {"train": "train", "trn": "train", "dev": "dev", "valid": "dev", "validation": "dev",
-           "test": "test", "tst": "test", "devtest": "test"}
+_SPLITS = {
+    "train": "train",
+    "trn": "train",
+    "dev": "dev",
+    "valid": "dev",
+    "validation": "dev",
+    "test": "test",
+    "tst": "test",
+    "devtest": "test",
+}
 
 
 def _split_of(path: Path) -> str:
@@ -211,9 +234,14 @@ def _conll_stats(path: Path, context: str | None) -> dict:
     split = _split_of(path)
     n_err, n_warn, msgs = _errors(ds.problems)
     return {
-        "format": "conll", "lang": lang.iso639_3 if lang else "", "name": lang.name if lang else code,
-        "partitions": {split: n_sent}, "examples": n_sent,
-        "errors": n_err, "warnings": n_warn, "problems": msgs,
+        "format": "conll",
+        "lang": lang.iso639_3 if lang else "",
+        "name": lang.name if lang else code,
+        "partitions": {split: n_sent},
+        "examples": n_sent,
+        "errors": n_err,
+        "warnings": n_warn,
+        "problems": msgs,
     }
 
 
@@ -224,8 +252,10 @@ def _nlu_stats(path: Path, context: str | None) -> dict:
     if guess.kind == "not-data":
         return {"skip": guess.reason or "not data"}
     if guess.kind != "massive":
-        return {"error": f"{path}: not an NLU file: expected MASSIVE TSV/JSON lines or CoNLL `token tag` lines "
-                         f"(detected as {guess.kind})"}
+        return {
+            "error": f"{path}: not an NLU file: expected MASSIVE TSV/JSON lines or CoNLL `token tag` lines "
+            f"(detected as {guess.kind})"
+        }
     ds = read_massive(path, errors="collect")
     n_err, n_warn, msgs = _errors(ds.problems)
     lang = ds.language
@@ -233,8 +263,15 @@ def _nlu_stats(path: Path, context: str | None) -> dict:
         lang = get_catalog().find(ds.locale, context=context or "massive") or lang
     parts = Counter(u.partition or "unknown" for u in ds.utterances)
     return {
-        "format": "massive", "lang": lang.iso639_3, "name": lang.name or ds.locale, "locale": ds.locale,
-        "partitions": dict(parts), "examples": len(ds), "errors": n_err, "warnings": n_warn, "problems": msgs,
+        "format": "massive",
+        "lang": lang.iso639_3,
+        "name": lang.name or ds.locale,
+        "locale": ds.locale,
+        "partitions": dict(parts),
+        "examples": len(ds),
+        "errors": n_err,
+        "warnings": n_warn,
+        "problems": msgs,
     }
 
 
@@ -245,9 +282,12 @@ def _text_stats(path: Path, context: str | None) -> dict:
     corpus = read_text(path, errors="collect", context=context)
     n_err, n_warn, msgs = _errors(corpus.problems)
     return {
-        **_lang_fields(corpus.language), "segments": len(corpus),
+        **_lang_fields(corpus.language),
+        "segments": len(corpus),
         "tokens": sum(len(s.text.split()) for s in corpus.segments),
-        "errors": n_err, "warnings": n_warn, "problems": msgs,
+        "errors": n_err,
+        "warnings": n_warn,
+        "problems": msgs,
     }
 
 

@@ -73,8 +73,17 @@ TOKENIZER_COLUMNS: tuple[str, ...] = (
 )
 
 _INT_COLUMNS = {
-    "speakers", "lex_total_entries", "unimorph_lemmas", "unimorph_forms", "unimorph_n_dimensions",
-    "sigmorphon_max_train", "nlu_examples", "text_segments", "text_tokens", "tier", "tok_n_words",
+    "speakers",
+    "lex_total_entries",
+    "unimorph_lemmas",
+    "unimorph_forms",
+    "unimorph_n_dimensions",
+    "sigmorphon_max_train",
+    "nlu_examples",
+    "text_segments",
+    "text_tokens",
+    "tier",
+    "tok_n_words",
 }
 _FLOAT_COLUMNS = {"latitude", "longitude", "tok_unk_rate", "tok_fertility", "tok_script_coverage"}
 _DYNAMIC_INT = re.compile(r"^(lex_[a-z0-9_]+_entries|text_[a-z0-9_]+_segments)$")
@@ -82,8 +91,10 @@ _DYNAMIC_INT = re.compile(r"^(lex_[a-z0-9_]+_entries|text_[a-z0-9_]+_segments)$"
 
 def _convert(col: str, value: str) -> Any:
     if value == "":
-        return None if col in _FLOAT_COLUMNS or col in ("speakers", "tok_n_words") else (
-            0 if col in _INT_COLUMNS or _DYNAMIC_INT.match(col) else ""
+        return (
+            None
+            if col in _FLOAT_COLUMNS or col in ("speakers", "tok_n_words")
+            else (0 if col in _INT_COLUMNS or _DYNAMIC_INT.match(col) else "")
         )
     if col in _INT_COLUMNS or _DYNAMIC_INT.match(col):
         return int(value)
@@ -173,8 +184,14 @@ class CoverageTable:
     @property
     def source_names(self) -> dict[str, list[str]]:
         """Configured source names per kind, from the per-source columns: ``{"lexicons": [...], "text": [...]}``."""
-        lex = [c[4:-8] for c in self.columns if c.startswith("lex_") and c.endswith("_entries") and c != "lex_total_entries"]
-        text = [c[5:-9] for c in self.columns if c.startswith("text_") and c.endswith("_segments") and c != "text_segments"]
+        lex = [
+            c[4:-8]
+            for c in self.columns
+            if c.startswith("lex_") and c.endswith("_entries") and c != "lex_total_entries"
+        ]
+        text = [
+            c[5:-9] for c in self.columns if c.startswith("text_") and c.endswith("_segments") and c != "text_segments"
+        ]
         return {"lexicons": lex, "text": text}
 
     def to_csv(self, path: str | os.PathLike) -> Path:
@@ -208,9 +225,10 @@ class CoverageTable:
         p = Path(path)
         if not p.is_file():
             raise DataFormatError.single(
-                str(p), None, "no such coverage table",
-                "compute one with: lexiconlm coverage compute --config configs/coverage/shared.yaml "
-                f"--out {p}",
+                str(p),
+                None,
+                "no such coverage table",
+                f"compute one with: lexiconlm coverage compute --config configs/coverage/shared.yaml --out {p}",
             )
         with open(p, encoding="utf-8", newline="") as fh:
             reader = csv.reader(fh)

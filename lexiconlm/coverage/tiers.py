@@ -108,8 +108,11 @@ def _build_predicate(resource: str, columns: tuple[str, ...]) -> Callable[[dict]
     if m and m["col"] in columns:
         col, op, num = m["col"], m["op"], float(m["num"])
         ops = {
-            ">=": lambda v: v >= num, ">": lambda v: v > num, "==": lambda v: v == num,
-            "<=": lambda v: v <= num, "<": lambda v: v < num,
+            ">=": lambda v: v >= num,
+            ">": lambda v: v > num,
+            "==": lambda v: v == num,
+            "<=": lambda v: v <= num,
+            "<": lambda v: v < num,
         }[op]
         return lambda r: r.get(col) not in (None, "") and ops(float(r[col]))
     kind, _, name = resource.partition(":")
@@ -127,13 +130,23 @@ def _build_predicate(resource: str, columns: tuple[str, ...]) -> Callable[[dict]
     if kind == "sigmorphon":
         return lambda r: name in (r.get("sigmorphon_editions") or "").split(",")
     known = sorted(
-        {*RESOURCES, *(f"lexicons:{c[4:-8]}" for c in columns if c.startswith("lex_") and c.endswith("_entries")
-                       and c != "lex_total_entries"),
-         *(f"text:{c[5:-9]}" for c in columns if c.startswith("text_") and c.endswith("_segments")
-           and c != "text_segments")}
+        {
+            *RESOURCES,
+            *(
+                f"lexicons:{c[4:-8]}"
+                for c in columns
+                if c.startswith("lex_") and c.endswith("_entries") and c != "lex_total_entries"
+            ),
+            *(
+                f"text:{c[5:-9]}"
+                for c in columns
+                if c.startswith("text_") and c.endswith("_segments") and c != "text_segments"
+            ),
+        }
     )
     err = UnknownNameError(
-        resource, difflib.get_close_matches(resource, known, n=3, cutoff=0.5),
+        resource,
+        difflib.get_close_matches(resource, known, n=3, cutoff=0.5),
         "Known: " + ", ".join(known) + ", nlu:<set>, sigmorphon:<edition>, or <column>>=N.",
     )
     err.kind = "resource"  # type: ignore[misc]
@@ -221,4 +234,3 @@ def tier_of(row: dict, tiers: Sequence[TierRule] | None = None) -> tuple[int, st
         else:
             break
     return best.tier, best.label
-

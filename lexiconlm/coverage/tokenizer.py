@@ -55,7 +55,7 @@ def _encode(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
     """Token ids of each text without special tokens, in batches (fast tokenizers run them in Rust)."""
     out: list[list[int]] = []
     for i in range(0, len(texts), 512):
-        chunk = list(texts[i:i + 512])
+        chunk = list(texts[i : i + 512])
         enc = tokenizer(chunk, add_special_tokens=False)
         out.extend(enc["input_ids"])
     return out
@@ -84,8 +84,14 @@ def tokenizer_coverage(tokenizer: Any, texts: Sequence[str], *, char_cache: dict
     texts = [t for t in texts if t and not t.isspace()]
     n_words = sum(len(t.split()) for t in texts)
     result = {
-        "unk_rate": None, "fertility": None, "script_coverage": None, "n_words": n_words,
-        "n_tokens": 0, "n_unk": 0, "n_chars": 0, "uncovered_chars": "",
+        "unk_rate": None,
+        "fertility": None,
+        "script_coverage": None,
+        "n_words": n_words,
+        "n_tokens": 0,
+        "n_unk": 0,
+        "n_chars": 0,
+        "uncovered_chars": "",
     }
     if not n_words:
         return result
@@ -109,7 +115,9 @@ def tokenizer_coverage(tokenizer: Any, texts: Sequence[str], *, char_cache: dict
         unk_rate=round(n_unk / n_tokens, 6) if n_tokens else 0.0,
         fertility=round(n_tokens / n_words, 6),
         script_coverage=round(1 - sum(uncovered.values()) / n_chars, 6) if n_chars else None,
-        n_tokens=n_tokens, n_unk=n_unk, n_chars=n_chars,
+        n_tokens=n_tokens,
+        n_unk=n_unk,
+        n_chars=n_chars,
         uncovered_chars="".join(ch for ch, _ in uncovered.most_common(20)),
     )
     return result
@@ -219,9 +227,17 @@ def coverage_with_tokenizer(
     name = getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
     sources = dict(table.sources)
     sources["tokenizer"] = {
-        "kind": "tokenizer", "name": str(name), "languages": len(results),
-        "max_segments": max_segments, "max_words": max_words,
+        "kind": "tokenizer",
+        "name": str(name),
+        "languages": len(results),
+        "max_segments": max_segments,
+        "max_words": max_words,
         "uncovered_chars": {iso: r["uncovered_chars"] for iso, r in results.items() if r["uncovered_chars"]},
     }
-    return replace(table, rows=rows, sources=sources, columns=columns,
-                   signature=f"{table.signature}|tokenizer:{name}|segments:{max_segments}|words:{max_words}")
+    return replace(
+        table,
+        rows=rows,
+        sources=sources,
+        columns=columns,
+        signature=f"{table.signature}|tokenizer:{name}|segments:{max_segments}|words:{max_words}",
+    )

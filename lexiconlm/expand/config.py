@@ -121,8 +121,14 @@ DEFAULTS: dict[str, Any] = {
         "tokenizer": True,
         "mlm": {"enabled": True, "max_segments": 200},
         "held_out_share": 0.5,
-        "sigmorphon": {"enabled": True, "dev_share": 0.1, "max_entries": 20000,
-                       "systems": ["affix"], "neural_preset": "cpu", "neural": {}},
+        "sigmorphon": {
+            "enabled": True,
+            "dev_share": 0.1,
+            "max_entries": 20000,
+            "systems": ["affix"],
+            "neural_preset": "cpu",
+            "neural": {},
+        },
     },
 }
 #: Free-form mappings, handed to another module's own validation.
@@ -142,14 +148,23 @@ _CHOICES = {
     "synth.join": ("script", "spaces"),
     "device": None,  # checked by pattern below
 }
-_SETS = {"nlu.train": ("source", "pseudo"), "adapt.texts": ("pseudo", "real"),
-         "evaluate.sigmorphon.systems": ("affix", "neural")}
-_INTS = {"seed", "synth.min_replaced", "synth.mono_limit", "synth.label_limit", "nlu.source_limit",
-         "evaluate.mlm.max_segments", "evaluate.sigmorphon.max_entries"}
+_SETS = {
+    "nlu.train": ("source", "pseudo"),
+    "adapt.texts": ("pseudo", "real"),
+    "evaluate.sigmorphon.systems": ("affix", "neural"),
+}
+_INTS = {
+    "seed",
+    "synth.min_replaced",
+    "synth.mono_limit",
+    "synth.label_limit",
+    "nlu.source_limit",
+    "evaluate.mlm.max_segments",
+    "evaluate.sigmorphon.max_entries",
+}
 _OPTIONAL = {"synth.mono_limit", "synth.label_limit", "nlu.source_limit"}
 _SHARES = {"evaluate.held_out_share", "evaluate.sigmorphon.dev_share"}
-_BOOLS = {"adapt.enabled", "evaluate.nlu", "evaluate.tokenizer", "evaluate.mlm.enabled",
-          "evaluate.sigmorphon.enabled"}
+_BOOLS = {"adapt.enabled", "evaluate.nlu", "evaluate.tokenizer", "evaluate.mlm.enabled", "evaluate.sigmorphon.enabled"}
 #: Environment variable that replaces the folder of ``../shared/data`` in configs that use
 #: ``${DATA}``.
 DATA_ENV = "LEXICONLM_SHARED_DATA"
@@ -226,18 +241,23 @@ def _variables() -> dict[str, str]:
 def _check_sub_configs(values: dict, base: Path, problems: list[str]) -> None:
     """Paths inside ``nlu.config`` resolved; the sub-configurations checked by their own modules."""
     nlu = values["nlu"]["config"]
-    resolve_paths(values, {"nlu.config.intents_file": "one", "nlu.config.slots_file": "one"}, base,
-                  problems, variables=_variables())
+    resolve_paths(
+        values,
+        {"nlu.config.intents_file": "one", "nlu.config.slots_file": "one"},
+        base,
+        problems,
+        variables=_variables(),
+    )
     for k in ("intents_file", "slots_file"):
         if isinstance(nlu.get(k), Path):
             nlu[k] = str(nlu[k])
     sig = values["evaluate"]["sigmorphon"]
     preset = sig.get("neural_preset")
-    if check_choice(preset, "evaluate.sigmorphon.neural_preset", ("cpu", "tiny"), problems) \
-            and "neural" in (sig.get("systems") or []):
+    if check_choice(preset, "evaluate.sigmorphon.neural_preset", ("cpu", "tiny"), problems) and "neural" in (
+        sig.get("systems") or []
+    ):
         if "preset" in sig["neural"]:
-            problems.append("evaluate.sigmorphon.neural.preset -> "
-                            "set it as evaluate.sigmorphon.neural_preset")
+            problems.append("evaluate.sigmorphon.neural.preset -> set it as evaluate.sigmorphon.neural_preset")
         try:
             NeuralConfig.from_dict({**sig["neural"], "preset": preset})
         except ConfigError as exc:
@@ -245,20 +265,18 @@ def _check_sub_configs(values: dict, base: Path, problems: list[str]) -> None:
     ad = values["adapt"]["config"]
     for k in ("base_model", "language"):
         if k in ad:
-            problems.append(f"adapt.config.{k} -> set by the pipeline "
-                            "(model.base and the run's language)")
+            problems.append(f"adapt.config.{k} -> set by the pipeline (model.base and the run's language)")
     if values["adapt"].get("enabled") is True:
         given = {k: v for k, v in ad.items() if k not in ("base_model", "language")}
         try:
-            load_adapt_config({**given, "base_model": "placeholder", "language": "eng"},
-                              has_texts=True, has_lexicon=True)
+            load_adapt_config(
+                {**given, "base_model": "placeholder", "language": "eng"}, has_texts=True, has_lexicon=True
+            )
         except ConfigError as exc:
             problems.extend(f"adapt.config.{p}" for p in exc.problems)
     if "model" in nlu:
-        problems.append("nlu.config.model -> set by the pipeline (the adapted or base model); "
-                        "use model.base")
-    train = merge(NLU_DEFAULTS, {k: v for k, v in nlu.items() if k != "model"}, problems=problems,
-                  loc="nlu.config")
+        problems.append("nlu.config.model -> set by the pipeline (the adapted or base model); use model.base")
+    train = merge(NLU_DEFAULTS, {k: v for k, v in nlu.items() if k != "model"}, problems=problems, loc="nlu.config")
     problems.extend(f"nlu.config.{p}" for p in train_config_problems({**train, "model": "x"}))
 
 
@@ -267,15 +285,13 @@ def _check_types(values: dict, problems: list[str]) -> None:
     for dotted in sorted(_INTS):
         check_int(cfg.get(dotted), dotted, problems, minimum=0, optional=dotted in _OPTIONAL)
     for dotted in sorted(_SHARES):
-        check_number(cfg.get(dotted), dotted, problems, low=0, high=1, low_open=True,
-                     high_open=True)
+        check_number(cfg.get(dotted), dotted, problems, low=0, high=1, low_open=True, high_open=True)
     for dotted in sorted(_BOOLS):
         check_bool(cfg.get(dotted), dotted, problems)
     for dotted, allowed in _SETS.items():
         v = cfg.get(dotted)
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            problems.append(f"{dotted} -> expected a list of names out of {', '.join(allowed)}, "
-                            f"got {v!r}")
+            problems.append(f"{dotted} -> expected a list of names out of {', '.join(allowed)}, got {v!r}")
             continue
         for x in v:
             if x not in allowed:
@@ -292,13 +308,11 @@ def _check_types(values: dict, problems: list[str]) -> None:
     if hyg not in (None, "none", "script.v1", "script-any.v1"):
         problems.append(f"synth.hygiene -> expected script.v1, script-any.v1 or none, got {hyg!r}")
     dev = cfg.get("device")
-    if not isinstance(dev, str) or not (dev in ("auto", "cpu", "cuda", "mps")
-                                        or dev.startswith("cuda:")):
+    if not isinstance(dev, str) or not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
         problems.append(f"device -> expected auto, cpu, cuda, cuda:<n> or mps, got {dev!r}")
     base = cfg.get("model.base")
     if not isinstance(base, str) or not base.strip():
-        problems.append("model.base -> expected 'tiny', 'e5-small', a local folder or a hub name, "
-                        f"got {base!r}")
+        problems.append(f"model.base -> expected 'tiny', 'e5-small', a local folder or a hub name, got {base!r}")
     tiny = cfg.get("model.tiny")
     n_before = len(problems)
     for k, v in tiny.items():
@@ -308,20 +322,17 @@ def _check_types(values: dict, problems: list[str]) -> None:
     if not isinstance(values.get("name"), str) or not values["name"].strip():
         problems.append(f"name -> expected a non-empty name, got {values.get('name')!r}")
     elif any(c in values["name"] for c in "/\\ "):
-        problems.append(f"name -> {values['name']!r} may not contain a slash or a space "
-                        "(it names run folders)")
+        problems.append(f"name -> {values['name']!r} may not contain a slash or a space (it names run folders)")
     langs = values.get("languages")
     if isinstance(langs, str):
         values["languages"] = [langs]
     elif not isinstance(langs, list):
         problems.append(f"languages -> expected a list of language codes, got {langs!r}")
     if not cfg.get("data.lexicons"):
-        problems.append("data.lexicons -> at least one lexicon folder or file is needed "
-                        "(nothing to synthesise from)")
+        problems.append("data.lexicons -> at least one lexicon folder or file is needed (nothing to synthesise from)")
     train_sets = cfg.get("nlu.train") if isinstance(cfg.get("nlu.train"), list) else []
     if "pseudo" in train_sets and cfg.get("data.massive_train") is None:
-        problems.append("nlu.train -> 'pseudo' needs data.massive_train "
-                        "(the English utterances to project)")
+        problems.append("nlu.train -> 'pseudo' needs data.massive_train (the English utterances to project)")
     if "source" in train_sets and cfg.get("data.massive_train") is None:
         problems.append("nlu.train -> 'source' needs data.massive_train")
 
@@ -347,8 +358,14 @@ def check_languages(codes: Sequence[str], problems: list[str], where: str = "lan
     return out
 
 
-def _validate(raw: Mapping | None, base: Path, name: str, source: Path | None,
-              languages: Sequence[str] | None, problems: list[str]) -> ExpandConfig:
+def _validate(
+    raw: Mapping | None,
+    base: Path,
+    name: str,
+    source: Path | None,
+    languages: Sequence[str] | None,
+    problems: list[str],
+) -> ExpandConfig:
     """Merge with :data:`DEFAULTS` and check everything; raise every problem found at once."""
     values = merge(DEFAULTS, raw, problems=problems, free=_FREE)
     if values["name"] is None:
@@ -364,9 +381,14 @@ def _validate(raw: Mapping | None, base: Path, name: str, source: Path | None,
     return ExpandConfig(values, source)
 
 
-def config_from_dict(raw: Mapping | None, *, base_dir: str | os.PathLike = ".",
-                     name: str = "config", source: Path | None = None,
-                     languages: Sequence[str] | None = None) -> ExpandConfig:
+def config_from_dict(
+    raw: Mapping | None,
+    *,
+    base_dir: str | os.PathLike = ".",
+    name: str = "config",
+    source: Path | None = None,
+    languages: Sequence[str] | None = None,
+) -> ExpandConfig:
     """Validate a configuration mapping; relative paths are taken relative to ``base_dir``.
 
     Args:
@@ -385,8 +407,9 @@ def config_from_dict(raw: Mapping | None, *, base_dir: str | os.PathLike = ".",
     return _validate(raw, Path(base_dir).resolve(), name, source, languages, [])
 
 
-def load_config(path: str | os.PathLike, *, overrides: Sequence[str] = (),
-                languages: Sequence[str] | None = None) -> ExpandConfig:
+def load_config(
+    path: str | os.PathLike, *, overrides: Sequence[str] = (), languages: Sequence[str] | None = None
+) -> ExpandConfig:
     """Read and validate a YAML configuration (see the module docstring).
 
     Args:
@@ -405,10 +428,10 @@ def load_config(path: str | os.PathLike, *, overrides: Sequence[str] = (),
         'tiny'
     """
     p = Path(path)
-    raw = read_config(p, hint="expand configs live in configs/expand/, "
-                              "e.g. configs/expand/tiny.yaml")
-    values = apply_overrides(raw.values, overrides, defaults=DEFAULTS, free=_FREE,
-                             problems=raw.problems, example="synth.sense=first")
+    raw = read_config(p, hint="expand configs live in configs/expand/, e.g. configs/expand/tiny.yaml")
+    values = apply_overrides(
+        raw.values, overrides, defaults=DEFAULTS, free=_FREE, problems=raw.problems, example="synth.sense=first"
+    )
     return _validate(values, raw.base, p.stem, p, languages, raw.problems)
 
 
@@ -466,5 +489,4 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
         locale = locale_from_path(tests[0])
     else:
         locale = lang.iso639_1 or lang.iso639_3
-    return LanguageInputs(lang, locale, tuple(lexicons), tuple(unimorph), tuple(texts),
-                          tuple(tests), tuple(notes))
+    return LanguageInputs(lang, locale, tuple(lexicons), tuple(unimorph), tuple(texts), tuple(tests), tuple(notes))

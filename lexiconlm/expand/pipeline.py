@@ -2,10 +2,15 @@
 
 For each language the steps of :data:`lexiconlm.expand.steps.STEPS` run in order; each is
 skipped when its record in ``<run>/steps/<name>.json`` has the key the step has now
-(:mod:`lexiconlm.expand.cache`). A step that was killed leaves ``<name>.started.json``
+(:mod:`lexiconlm.expand.cache`) and every file it wrote is still there unchanged (SHA-256
+recorded when it finished). A step that was killed leaves ``<name>.started.json``
 and no record: the next run starts it again with its work folder intact, so training
 resumes from its last checkpoint. A step whose key changed (its config or an input
-changed) has its work folder cleared first.
+changed), or whose files are missing or changed (a message names each), has its work
+folder cleared first; the steps after it run again too, and their records (and the
+previous report's files, which describe the results being replaced) are removed when it
+starts. One process at a time works in a run folder: a second one stops at once, naming
+the first (:func:`lexiconlm.files.run_folder_lock`).
 
 Example:
     >>> from lexiconlm.expand.pipeline import run_expand
@@ -16,25 +21,34 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Console
+
 from lexiconlm.errors import ConfigError
 from lexiconlm.expand.cache import (
     StepRecord,
+    check_files,
     clear_step,
     files_signature,
+    output_files,
     read_record,
+    remove_record,
+    snapshot,
     step_key,
     write_record,
 )
 from lexiconlm.expand.config import ExpandConfig, language_inputs, load_config
 from lexiconlm.expand.steps import STEP_ORDER, STEPS, StepContext, config_part
-from lexiconlm.files import atomic_write_text
+from lexiconlm.files import atomic_write_text, run_folder_lock
+from lexiconlm.languages import get_catalog
 
 __all__ = ["LanguageRun", "default_run_dir", "parse_steps", "run_expand", "run_language"]
 
@@ -48,6 +62,8 @@ class LanguageRun:
     ran: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: steps whose recorded files were missing or changed, with one line per file
+    damaged: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def report(self) -> Path:
@@ -61,15 +77,11 @@ class LanguageRun:
 
 def default_run_dir(language: str, cfg: ExpandConfig, root: str | os.PathLike = "runs/expand") -> Path:
     """``runs/expand/<iso639_3>-<config name>``."""
-    from lexiconlm.languages import get_catalog
-
     return Path(root) / f"{get_catalog().lookup(language).iso639_3}-{cfg.name}"
 
 
 def parse_steps(spec: str | Sequence[str] | None) -> list[str]:
     """``"synth,train"`` -> the named steps in pipeline order; unknown names raise ConfigError with suggestions."""
-    import difflib
-
     if spec is None or spec == "" or spec == "all":
         return list(STEP_ORDER)
     names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
@@ -77,8 +89,10 @@ def parse_steps(spec: str | Sequence[str] | None) -> list[str]:
     for n in names:
         if n not in STEPS:
             close = difflib.get_close_matches(n, STEP_ORDER, n=1)
-            problems.append(f"--steps: unknown step {n!r}." + (f" Did you mean: {close[0]}?" if close else
-                                                                f" Steps: {', '.join(STEP_ORDER)}."))
+            problems.append(
+                f"--steps: unknown step {n!r}."
+                + (f" Did you mean: {close[0]}?" if close else f" Steps: {', '.join(STEP_ORDER)}.")
+            )
     if problems:
         raise ConfigError(problems, "--steps")
     return [s for s in STEP_ORDER if s in names]
@@ -91,12 +105,7 @@ class _Printer:
         self.enabled = enabled
         self.console = None
         if enabled:
-            try:
-                from rich.console import Console
-
-                self.console = Console(stderr=True, highlight=False)
-            except ImportError:  # pragma: no cover - rich is a core dependency
-                self.console = None
+            self.console = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def __call__(self, text: str) -> None:
         if not self.enabled:
@@ -105,6 +114,11 @@ class _Printer:
             self.console.print(text)
         else:  # pragma: no cover
             print(text, flush=True)
+
+
+def _warn(text: str) -> None:
+    """Damaged results are said on stderr even when progress is off (plain text: no wrapping)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def _key_for(name: str, cfg: ExpandConfig, inputs, records: Mapping[str, StepRecord]) -> str:
@@ -141,6 +155,7 @@ def run_language(
 
     Raises:
         ConfigError: the language has no lexicon, or ``steps`` leaves out a step that is needed.
+        RunFolderBusyError: another process works in the run folder (the message names it).
     """
     say = _Printer(progress)
     inputs = language_inputs(cfg, language)
@@ -148,23 +163,53 @@ def run_language(
     run_dir = Path(out) if out is not None else default_run_dir(iso, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     wanted = list(STEP_ORDER) if steps is None else [s for s in STEP_ORDER if s in steps]
+    with run_folder_lock(run_dir, f"lexiconlm expand --lang {iso}, config {cfg.name}"):
+        return _run_steps(cfg, inputs, run_dir, wanted, force=force, backends=backends, say=say, progress=progress)
+
+
+def _run_steps(
+    cfg: ExpandConfig,
+    inputs,
+    run_dir: Path,
+    wanted: list[str],
+    *,
+    force: bool,
+    backends: Mapping[str, Callable] | None,
+    say: _Printer,
+    progress: bool,
+) -> LanguageRun:
+    """The body of :func:`run_language`, run while the run folder is locked."""
+    iso = inputs.language.iso639_3
     result = LanguageRun(iso, run_dir)
     records: dict[str, StepRecord] = {}
     # records of earlier runs are valid when their key matches what the key is now
+    # and the files they recorded are still there, unchanged
     for name in STEP_ORDER:
         rec = read_record(run_dir, name)
         if rec is None or any(d not in records for d in STEPS[name].depends):
             continue
-        if rec.key == _key_for(name, cfg, inputs, records):
-            records[name] = rec
+        if rec.key != _key_for(name, cfg, inputs, records):
+            continue
+        problems = check_files(run_dir, rec)
+        if problems:
+            result.damaged[name] = problems
+            more = [f"... and {len(problems) - 5} more"] if len(problems) > 5 else []
+            for line in problems[:5] + more:
+                _warn(f"{name}: {line}; the step and the steps after it run again")
+            continue
+        records[name] = rec
     missing = []
     for name in wanted:
         for d in STEPS[name].depends:
             if d not in wanted and d not in records and d not in missing:
                 missing.append(d)
     if missing:
-        raise ConfigError([f"--steps: {', '.join(wanted)} need(s) {', '.join(missing)}, which has no current "
-                           f"result in {run_dir}; add it to --steps"], "--steps")
+        why = [f"{d}: {result.damaged[d][0]}" for d in missing if d in result.damaged]
+        first = (
+            f"--steps: {', '.join(wanted)} need(s) {', '.join(missing)}, which has no current "
+            f"result in {run_dir}; add it to --steps"
+        )
+        raise ConfigError([first, *why], "--steps")
     say(f"[bold]lexiconlm expand[/bold] {inputs.language.name} ({iso}), config {cfg.name} -> {run_dir}")
     for note in inputs.notes:
         say(f"  note: {note}")
@@ -185,14 +230,14 @@ def run_language(
             clear_step(run_dir, name, [run_dir / w for w in step.work])
         started.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(started, json.dumps({"key": key}) + "\n")
-        for later in STEP_ORDER[STEP_ORDER.index(name) + 1:]:
-            records.pop(later, None)
+        _retire_later(run_dir, name, records, say)
         say(f"  [{i}/{n}] {name:<9} {'resuming' if same else 'running'} ...")
         ctx = StepContext(cfg, inputs, run_dir, records, dict(backends or {}), say, progress)
+        before = snapshot(run_dir)
         t0 = time.perf_counter()
         outputs = step.run(ctx)
         dt = time.perf_counter() - t0
-        rec = StepRecord(name, key, outputs, dt)
+        rec = StepRecord(name, key, outputs, dt, output_files(run_dir, before, step.work))
         write_record(run_dir, rec)
         started.unlink(missing_ok=True)
         records[name] = rec
@@ -202,6 +247,22 @@ def run_language(
     if (run_dir / "report.md").is_file():
         say(f"report: {run_dir / 'report.md'} and {run_dir / 'report.html'}")
     return result
+
+
+def _retire_later(run_dir: Path, name: str, records: dict[str, StepRecord], say: _Printer) -> None:
+    """The steps after ``name`` are no longer current: forget their records (on disk too), and
+    remove the previous report's files, which describe the results being replaced."""
+    for later in STEP_ORDER[STEP_ORDER.index(name) + 1 :]:
+        records.pop(later, None)
+        old = read_record(run_dir, later)
+        if later == "report" and old is not None and old.files:
+            for rel in old.files:
+                (run_dir / rel).unlink(missing_ok=True)
+            say(
+                f"  the previous report ({len(old.files)} files: report.md, metrics.json ...) "
+                "is removed; the report step writes a new one"
+            )
+        remove_record(run_dir, later)
 
 
 def _started_key(path: Path) -> str | None:
@@ -241,12 +302,12 @@ def run_expand(
     Raises:
         ConfigError: every problem of the config, the languages and ``steps``, before any work.
     """
-    cfg = config if isinstance(config, ExpandConfig) else load_config(config, overrides=overrides,
-                                                                          languages=languages)
+    cfg = config if isinstance(config, ExpandConfig) else load_config(config, overrides=overrides, languages=languages)
     langs = list(languages) if languages else list(cfg.values["languages"])
     if not langs:
-        raise ConfigError(["no language given: pass --lang (or --langs), or list languages in the config"],
-                          str(cfg.source or ""))
+        raise ConfigError(
+            ["no language given: pass --lang (or --langs), or list languages in the config"], str(cfg.source or "")
+        )
     wanted = parse_steps(steps)
     # find every language's inputs before any work, so a missing lexicon stops the run at once
     problems = []
@@ -265,6 +326,7 @@ def run_expand(
             target = Path(out)
         else:
             target = default_run_dir(lang, cfg, out)
-        results.append(run_language(cfg, lang, out=target, steps=wanted, force=force, backends=backends,
-                                    progress=progress))
+        results.append(
+            run_language(cfg, lang, out=target, steps=wanted, force=force, backends=backends, progress=progress)
+        )
     return results

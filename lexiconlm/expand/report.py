@@ -11,22 +11,22 @@ HTML and linked from the Markdown.
 
 from __future__ import annotations
 
-import time
-
 import csv
 import html
 import io
 import json
+import os
 import platform
+import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lexiconlm.files import atomic_write_text
-import os
-from lexiconlm.signature import Signature, lexicon_id
 import yaml
-import shutil
+
+from lexiconlm.files import atomic_write_text
+from lexiconlm.signature import Signature, lexicon_id
 
 __all__ = ["html_table", "machine_description", "markdown_table", "svg_bars", "write_report"]
 
@@ -91,8 +91,9 @@ def html_table(rows: Sequence[dict], columns: Sequence[str] | None = None) -> st
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def svg_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *,
-             unit: str = "", width: int = 560) -> str:
+def svg_bars(
+    title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, unit: str = "", width: int = 560
+) -> str:
     """A grouped horizontal bar chart as an SVG document (one group per label, one bar per series)."""
     colors = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"]
     names = list(series)
@@ -103,9 +104,11 @@ def svg_bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float
     group_h = bar_h * len(names) + gap
     height = top + group_h * len(labels) + 20 + 16 * len(names)
     plot_w = width - left - 70
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'font-family="sans-serif" font-size="11">',
-             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{html.escape(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="11">',
+        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{html.escape(title)}</text>',
+    ]
     for gi, label in enumerate(labels):
         y0 = top + gi * group_h
         parts.append(f'<text x="{left - 6}" y="{y0 + group_h / 2}" text-anchor="end">{html.escape(label)}</text>')
@@ -140,17 +143,21 @@ def _write_csv(path: Path, rows: Sequence[dict]) -> None:
 
 def _signature(ctx) -> str:
     cfg = ctx.cfg
-    return str(Signature.from_pairs([
-        ("expand", cfg.name),
-        ("lang", ctx.inputs.language.iso639_3),
-        ("lex", "+".join(lexicon_id(p) for p in ctx.inputs.lexicons)),
-        ("sense", cfg.get("synth.sense")),
-        ("oov", cfg.get("synth.oov")),
-        ("model", cfg.get("model.base")),
-        ("adapt", "on" if cfg.get("adapt.enabled") else "off"),
-        ("train", "+".join(cfg.get("nlu.train"))),
-        ("seed", cfg.get("seed")),
-    ]))
+    return str(
+        Signature.from_pairs(
+            [
+                ("expand", cfg.name),
+                ("lang", ctx.inputs.language.iso639_3),
+                ("lex", "+".join(lexicon_id(p) for p in ctx.inputs.lexicons)),
+                ("sense", cfg.get("synth.sense")),
+                ("oov", cfg.get("synth.oov")),
+                ("model", cfg.get("model.base")),
+                ("adapt", "on" if cfg.get("adapt.enabled") else "off"),
+                ("train", "+".join(cfg.get("nlu.train"))),
+                ("seed", cfg.get("seed")),
+            ]
+        )
+    )
 
 
 def _plots(ev: dict) -> dict[str, str]:
@@ -159,17 +166,28 @@ def _plots(ev: dict) -> dict[str, str]:
     out = {}
     if tables.get("nlu"):
         rows = tables["nlu"]
-        out["nlu.svg"] = svg_bars("NLU on the test set (%)", [r["locale"] for r in rows], {
-            k: [r.get(k) for r in rows] for k in ("intent_accuracy", "slot_f1", "exact_match")})
+        out["nlu.svg"] = svg_bars(
+            "NLU on the test set (%)",
+            [r["locale"] for r in rows],
+            {k: [r.get(k) for r in rows] for k in ("intent_accuracy", "slot_f1", "exact_match")},
+        )
     if tables.get("tokenizer"):
         rows = tables["tokenizer"]
-        out["tokenizer.svg"] = svg_bars("Tokenizer on held-out text", [r["model"] for r in rows], {
-            "fertility (pieces/word)": [r["fertility"] for r in rows],
-            "UNK rate x 100": [None if r["unk_rate"] is None else 100 * r["unk_rate"] for r in rows]})
+        out["tokenizer.svg"] = svg_bars(
+            "Tokenizer on held-out text",
+            [r["model"] for r in rows],
+            {
+                "fertility (pieces/word)": [r["fertility"] for r in rows],
+                "UNK rate x 100": [None if r["unk_rate"] is None else 100 * r["unk_rate"] for r in rows],
+            },
+        )
     if tables.get("sigmorphon"):
         rows = tables["sigmorphon"]
-        out["inflection.svg"] = svg_bars("Inflection accuracy, UniMorph dev split (%)",
-                                         [r["system"] for r in rows], {"accuracy": [r["dev_accuracy"] for r in rows]})
+        out["inflection.svg"] = svg_bars(
+            "Inflection accuracy, UniMorph dev split (%)",
+            [r["system"] for r in rows],
+            {"accuracy": [r["dev_accuracy"] for r in rows]},
+        )
     return out
 
 
@@ -178,45 +196,106 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
     ing, syn = ctx.out("ingest"), ctx.out("synth")
     tables = ev["tables"]
     data_rows = [
-        {"what": "lexicon entries (merged)", "value": ing["n_lexicon_entries"],
-         "detail": ", ".join(f"{k}: {v}" for k, v in ing["n_lexicon_entries_per_file"].items())},
-        {"what": "UniMorph entries", "value": ing["n_unimorph_entries"],
-         "detail": f"{ing['n_unimorph_lemmas']} lemmas"},
-        {"what": "real text segments", "value": ing["n_real_segments"],
-         "detail": f"{ing['n_real_train']} for training, {ing['n_real_heldout']} held out"},
+        {
+            "what": "lexicon entries (merged)",
+            "value": ing["n_lexicon_entries"],
+            "detail": ", ".join(f"{k}: {v}" for k, v in ing["n_lexicon_entries_per_file"].items()),
+        },
+        {
+            "what": "UniMorph entries",
+            "value": ing["n_unimorph_entries"],
+            "detail": f"{ing['n_unimorph_lemmas']} lemmas",
+        },
+        {
+            "what": "real text segments",
+            "value": ing["n_real_segments"],
+            "detail": f"{ing['n_real_train']} for training, {ing['n_real_heldout']} held out",
+        },
     ]
     if syn.get("mono"):
         m = syn["mono"]
-        data_rows.append({"what": "pseudo-monolingual sentences", "value": m["n_kept"],
-                          "detail": f"of {m['n_sentences']}; {100 * m['coverage']:.1f}% of source words "
-                                    f"translated; {syn.get('mono_leaks_dropped', 0)} held-out/test texts dropped"})
+        data_rows.append(
+            {
+                "what": "pseudo-monolingual sentences",
+                "value": m["n_kept"],
+                "detail": f"of {m['n_sentences']}; {100 * m['coverage']:.1f}% of source words "
+                f"translated; {syn.get('mono_leaks_dropped', 0)} held-out/test texts dropped",
+            }
+        )
     if syn.get("pseudo_train"):
         pr = syn["projection"]
-        data_rows.append({"what": "pseudo-labelled utterances", "value": syn["n_pseudo_utterances"],
-                          "detail": f"{100 * pr['token_ratio']:.1f}% of words and {100 * pr['slot_ratio']:.1f}% of "
-                                    f"slots translated; {syn.get('label_leaks_dropped', 0)} test items dropped"})
+        data_rows.append(
+            {
+                "what": "pseudo-labelled utterances",
+                "value": syn["n_pseudo_utterances"],
+                "detail": f"{100 * pr['token_ratio']:.1f}% of words and {100 * pr['slot_ratio']:.1f}% of "
+                f"slots translated; {syn.get('label_leaks_dropped', 0)} test items dropped",
+            }
+        )
     out = [("Data", "What the run read and synthesised.", data_rows, None)]
     adapt_out = ctx.out("adapt")
     if not adapt_out.get("skipped", True):
         am = adapt_out.get("metrics", {})
-        rows = [{"what": k, "value": am[k]} for k in ("init_method", "new_tokens", "base_vocab_size", "new_vocab_size",
-                                                      "mlm_loss_init", "mlm_loss_final") if k in am]
-        out.append(("Adaptation", "Tokenizer extension and continued MLM (lexiconlm.adapt); the MLM losses are "
-                    "those adapt() measures on its own held-out slice of the training text.", rows, None))
+        rows = [
+            {"what": k, "value": am[k]}
+            for k in (
+                "init_method",
+                "new_tokens",
+                "base_vocab_size",
+                "new_vocab_size",
+                "mlm_loss_init",
+                "mlm_loss_final",
+            )
+            if k in am
+        ]
+        out.append(
+            (
+                "Adaptation",
+                "Tokenizer extension and continued MLM (lexiconlm.adapt); the MLM losses are "
+                "those adapt() measures on its own held-out slice of the training text.",
+                rows,
+                None,
+            )
+        )
     if tables.get("nlu"):
-        out.append(("NLU (MASSIVE test)", "Intent accuracy, slot F1 (seqeval-style BIO spans) and exact match, "
-                    "in percent, of the fine-tuned model on the language's real test set.",
-                    tables["nlu"], "nlu.svg"))
+        out.append(
+            (
+                "NLU (MASSIVE test)",
+                "Intent accuracy, slot F1 (seqeval-style BIO spans) and exact match, "
+                "in percent, of the fine-tuned model on the language's real test set.",
+                tables["nlu"],
+                "nlu.svg",
+            )
+        )
     if tables.get("tokenizer"):
-        out.append(("Tokenizer on held-out real text", "Pieces per whitespace word (fertility) and share of "
-                    "unknown pieces, on real text never used for training.", tables["tokenizer"], "tokenizer.svg"))
+        out.append(
+            (
+                "Tokenizer on held-out real text",
+                "Pieces per whitespace word (fertility) and share of "
+                "unknown pieces, on real text never used for training.",
+                tables["tokenizer"],
+                "tokenizer.svg",
+            )
+        )
     if tables.get("mlm"):
-        out.append(("Masked-LM loss on held-out real text", "Cross-entropy on 15% of the pieces masked "
-                    "with a fixed seed.", tables["mlm"], None))
+        out.append(
+            (
+                "Masked-LM loss on held-out real text",
+                "Cross-entropy on 15% of the pieces masked with a fixed seed.",
+                tables["mlm"],
+                None,
+            )
+        )
     if tables.get("sigmorphon"):
-        out.append(("Inflection (UniMorph split)", "Lemma-disjoint train/dev split of the language's UniMorph "
-                    "table; exact-match accuracy and mean Levenshtein distance (official SIGMORPHON definitions).",
-                    tables["sigmorphon"], "inflection.svg"))
+        out.append(
+            (
+                "Inflection (UniMorph split)",
+                "Lemma-disjoint train/dev split of the language's UniMorph "
+                "table; exact-match accuracy and mean Levenshtein distance (official SIGMORPHON definitions).",
+                tables["sigmorphon"],
+                "inflection.svg",
+            )
+        )
     return out
 
 
@@ -239,27 +318,44 @@ def write_report(ctx) -> dict:
     metrics = {
         "language": iso,
         **strip_times(ev["metrics"]),
-        "data": {"lexicon_entries": ing["n_lexicon_entries"], "unimorph_entries": ing["n_unimorph_entries"],
-                 "real_segments": ing["n_real_segments"], "real_heldout": ing["n_real_heldout"]},
+        "data": {
+            "lexicon_entries": ing["n_lexicon_entries"],
+            "unimorph_entries": ing["n_unimorph_entries"],
+            "real_segments": ing["n_real_segments"],
+            "real_heldout": ing["n_real_heldout"],
+        },
         "synthesis": {
-            **({"mono_sentences": syn["mono"]["n_kept"], "mono_coverage": syn["mono"]["coverage"]}
-               if syn.get("mono") else {}),
-            **({"pseudo_utterances": syn["n_pseudo_utterances"], **syn["projection"]}
-               if syn.get("pseudo_train") else {}),
+            **(
+                {"mono_sentences": syn["mono"]["n_kept"], "mono_coverage": syn["mono"]["coverage"]}
+                if syn.get("mono")
+                else {}
+            ),
+            **(
+                {"pseudo_utterances": syn["n_pseudo_utterances"], **syn["projection"]}
+                if syn.get("pseudo_train")
+                else {}
+            ),
         },
         "not_evaluable": ev["not_evaluable"],
     }
     adapt_out = ctx.out("adapt")
     if not adapt_out.get("skipped", True):
         am = adapt_out.get("metrics", {})
-        metrics["adaptation"] = {k: am[k] for k in ("new_tokens", "new_vocab_size", "mlm_loss_init", "mlm_loss_final")
-                                 if k in am}
+        metrics["adaptation"] = {
+            k: am[k] for k in ("new_tokens", "new_vocab_size", "mlm_loss_init", "mlm_loss_final") if k in am
+        }
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
     resolved = {**cfg.to_json(), "inputs": inp.as_dict()}
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
     atomic_write_text(run_dir / "signature.txt", signature + "\n")
-    run_json = {"kind": "expand", "name": f"expand {cfg.name}: {inp.language.name}", "languages": [iso],
-                "config": resolved, "signature": signature, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    run_json = {
+        "kind": "expand",
+        "name": f"expand {cfg.name}: {inp.language.name}",
+        "languages": [iso],
+        "config": resolved,
+        "signature": signature,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     atomic_write_text(run_dir / "run.json", json.dumps(run_json, indent=1, ensure_ascii=False) + "\n")
 
     # tables
@@ -298,8 +394,7 @@ def write_report(ctx) -> dict:
         "",
         f"Signature: `{signature}`",
         "",
-        f"Machine: {machine_description()}. Time: {total:.0f} s in all "
-        f"({times}).",
+        f"Machine: {machine_description()}. Time: {total:.0f} s in all ({times}).",
         "",
     ]
     md = list(head)
@@ -319,17 +414,26 @@ def write_report(ctx) -> dict:
     else:
         md += ["Everything the configuration asked for was evaluated.", ""]
         html_parts.append("<p>Everything the configuration asked for was evaluated.</p>")
-    md += ["## Steps", "", markdown_table(step_rows), "",
-           "Files: `metrics.json` (scores), `run.json`, `config.yaml` (resolved configuration), "
-           "`data/` (lexicon, pseudo-monolingual and pseudo-labelled data, real-text split), "
-           f"`{ctx.out('train')['model_dir']}/` (the fine-tuned model, Hugging Face format), `*.csv` (tables), `plots/`.", ""]
+    md += [
+        "## Steps",
+        "",
+        markdown_table(step_rows),
+        "",
+        "Files: `metrics.json` (scores), `run.json`, `config.yaml` (resolved configuration), "
+        "`data/` (lexicon, pseudo-monolingual and pseudo-labelled data, real-text split), "
+        f"`{ctx.out('train')['model_dir']}/` (the fine-tuned model, Hugging Face format), `*.csv` (tables), `plots/`.",
+        "",
+    ]
     html_parts += ["<h2>Steps</h2>", html_table(step_rows)]
     md_text = "\n".join(md)
     atomic_write_text(run_dir / "report.md", md_text)
     atomic_write_text(run_dir / "README.md", md_text)
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(head[0][2:])}</title><style>{_CSS}</style></head><body>\n"
-            + "\n".join(html_parts) + "\n</body></html>\n")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(head[0][2:])}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(html_parts)
+        + "\n</body></html>\n"
+    )
     atomic_write_text(run_dir / "report.html", page)
     written += ["report.md", "README.md", "report.html"]
     return {"files": written, "signature": signature}
@@ -351,9 +455,11 @@ def _inline_html(text: str) -> str:
     return "".join(f"<code>{x}</code>" if i % 2 else x for i, x in enumerate(parts))
 
 
-_CSS = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
-        "text-align:left}th{background:#f3f3f3}code{background:#f5f5f5;padding:0 .2em}.plot{margin:1em 0}")
+_CSS = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
+    "text-align:left}th{background:#f3f3f3}code{background:#f5f5f5;padding:0 .2em}.plot{margin:1em 0}"
+)
 
 
 #: What :func:`export_run` copies: the reports and small tables, never models or data.
@@ -390,15 +496,21 @@ def summary_rows(run_dirs: Sequence[str | Path]) -> list[dict]:
         tok = m.get("tokenizer", {}).get("base", {})
         inf = m.get("inflection", {}).get("affix", {})
         run = json.loads((d / "run.json").read_text(encoding="utf-8")) if (d / "run.json").is_file() else {}
-        rows.append({
-            "language": m["language"], "config": run.get("config", {}).get("name", ""), "locale": nlu[0] or "",
-            "intent_accuracy": _round(nlu[1].get("intent_accuracy")), "slot_f1": _round(nlu[1].get("slot_f1")),
-            "exact_match": _round(nlu[1].get("exact_match")),
-            "fertility": _round(tok.get("fertility"), 3), "unk_rate": _round(tok.get("unk_rate"), 4),
-            "inflection_accuracy": _round(inf.get("accuracy")),
-            "pseudo_utterances": m.get("synthesis", {}).get("pseudo_utterances"),
-            "minutes": _round(steps.get("total", 0) / 60, 1) if steps else None,
-        })
+        rows.append(
+            {
+                "language": m["language"],
+                "config": run.get("config", {}).get("name", ""),
+                "locale": nlu[0] or "",
+                "intent_accuracy": _round(nlu[1].get("intent_accuracy")),
+                "slot_f1": _round(nlu[1].get("slot_f1")),
+                "exact_match": _round(nlu[1].get("exact_match")),
+                "fertility": _round(tok.get("fertility"), 3),
+                "unk_rate": _round(tok.get("unk_rate"), 4),
+                "inflection_accuracy": _round(inf.get("accuracy")),
+                "pseudo_utterances": m.get("synthesis", {}).get("pseudo_utterances"),
+                "minutes": _round(steps.get("total", 0) / 60, 1) if steps else None,
+            }
+        )
     return rows
 
 
@@ -418,8 +530,13 @@ def export_runs(run_dirs: Sequence[str | Path], dest: str | Path) -> Path:
     # the summary covers every language exported to dest so far, not only this call's
     rows = summary_rows(sorted(p.parent for p in dest.glob("*/metrics.json")))
     _write_csv(dest / "summary.csv", rows)
-    lines = ["# lexiconlm expand: results per language", "",
-             "One row per exported run; each language's folder has its report.md, report.html, "
-             "metrics.json and tables. Empty cells: not evaluable (the report says why).", "",
-             markdown_table(rows), ""]
+    lines = [
+        "# lexiconlm expand: results per language",
+        "",
+        "One row per exported run; each language's folder has its report.md, report.html, "
+        "metrics.json and tables. Empty cells: not evaluable (the report says why).",
+        "",
+        markdown_table(rows),
+        "",
+    ]
     return atomic_write_text(dest / "summary.md", "\n".join(lines))

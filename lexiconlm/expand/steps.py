@@ -29,49 +29,47 @@ Steps, in order:
 from __future__ import annotations
 
 import hashlib
-import time
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from dataclasses import replace as _r
 from pathlib import Path
 from typing import Any
 
+from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
 from lexiconlm.expand.cache import StepRecord
 from lexiconlm.expand.config import ExpandConfig, LanguageInputs
+from lexiconlm.expand.report import write_report
 from lexiconlm.files import atomic_write_text
-from lexiconlm.registry import Registry
-from dataclasses import replace
-from lexiconlm.io.lexicons import read_lexicon
-from lexiconlm.io.lexicons import write_lexicon
-from lexiconlm.io.text import read_text
-from lexiconlm.io.unimorph import read_unimorph, write_unimorph
-from lexiconlm.io.massive import read_massive, write_massive_tsv
-from lexiconlm.leakage import LeakageGuard
-from lexiconlm.synth.pseudo_label import make_translator, project_utterances
-from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
-from lexiconlm.io.massive import read_massive
-from lexiconlm.synth.pseudo_mono import read_source
-import math
+from lexiconlm.inflection.affix import AffixBaseline
+from lexiconlm.inflection.metrics import evaluate as score_inflection
 from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
 from lexiconlm.inflection.neural import train as train_neural
-from lexiconlm.expand.report import write_report
-from dataclasses import replace as _r
-from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
-from lexiconlm.inflection.metrics import evaluate as score_inflection
-from lexiconlm.io.unimorph import read_unimorph
-from lexiconlm.inflection.affix import AffixBaseline
+from lexiconlm.io.lexicons import read_lexicon, write_lexicon
+from lexiconlm.io.massive import read_massive, write_massive_tsv
+from lexiconlm.io.text import read_text
+from lexiconlm.io.unimorph import read_unimorph, write_unimorph
+from lexiconlm.leakage import LeakageGuard
+from lexiconlm.registry import Registry
+from lexiconlm.synth.pseudo_label import make_translator, project_utterances
+from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
 
 #: What the steps call in other modules (lazy ``module:function`` names).
-BACKENDS = Registry("expand backend", versioned=False, entries={
-    "resolve_model": "lexiconlm.models:resolve_model",
-    "adapt": "lexiconlm.adapt.run:adapt",
-    "train_joint": "lexiconlm.nlu.train:train_joint",
-    "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
-    "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
-    "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
-})
+BACKENDS = Registry(
+    "expand backend",
+    versioned=False,
+    entries={
+        "resolve_model": "lexiconlm.models:resolve_model",
+        "adapt": "lexiconlm.adapt.run:adapt",
+        "train_joint": "lexiconlm.nlu.train:train_joint",
+        "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
+        "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
+        "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
+    },
+)
 
 
 def resolve_backend(name: str, overrides: Mapping[str, Callable] | None = None) -> Callable:
@@ -87,8 +85,9 @@ def resolve_backend(name: str, overrides: Mapping[str, Callable] | None = None) 
         return BACKENDS.resolve(name)[1]
     except ModuleNotFoundError as exc:
         if exc.name in ("torch", "transformers", "tokenizers", "accelerate", "safetensors"):
-            raise MissingDependencyError(f"the '{name}' step of lexiconlm expand", "gpu",
-                                         "torch, transformers, tokenizers") from None
+            raise MissingDependencyError(
+                f"the '{name}' step of lexiconlm expand", "gpu", "torch, transformers, tokenizers"
+            ) from None
         raise LexiconLMError(f"the '{name}' backend ({target}) cannot be imported: {exc}") from None
 
 
@@ -150,8 +149,7 @@ def sample(items: list, limit: int | None, seed: int, key=lambda u: u.id) -> lis
     """At most ``limit`` items chosen by a seeded hash of their key, in their original order."""
     if not limit or len(items) <= limit:
         return list(items)
-    ranked = sorted(range(len(items)),
-                    key=lambda i: hashlib.sha256(f"{seed}\x00{key(items[i])}".encode()).digest())
+    ranked = sorted(range(len(items)), key=lambda i: hashlib.sha256(f"{seed}\x00{key(items[i])}".encode()).digest())
     keep = set(ranked[:limit])
     return [x for i, x in enumerate(items) if i in keep]
 
@@ -258,23 +256,30 @@ def step_synth(ctx: StepContext) -> dict:
         if leaks:
             res = _r(res, text="".join(f"{x}\n" for x in clean))
         write_result(res, data / "pseudo_mono.txt", extra={"source": str(src), "n_leaks_dropped": len(leaks)})
-        out.update(pseudo_mono="data/pseudo_mono.txt", mono=res.stats.as_dict(), mono_signature=res.signature,
-                   mono_leaks_dropped=len(leaks))
+        out.update(
+            pseudo_mono="data/pseudo_mono.txt",
+            mono=res.stats.as_dict(),
+            mono_signature=res.signature,
+            mono_leaks_dropped=len(leaks),
+        )
         out["mono"].pop("seconds", None)
     train_path = cfg.get("data.massive_train")
     if train_path is not None and "pseudo" in cfg.get("nlu.train"):
         ds = read_massive(train_path)
         utts = sample(list(ds.utterances), s["label_limit"], cfg.get("seed"))
-        res = project_utterances(utts, translator(), locale=inp.locale,
-                                 script="" if s["join"] == "spaces" else None)
+        res = project_utterances(utts, translator(), locale=inp.locale, script="" if s["join"] == "spaces" else None)
         projected = [p.utterance for p in res.items]
         clean, leaks = guard.filter(projected) if len(guard) else (projected, [])
         write_massive_tsv(clean, data / "pseudo_train.tsv")
         atomic_write_text(data / "pseudo_train.tsv.signature", res.signature + "\n")
         st = res.stats
-        out.update(pseudo_train="data/pseudo_train.tsv", label_signature=res.signature,
-                   n_pseudo_utterances=len(clean), label_leaks_dropped=len(leaks),
-                   projection={"token_ratio": round(st.token_ratio, 6), "slot_ratio": round(st.slot_ratio, 6)})
+        out.update(
+            pseudo_train="data/pseudo_train.tsv",
+            label_signature=res.signature,
+            n_pseudo_utterances=len(clean),
+            label_leaks_dropped=len(leaks),
+            projection={"token_ratio": round(st.token_ratio, 6), "slot_ratio": round(st.slot_ratio, 6)},
+        )
     return out
 
 
@@ -320,7 +325,8 @@ def build_tiny_model(texts: list[str], out_dir: Path, *, config: dict, seed: int
     Returns:
         ``out_dir``.
     """
-    from lexiconlm.training import build_tiny_model as build, save_model_folder  # imports torch
+    from lexiconlm.training import build_tiny_model as build  # imports torch
+    from lexiconlm.training import save_model_folder
 
     bert, tok = build(texts, config, tokenizer="wordpiece-bert.v1", masked_lm=True, seed=seed)
     return save_model_folder(bert, tok, out_dir)
@@ -331,8 +337,9 @@ def step_model(ctx: StepContext) -> dict:
     base = ctx.cfg.get("model.base")
     if base == "tiny":
         out_dir = ctx.path("base_model")
-        ctx.backend("build_tiny_model")(run_texts(ctx), out_dir, config=ctx.cfg.get("model.tiny"),
-                                        seed=ctx.cfg.get("seed"))
+        ctx.backend("build_tiny_model")(
+            run_texts(ctx), out_dir, config=ctx.cfg.get("model.tiny"), seed=ctx.cfg.get("seed")
+        )
         return {"model_dir": "base_model", "base": "tiny", "built": True}
     path = ctx.backend("resolve_model")(base)
     return {"model_dir": str(path), "base": base, "built": False}
@@ -357,19 +364,26 @@ def step_adapt(ctx: StepContext) -> dict:
     if "real" in which:
         texts += _read_lines(ctx.path(ctx.out("ingest")["real_train"]))
     if not texts:
-        raise LexiconLMError("adapt: no text to adapt on (no pseudo-monolingual text and no real training text); "
-                             "set data.source_text or data.target_text, or adapt.enabled: false")
+        raise LexiconLMError(
+            "adapt: no text to adapt on (no pseudo-monolingual text and no real training text); "
+            "set data.source_text or data.target_text, or adapt.enabled: false"
+        )
     lex, _ = merged_lexicon(ctx.inputs)
     config = ctx.cfg.section("adapt")["config"]
     config["base_model"] = str(_model_dir(ctx, "model"))
     config["language"] = ctx.inputs.language.iso639_3
     config.setdefault("seed", ctx.cfg.get("seed"))
     out_dir = ctx.path("adapt")
-    metrics = ctx.backend("adapt")(config, out_dir=out_dir, texts=texts, lexicon=lex, device=ctx.device,
-                                   resume=True, progress=ctx.progress)
+    metrics = ctx.backend("adapt")(
+        config, out_dir=out_dir, texts=texts, lexicon=lex, device=ctx.device, resume=True, progress=ctx.progress
+    )
     model_dir = metrics.get("model_dir") or (out_dir / "model")
-    return {"model_dir": ctx.rel(Path(model_dir)), "skipped": False, "n_texts": len(texts),
-            "metrics": {k: v for k, v in metrics.items() if k != "model_dir"}}
+    return {
+        "model_dir": ctx.rel(Path(model_dir)),
+        "skipped": False,
+        "n_texts": len(texts),
+        "metrics": {k: v for k, v in metrics.items() if k != "model_dir"},
+    }
 
 
 # --------------------------------------------------------------------------- train
@@ -402,17 +416,22 @@ def step_train(ctx: StepContext) -> dict:
     config["model"] = str(_model_dir(ctx, "adapt"))
     config.setdefault("seed", ctx.cfg.get("seed"))
     out_dir = ctx.path("train")
-    model_dir = ctx.backend("train_joint")(config, train=train_sets, dev=dev, out_dir=out_dir, device=ctx.device,
-                                           resume=True, progress=ctx.progress)
-    return {"model_dir": ctx.rel(Path(model_dir)), "n_train": {d.locale: len(d) for d in train_sets},
-            "n_dev": len(dev) if dev is not None else 0}
+    model_dir = ctx.backend("train_joint")(
+        config, train=train_sets, dev=dev, out_dir=out_dir, device=ctx.device, resume=True, progress=ctx.progress
+    )
+    return {
+        "model_dir": ctx.rel(Path(model_dir)),
+        "n_train": {d.locale: len(d) for d in train_sets},
+        "n_dev": len(dev) if dev is not None else 0,
+    }
 
 
 # --------------------------------------------------------------------------- evaluate
 
 
-def mlm_loss(model_dir: Path, texts: list[str], *, seed: int, max_length: int = 128, batch_size: int = 16,
-             device: str = "cpu") -> dict:
+def mlm_loss(
+    model_dir: Path, texts: list[str], *, seed: int, max_length: int = 128, batch_size: int = 16, device: str = "cpu"
+) -> dict:
     """Masked-LM loss on ``texts`` with a fixed mask (15 % of the non-special tokens, seeded).
 
     Returns ``{"loss", "perplexity", "n_masked"}``, or ``{"skipped": reason}`` when the model
@@ -428,15 +447,22 @@ def mlm_loss(model_dir: Path, texts: list[str], *, seed: int, max_length: int = 
         return {"skipped": f"cannot load a masked-LM model from {model_dir}: {exc}"}
     missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
     if missing:
-        return {"skipped": f"the checkpoint has no trained MLM head ({len(missing)} weights missing, "
-                           f"e.g. {missing[0]})"}
+        return {
+            "skipped": f"the checkpoint has no trained MLM head ({len(missing)} weights missing, e.g. {missing[0]})"
+        }
     model.eval().to(device)
     gen = torch.Generator().manual_seed(seed)
     total, n = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
-            enc = tok(texts[i:i + batch_size], truncation=True, max_length=max_length, padding=True,
-                      return_tensors="pt", return_special_tokens_mask=True)
+            enc = tok(
+                texts[i : i + batch_size],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+                return_special_tokens_mask=True,
+            )
             special = enc.pop("special_tokens_mask").bool() | (enc["attention_mask"] == 0)
             probs = torch.rand(enc["input_ids"].shape, generator=gen)
             mask = (probs < 0.15) & ~special
@@ -447,8 +473,9 @@ def mlm_loss(model_dir: Path, texts: list[str], *, seed: int, max_length: int = 
             enc = {k: v.to(device) for k, v in enc.items()}
             enc["input_ids"] = inputs.to(device)
             logits = model(**enc).logits
-            loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)).float(),
-                                                     labels.to(device).view(-1), ignore_index=-100, reduction="sum")
+            loss = torch.nn.functional.cross_entropy(
+                logits.view(-1, logits.size(-1)).float(), labels.to(device).view(-1), ignore_index=-100, reduction="sum"
+            )
             total += float(loss)
             n += int(mask.sum())
     if not n:
@@ -488,8 +515,10 @@ def step_evaluate(ctx: StepContext) -> dict:
             tables["nlu"] = [{"locale": loc, **{k: v for k, v in s.items()}} for loc, s in scores.items()]
             metrics["nlu"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in scores.items()}
         else:
-            missing.append(f"NLU (intent accuracy, slot F1): no MASSIVE test set for {inp.language.name} "
-                           f"({inp.language.iso639_3}) in data.massive_test")
+            missing.append(
+                f"NLU (intent accuracy, slot F1): no MASSIVE test set for {inp.language.name} "
+                f"({inp.language.iso639_3}) in data.massive_test"
+            )
     held = _read_lines(ctx.path(ctx.out("ingest")["real_heldout"]))
     if not held:
         reason = f"no real {inp.language.name} text in data.target_text"
@@ -503,9 +532,17 @@ def step_evaluate(ctx: StepContext) -> dict:
             models = [("base", base_dir)] + ([("adapted", adapt_dir)] if adapted else [])
             for label, d in models:
                 cov = tokenizer_coverage(load_tokenizer(d), held)
-                rows.append({"language": inp.language.iso639_3, "model": label, "unk_rate": cov["unk_rate"],
-                             "fertility": cov["fertility"], "script_coverage": cov["script_coverage"],
-                             "n_words": cov["n_words"], "n_tokens": cov["n_tokens"]})
+                rows.append(
+                    {
+                        "language": inp.language.iso639_3,
+                        "model": label,
+                        "unk_rate": cov["unk_rate"],
+                        "fertility": cov["fertility"],
+                        "script_coverage": cov["script_coverage"],
+                        "n_words": cov["n_words"],
+                        "n_tokens": cov["n_tokens"],
+                    }
+                )
             tables["tokenizer"] = rows
             metrics["tokenizer"] = {r["model"]: {"unk_rate": r["unk_rate"], "fertility": r["fertility"]} for r in rows}
         if ev["mlm"]["enabled"]:
@@ -517,8 +554,15 @@ def step_evaluate(ctx: StepContext) -> dict:
                 if "skipped" in res:
                     missing.append(f"MLM loss of the {label} model: {res['skipped']}")
                     continue
-                rows.append({"language": inp.language.iso639_3, "model": label, "mlm_loss": res["loss"],
-                             "perplexity": res["perplexity"], "n_masked": res["n_masked"]})
+                rows.append(
+                    {
+                        "language": inp.language.iso639_3,
+                        "model": label,
+                        "mlm_loss": res["loss"],
+                        "perplexity": res["perplexity"],
+                        "n_masked": res["n_masked"],
+                    }
+                )
             if rows:
                 tables["mlm"] = rows
                 metrics["mlm"] = {r["model"]: {"loss": r["mlm_loss"], "perplexity": r["perplexity"]} for r in rows}
@@ -535,30 +579,60 @@ def step_evaluate(ctx: StepContext) -> dict:
                 if system == "affix":
                     pred = AffixBaseline().fit(tr).predict(dv)
                 else:
-                    pred = neural_inflection(tr, dv, ctx.path("inflection"), tag=inp.language.iso639_3,
-                                             preset=sig["neural_preset"], overrides={"seed": seed, **sig["neural"]},
-                                             device=ctx.device, progress=ctx.progress)
+                    pred = neural_inflection(
+                        tr,
+                        dv,
+                        ctx.path("inflection"),
+                        tag=inp.language.iso639_3,
+                        preset=sig["neural_preset"],
+                        overrides={"seed": seed, **sig["neural"]},
+                        device=ctx.device,
+                        progress=ctx.progress,
+                    )
                 sc = score_inflection(dv, pred)
-                rows.append({"language": inp.language.iso639_3, "system": system, "n_train": len(tr),
-                             "n_dev": len(dv), "dev_accuracy": round(sc.accuracy, 4),
-                             "dev_levenshtein": round(sc.levenshtein, 4)})
+                rows.append(
+                    {
+                        "language": inp.language.iso639_3,
+                        "system": system,
+                        "n_train": len(tr),
+                        "n_dev": len(dv),
+                        "dev_accuracy": round(sc.accuracy, 4),
+                        "dev_levenshtein": round(sc.levenshtein, 4),
+                    }
+                )
             if rows:
                 tables["sigmorphon"] = rows
-                metrics["inflection"] = {r["system"]: {"accuracy": r["dev_accuracy"],
-                                                       "levenshtein": r["dev_levenshtein"]} for r in rows}
+                metrics["inflection"] = {
+                    r["system"]: {"accuracy": r["dev_accuracy"], "levenshtein": r["dev_levenshtein"]} for r in rows
+                }
     return {"metrics": metrics, "tables": tables, "not_evaluable": missing}
 
 
-def neural_inflection(train_entries, dev_entries, out_dir: Path, *, tag: str, preset: str = "cpu",
-                      overrides: Mapping[str, Any] | None = None, device: str = "auto",
-                      progress: bool = True) -> list[str]:
+def neural_inflection(
+    train_entries,
+    dev_entries,
+    out_dir: Path,
+    *,
+    tag: str,
+    preset: str = "cpu",
+    overrides: Mapping[str, Any] | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> list[str]:
     """Train the neural inflector (:mod:`lexiconlm.inflection.neural`) on one split; predict the dev forms.
 
     Resumes from ``out_dir``'s checkpoint after a kill.
     """
     cfg = getattr(NeuralConfig, preset)(**dict(overrides or {}))
-    train_neural(cfg, [LanguageData(tag, list(train_entries), list(dev_entries))], out_dir, device=device,
-                 resume=True, progress=progress, desc=f"inflection {tag}")
+    train_neural(
+        cfg,
+        [LanguageData(tag, list(train_entries), list(dev_entries))],
+        out_dir,
+        device=device,
+        resume=True,
+        progress=progress,
+        desc=f"inflection {tag}",
+    )
     return NeuralInflector.load(out_dir, device=device).predict(list(dev_entries), tag=tag)
 
 
@@ -578,19 +652,32 @@ def step_report(ctx: StepContext) -> dict:
 STEPS: dict[str, Step] = {
     s.name: s
     for s in (
-        Step("ingest", step_ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files,
-             ("data",)),
-        Step("synth", step_synth, ("ingest",),
-             ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"), _synth_files),
+        Step("ingest", step_ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files, ("data",)),
+        Step(
+            "synth",
+            step_synth,
+            ("ingest",),
+            ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"),
+            _synth_files,
+        ),
         Step("model", step_model, ("synth",), ("seed", "model"), work=("base_model",)),
-        Step("adapt", step_adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"),
-             work=("adapt",)),
-        Step("train", step_train, ("adapt", "synth"),
-             ("seed", "device", "nlu", "data.massive_train", "data.massive_dev"), work=("train",)),
-        Step("evaluate", step_evaluate, ("train", "adapt", "model", "ingest"),
-             ("seed", "device", "evaluate"), _evaluate_files, ("inflection",)),
-        Step("report", step_report, ("evaluate", "train", "adapt", "model", "synth", "ingest"),
-             ("name",)),
+        Step("adapt", step_adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"), work=("adapt",)),
+        Step(
+            "train",
+            step_train,
+            ("adapt", "synth"),
+            ("seed", "device", "nlu", "data.massive_train", "data.massive_dev"),
+            work=("train",),
+        ),
+        Step(
+            "evaluate",
+            step_evaluate,
+            ("train", "adapt", "model", "ingest"),
+            ("seed", "device", "evaluate"),
+            _evaluate_files,
+            ("inflection",),
+        ),
+        Step("report", step_report, ("evaluate", "train", "adapt", "model", "synth", "ingest"), ("name",)),
     )
 }
 STEP_ORDER: tuple[str, ...] = tuple(STEPS)

@@ -41,9 +41,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from lexiconlm.inflection.affix import align_levenshtein
 from lexiconlm.leakage import LeakageError, LeakageGuard
 from lexiconlm.types import InflectionEntry
-from lexiconlm.inflection.affix import align_levenshtein
 
 __all__ = [
     "HallucinationStats",
@@ -125,7 +125,9 @@ def hallucinate_pair(
     return InflectionEntry("".join(lemma), "".join(form), entry.features)
 
 
-def check_training_data(entries: Iterable[InflectionEntry], guard: LeakageGuard | None, *, what: str = "training") -> None:
+def check_training_data(
+    entries: Iterable[InflectionEntry], guard: LeakageGuard | None, *, what: str = "training"
+) -> None:
     """Refuse training (or augmentation) data that holds the (lemma, features) of an evaluation item.
 
     Raises:

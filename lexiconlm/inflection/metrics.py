@@ -76,6 +76,7 @@ __all__ = [
     "evaluate_2022",
     "levenshtein",
     "macro_average",
+    "match_warnings",
     "micro_average",
     "read_baseline_accuracy_tsv",
     "read_baseline_table",
@@ -314,9 +315,42 @@ def evaluate(
     return _score(items, n_extra)
 
 
-def categorize_2022(
-    gold: Sequence[InflectionEntry], train: Iterable[InflectionEntry]
-) -> list[str]:
+def match_warnings(scores: InflectionScores) -> list[str]:
+    """What makes a score suspect: predictions that do not answer the gold items.
+
+    A prediction file of another language, split or edition matches no ``(lemma, features)``
+    pair of gold, and scores a plain accuracy of 0 that looks like a real (bad) result.
+
+    Args:
+        scores: the overall scores of one prediction set.
+
+    Returns:
+        Messages (empty when the predictions answer most gold items): one when no gold item
+        has a prediction, one when more than half have none.
+
+    Example:
+        >>> match_warnings(InflectionScores.from_counts(3, 0, 9, n_missing=3, n_extra=5))[0][:40]
+        'no prediction matches a gold (lemma, fea'
+    """
+    n, missing = scores.n, scores.n_missing
+    if not n or not missing:
+        return []
+    extra = f"; {scores.n_extra:,} prediction(s) match no gold item" if scores.n_extra else ""
+    if missing == n:
+        return [
+            f"no prediction matches a gold (lemma, features) pair: all {n:,} gold items are scored "
+            f"as missing{extra}. Are the predictions for this gold file (same language, split "
+            "and edition)?"
+        ]
+    if 2 * missing > n:
+        return [
+            f"{missing:,} of {n:,} gold items have no prediction with their (lemma, features) "
+            f"and are scored as wrong{extra}"
+        ]
+    return []
+
+
+def categorize_2022(gold: Sequence[InflectionEntry], train: Iterable[InflectionEntry]) -> list[str]:
     """The 2022 category of each gold row: ``both``, ``lemma``, ``feats`` or ``unseen``.
 
     ``both``: the lemma and the feature bundle each occur somewhere in ``train``
@@ -432,6 +466,7 @@ def macro_average(scores: Iterable[InflectionScores], *, skip_empty: bool = True
 
 # --------------------------------------------------------------------------- tables
 
+
 def _number(text: str) -> float | int:
     try:
         return int(text)
@@ -485,8 +520,7 @@ def read_baseline_table(path: str | os.PathLike) -> dict[str, dict[str, float | 
         if len(values) not in (n_acc, len(header)):
             log.error(
                 line_no,
-                f"row {name!r} has {len(values)} values; expected {len(header)} "
-                f"(or {n_acc} for a summary row)",
+                f"row {name!r} has {len(values)} values; expected {len(header)} (or {n_acc} for a summary row)",
             )
             continue
         try:
@@ -535,10 +569,7 @@ def read_baseline_accuracy_tsv(path: str | os.PathLike) -> dict[str, dict[str, f
             log.error(line_no, f"expected {len(header)} tab-separated fields, got {len(fields)}")
             continue
         try:
-            values = {
-                col: (int(v) if col.startswith("n_") else float(v))
-                for col, v in zip(header[1:], fields[1:])
-            }
+            values = {col: (int(v) if col.startswith("n_") else float(v)) for col, v in zip(header[1:], fields[1:])}
         except ValueError:
             log.error(line_no, f"a value is not a number: {fields[1:]!r}")
             continue

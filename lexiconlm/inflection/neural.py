@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -55,13 +56,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from lexiconlm.config import read_config, unknown_key
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, MissingDependencyError
 from lexiconlm.files import atomic_write, atomic_write_text
 from lexiconlm.types import InflectionEntry, split_features
-from tqdm.auto import tqdm
-import difflib
 
 __all__ = [
     "LanguageData",
@@ -139,9 +140,19 @@ class NeuralConfig:
     def cpu(cls, **overrides: Any) -> NeuralConfig:
         """A smaller model that trains in minutes per small language on one CPU thread."""
         base = {
-            "d_model": 128, "n_heads": 4, "n_enc_layers": 2, "n_dec_layers": 2, "d_ff": 512, "dropout": 0.3,
-            "batch_size": 128, "lr": 1e-3, "warmup_steps": 400, "max_steps": 4000, "eval_every": 250,
-            "patience": 6, "save_every": 250,
+            "d_model": 128,
+            "n_heads": 4,
+            "n_enc_layers": 2,
+            "n_dec_layers": 2,
+            "d_ff": 512,
+            "dropout": 0.3,
+            "batch_size": 128,
+            "lr": 1e-3,
+            "warmup_steps": 400,
+            "max_steps": 4000,
+            "eval_every": 250,
+            "patience": 6,
+            "save_every": 250,
         }
         return cls(**{**base, **overrides})
 
@@ -149,8 +160,18 @@ class NeuralConfig:
     def tiny(cls, **overrides: Any) -> NeuralConfig:
         """A few-thousand-parameter model for tests."""
         base = {
-            "d_model": 16, "n_heads": 2, "n_enc_layers": 1, "n_dec_layers": 1, "d_ff": 32, "dropout": 0.0,
-            "batch_size": 8, "lr": 3e-3, "warmup_steps": 10, "max_steps": 40, "eval_every": 10, "patience": 0,
+            "d_model": 16,
+            "n_heads": 2,
+            "n_enc_layers": 1,
+            "n_dec_layers": 1,
+            "d_ff": 32,
+            "dropout": 0.0,
+            "batch_size": 8,
+            "lr": 3e-3,
+            "warmup_steps": 10,
+            "max_steps": 40,
+            "eval_every": 10,
+            "patience": 0,
             "save_every": 10,
         }
         return cls(**{**base, **overrides})
@@ -159,8 +180,16 @@ class NeuralConfig:
         """Every invalid setting, as ``key -> message``."""
         out = []
         positive = (
-            "d_model", "n_heads", "n_enc_layers", "n_dec_layers", "d_ff", "batch_size",
-            "max_steps", "eval_every", "save_every", "beam",
+            "d_model",
+            "n_heads",
+            "n_enc_layers",
+            "n_dec_layers",
+            "d_ff",
+            "batch_size",
+            "max_steps",
+            "eval_every",
+            "save_every",
+            "beam",
         )
         for k in positive:
             v = getattr(self, k)
@@ -181,8 +210,12 @@ class NeuralConfig:
         for k in ("invariant", "multilingual"):
             if not isinstance(getattr(self, k), bool):
                 out.append(f"{k} -> must be true or false, got {getattr(self, k)!r}")
-        if (isinstance(self.d_model, int) and isinstance(self.n_heads, int) and self.n_heads > 0
-                and self.d_model % self.n_heads):
+        if (
+            isinstance(self.d_model, int)
+            and isinstance(self.n_heads, int)
+            and self.n_heads > 0
+            and self.d_model % self.n_heads
+        ):
             out.append(f"d_model -> {self.d_model} is not divisible by n_heads={self.n_heads}")
         return out
 
@@ -231,8 +264,7 @@ def load_config(path: str | os.PathLike | None, **overrides: Any) -> NeuralConfi
     Raises:
         ConfigError: a missing or unreadable file, or every invalid key/value.
     """
-    raw = read_config(path, section="neural",
-                      hint="neural inflector configs live in configs/sigmorphon/")
+    raw = read_config(path, section="neural", hint="neural inflector configs live in configs/sigmorphon/")
     values, source = raw.values, raw.source
     values.update({k: v for k, v in overrides.items() if v is not None})
     return NeuralConfig.from_dict(values, source)
@@ -293,7 +325,9 @@ class Vocab:
             v.add(_lang_token(d.tag))
         return v
 
-    def encode_source(self, entry: InflectionEntry, tag: str | None, invariant: bool) -> tuple[list[int], list[int], list[int]]:
+    def encode_source(
+        self, entry: InflectionEntry, tag: str | None, invariant: bool
+    ) -> tuple[list[int], list[int], list[int]]:
         """(token ids, positions, types) of ``[<lang>] [TAG]... c h a r s``."""
         ids: list[int] = []
         types: list[int] = []
@@ -330,8 +364,12 @@ class Vocab:
     def output_mask(self) -> list[bool]:
         """Tokens the decoder may emit: characters and EOS (never specials, tags or language tokens)."""
         return [
-            i == EOS or (i >= len(SPECIALS) and not (t.startswith("[") and t.endswith("]") and len(t) > 2)
-                         and not t.startswith("<lang:"))
+            i == EOS
+            or (
+                i >= len(SPECIALS)
+                and not (t.startswith("[") and t.endswith("]") and len(t) > 2)
+                and not t.startswith("<lang:")
+            )
             for i, t in enumerate(self.tokens)
         ]
 
@@ -398,7 +436,10 @@ def _build_model(cfg: NeuralConfig, vocab_size: int):
             y = self.embed(tgt_in) * math.sqrt(self.d) + self.pe[pos].unsqueeze(0)
             causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=tgt_in.device), diagonal=1)
             h = self.decoder(
-                self.drop(y), memory, tgt_mask=causal, tgt_key_padding_mask=tgt_in.eq(PAD),
+                self.drop(y),
+                memory,
+                tgt_mask=causal,
+                tgt_key_padding_mask=tgt_in.eq(PAD),
                 memory_key_padding_mask=memory_mask,
             )
             return h @ self.embed.weight.t()  # tied output projection
@@ -534,8 +575,10 @@ def _check_resume(run_file: Path, expected: dict[str, Any]) -> None:
     if previous.get("tags") != expected["tags"]:
         problems.append(f"tags -> the checkpoint was trained on {previous.get('tags')}, now {expected['tags']}")
     if previous.get("data") != expected["data"]:
-        problems.append("data -> the training or dev entries differ from the checkpoint's (fingerprint "
-                        f"{previous.get('data')} vs {expected['data']})")
+        problems.append(
+            "data -> the training or dev entries differ from the checkpoint's (fingerprint "
+            f"{previous.get('data')} vs {expected['data']})"
+        )
     if problems:
         problems.append(
             f"fix: resume with the original settings, use a new output folder, or pass resume=False "
@@ -544,7 +587,9 @@ def _check_resume(run_file: Path, expected: dict[str, Any]) -> None:
         raise ConfigError(problems, f"(resuming {run_file.parent})")
 
 
-def _examples(cfg: NeuralConfig, vocab: Vocab, data: Sequence[LanguageData]) -> list[tuple[list[int], list[int], list[int], list[int]]]:
+def _examples(
+    cfg: NeuralConfig, vocab: Vocab, data: Sequence[LanguageData]
+) -> list[tuple[list[int], list[int], list[int], list[int]]]:
     out = []
     for d in data:
         tag = d.tag if cfg.multilingual else None
@@ -636,6 +681,7 @@ def train(
     """
     torch = _torch()
     from lexiconlm import training  # imports torch
+
     config.validate()
     tags = [d.tag for d in data]
     problems = []
@@ -695,8 +741,17 @@ def train(
     examples = _examples(config, vocab, data)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=config.label_smoothing)
 
-    state = {"step": 0, "epoch": 0, "batch": 0, "best": -1.0, "best_step": 0, "bad": 0,
-             "history": [], "dev": {}, "seconds": 0.0}
+    state = {
+        "step": 0,
+        "epoch": 0,
+        "batch": 0,
+        "best": -1.0,
+        "best_step": 0,
+        "bad": 0,
+        "history": [],
+        "dev": {},
+        "seconds": 0.0,
+    }
     resumed_from = 0
     if resume and training.checkpoint_exists(ckpt_dir, legacy=legacy):
         # tensors come back on the CPU; load_state_dict moves weights and optimizer state to
@@ -710,18 +765,25 @@ def train(
         resumed_from = state["step"]
 
     def checkpoint() -> None:
-        training.save_checkpoint(ckpt_dir, {
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "state": state, "rng": training.capture_rng(),
-        })
+        training.save_checkpoint(
+            ckpt_dir,
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "state": state,
+                "rng": training.capture_rng(),
+            },
+        )
 
     n = len(examples)
     n_batches = math.ceil(n / config.batch_size)
     stopped = "max_steps"
     bar = None
     if progress:
-        bar = tqdm(total=config.max_steps, initial=state["step"], desc=desc, unit="step", leave=False,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=config.max_steps, initial=state["step"], desc=desc, unit="step", leave=False, dynamic_ncols=True
+        )
     t0 = time.perf_counter()
     seconds0 = state["seconds"]
     model.train()
@@ -745,8 +807,18 @@ def train(
                 checkpoint()
                 if bar is not None:
                     bar.close()
-                return TrainResult(str(out), state["step"], state["best_step"], state["best"], state["dev"],
-                                   state["seconds"], dev_name, n_params, "interrupted", resumed_from)
+                return TrainResult(
+                    str(out),
+                    state["step"],
+                    state["best_step"],
+                    state["best"],
+                    state["dev"],
+                    state["seconds"],
+                    dev_name,
+                    n_params,
+                    "interrupted",
+                    resumed_from,
+                )
             b = state["batch"]
             batch = [examples[i] for i in perm[b * config.batch_size : (b + 1) * config.batch_size]]
             src, pos, types = _source_batch([x[:3] for x in batch], dev_name)
@@ -799,8 +871,18 @@ def train(
         _save(torch, model.state_dict(), out / "best.pt")
     state["seconds"] = seconds0 + time.perf_counter() - t0
     checkpoint()
-    result = TrainResult(str(out), state["step"], state["best_step"], state["best"], state["dev"],
-                         state["seconds"], dev_name, n_params, stopped, resumed_from)
+    result = TrainResult(
+        str(out),
+        state["step"],
+        state["best_step"],
+        state["best"],
+        state["dev"],
+        state["seconds"],
+        dev_name,
+        n_params,
+        stopped,
+        resumed_from,
+    )
     atomic_write_text(result_file, json.dumps(result.to_dict(), indent=1) + "\n")
     return result
 
@@ -876,12 +958,25 @@ class NeuralInflector:
                 tag = self.tags[0]
             if tag not in self.tags:
                 close = difflib.get_close_matches(tag, self.tags, n=3)
-                raise ConfigError([f"tag -> {tag!r} is not a language of this model"
-                                   + (f"; did you mean {', '.join(close)}?" if close else f" ({self.tags})")])
+                raise ConfigError(
+                    [
+                        f"tag -> {tag!r} is not a language of this model"
+                        + (f"; did you mean {', '.join(close)}?" if close else f" ({self.tags})")
+                    ]
+                )
         else:
             tag = None
         k = beam or self.config.beam
         if not entries:
             return []
-        return _predict(self.model, self.config, self.vocab, list(entries), tag, self.device, self._allowed,
-                        beam=k, batch_size=batch_size)
+        return _predict(
+            self.model,
+            self.config,
+            self.vocab,
+            list(entries),
+            tag,
+            self.device,
+            self._allowed,
+            beam=k,
+            batch_size=batch_size,
+        )

@@ -1,8 +1,10 @@
 """Run a SIGMORPHON edition end to end: train, predict, score, tabulate next to the official baselines.
 
 :func:`run` finds every setting of an edition in the data folder (:func:`discover`),
-trains the chosen system (``affix``: the prefix/suffix-rule baseline; ``neural``:
-the transformer of :mod:`lexiconlm.inflection.neural`), writes predictions for the
+trains the chosen system (``affix``: the prefix/suffix-rule baseline, in the variant of the
+edition's official script unless one is named; ``neural``: the transformer of
+:mod:`lexiconlm.inflection.neural`; ``transducer``: the hard-attention edit-action transducer of
+:mod:`lexiconlm.inflection.transducer`, one model per setting), writes predictions for the
 dev file and the test file (gold or covered) in the official format, scores dev
 (and test where the gold forms are in the data) with the official metrics, and
 writes a per-setting table (CSV and Markdown) beside the official baseline figures
@@ -20,6 +22,7 @@ Run folder (``out_dir``, default ``runs/sigmorphon``)::
                                          /scores.json  written last: a setting with it is finished
                                          /model.json   what `lexiconlm sigmorphon predict --model` loads
     <edition>/<system>/models/<group>/                 neural models (checkpoints, resumable)
+    <edition>/transducer/models/<setting>/             transducer models (checkpoints, resumable)
     <edition>/<system>/results.csv, results.md         the table
 
 A second call skips finished settings (same system signature) and resumes
@@ -39,16 +42,38 @@ edition   setting names               train           dev / test
 
 from __future__ import annotations
 
+import csv
+import difflib
+import hashlib
+import io
 import json
 import os
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
+from lexiconlm import __version__
 from lexiconlm.errors import ConfigError, DataFormatError
-from lexiconlm.files import atomic_write_text
+from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder_locks
+from lexiconlm.inflection import neural
+from lexiconlm.inflection.affix import AffixBaseline, variant_for_edition
+from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
+from lexiconlm.inflection.metrics import (
+    InflectionScores,
+    evaluate,
+    evaluate_2022,
+    micro_average,
+    read_baseline_accuracy_tsv,
+    read_baseline_table,
+)
+from lexiconlm.inflection.neural import NeuralInflector
+from lexiconlm.io.sigmorphon import read_sigmorphon, write_sigmorphon
+from lexiconlm.leakage import LeakageGuard
 from lexiconlm.types import InflectionEntry
 
 __all__ = [
@@ -63,7 +88,7 @@ __all__ = [
     "select_best",
 ]
 
-SYSTEMS = ("affix", "neural")
+SYSTEMS = ("affix", "neural", "transducer")
 
 #: Per edition: (train suffix, dev suffix, test suffixes in order of preference).
 EDITION_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -114,7 +139,9 @@ def _edition_dir(edition: str, data_dir: str | os.PathLike | None) -> Path:
     return base
 
 
-def discover(edition: str, data_dir: str | os.PathLike | None = None, langs: str | Sequence[str] = "all") -> list[Setting]:
+def discover(
+    edition: str, data_dir: str | os.PathLike | None = None, langs: str | Sequence[str] = "all"
+) -> list[Setting]:
     """Every setting of ``edition`` in the data folder, sorted by name.
 
     Args:
@@ -143,8 +170,17 @@ def discover(edition: str, data_dir: str | os.PathLike | None = None, langs: str
                 continue
             dev = folder / f"{code}{dev_suffix}"
             test = next((folder / f"{code}{s}" for s in test_suffixes if (folder / f"{code}{s}").is_file()), None)
-            out.append(Setting(edition, f"{code}_{size}" if size else code, code, str(f),
-                               str(dev) if dev.is_file() else None, str(test) if test else None, size))
+            out.append(
+                Setting(
+                    edition,
+                    f"{code}_{size}" if size else code,
+                    code,
+                    str(f),
+                    str(dev) if dev.is_file() else None,
+                    str(test) if test else None,
+                    size,
+                )
+            )
     out.sort(key=lambda s: s.name)
     if not out:
         raise ConfigError([f"data -> no {edition} training files (*{train_suffix.format(size='small')}) in {folder}"])
@@ -157,11 +193,11 @@ def discover(edition: str, data_dir: str | os.PathLike | None = None, langs: str
         for w in wanted:
             hit = [s for s in out if s.name == w or s.code == w]
             if not hit:
-                import difflib
-
                 names = sorted({s.code for s in out} | {s.name for s in out})
                 close = difflib.get_close_matches(w, names, n=3)
-                problems.append(f"langs -> {w!r} is not in {folder}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+                problems.append(
+                    f"langs -> {w!r} is not in {folder}" + (f"; did you mean {', '.join(close)}?" if close else "")
+                )
             picked += [s for s in hit if s not in picked]
         if problems:
             raise ConfigError(problems)
@@ -174,8 +210,6 @@ def discover(edition: str, data_dir: str | os.PathLike | None = None, langs: str
 
 def official_baselines(edition: str, data_dir: str | os.PathLike | None) -> dict[str, dict[str, float]]:
     """``{setting: {column: accuracy}}`` of the official baseline figures staged with the data."""
-    from lexiconlm.inflection.metrics import read_baseline_accuracy_tsv, read_baseline_table
-
     folder = _edition_dir(edition, data_dir)
     out: dict[str, dict[str, float]] = {}
     if edition == "2022":
@@ -197,19 +231,21 @@ def official_baselines(edition: str, data_dir: str | os.PathLike | None) -> dict
 
 
 def _read(path: str | None, edition: str):
-    from lexiconlm.io.sigmorphon import read_sigmorphon
-
     return None if path is None else read_sigmorphon(path, edition=edition)
 
 
 def _scores_dict(s) -> dict[str, Any]:
-    return {"accuracy": round(s.accuracy, 3), "levenshtein": round(s.levenshtein, 4), "n": s.n,
-            "n_correct": s.n_correct, "distance": s.distance, "n_missing": s.n_missing}
+    return {
+        "accuracy": round(s.accuracy, 3),
+        "levenshtein": round(s.levenshtein, 4),
+        "n": s.n,
+        "n_correct": s.n_correct,
+        "distance": s.distance,
+        "n_missing": s.n_missing,
+    }
 
 
 def _score_setting(setting: Setting, train, dev, test, dev_forms, test_forms) -> dict[str, Any]:
-    from lexiconlm.inflection.metrics import evaluate, evaluate_2022
-
     res: dict[str, Any] = {}
     if dev is not None and not dev.covered:
         if setting.edition == "2022":
@@ -218,15 +254,15 @@ def _score_setting(setting: Setting, train, dev, test, dev_forms, test_forms) ->
             res["dev"] = {"all": _scores_dict(evaluate(dev.entries, dev_forms))}
     if test is not None and not test.covered and test_forms is not None:
         if setting.edition == "2022":
-            res["test"] = {k: _scores_dict(v) for k, v in evaluate_2022(test.entries, test_forms, train.entries).items()}
+            res["test"] = {
+                k: _scores_dict(v) for k, v in evaluate_2022(test.entries, test_forms, train.entries).items()
+            }
         else:
             res["test"] = {"all": _scores_dict(evaluate(test.entries, test_forms))}
     return res
 
 
 def _write_preds(entries: Sequence[InflectionEntry], forms: Sequence[str], path: Path, edition: str) -> None:
-    from lexiconlm.io.sigmorphon import write_sigmorphon
-
     write_sigmorphon([InflectionEntry(e.lemma, f, e.features) for e, f in zip(entries, forms)], path, edition=edition)
 
 
@@ -260,21 +296,22 @@ def _is_done(sdir: Path, sig: str) -> bool:
         return False
 
 
-def _run_affix(settings, root: Path, variant: str | None, resume: bool, progress: bool, log: Callable[[str], None]) -> list[str]:
-    from lexiconlm.inflection.affix import AffixBaseline
-
-    sig = AffixBaseline(variant).signature
+def _run_affix(
+    settings, root: Path, variant: str | None, resume: bool, progress: bool, log: Callable[[str], None]
+) -> list[str]:
     skipped = []
     bar = _bar(settings, progress, "affix")
     for s in bar:
         _bar_label(bar, s.name)
         sdir = root / "settings" / s.name
+        name = variant or variant_for_edition(s.edition)
+        sig = AffixBaseline(name).signature
         if resume and _is_done(sdir, sig):
             skipped.append(s.name)
             continue
         t0 = time.perf_counter()
         train, dev, test = _read(s.train, s.edition), _read(s.dev, s.edition), _read(s.test, s.edition)
-        model = AffixBaseline(variant).fit(train.entries)
+        model = AffixBaseline(name).fit(train.entries)
         dev_forms = model.predict(dev.entries) if dev is not None else None
         test_forms = model.predict(test.entries) if test is not None else None
         if dev is not None:
@@ -282,9 +319,14 @@ def _run_affix(settings, root: Path, variant: str | None, resume: bool, progress
         if test is not None:
             _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
         scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
-        _finish_setting(sdir, s, sig, scores, time.perf_counter() - t0,
-                        {"system": "affix", "variant": variant or "sigmorphon.v1", "train": s.train,
-                         "edition": s.edition, "setting": s.name})
+        _finish_setting(
+            sdir,
+            s,
+            sig,
+            scores,
+            time.perf_counter() - t0,
+            {"system": "affix", "variant": name, "train": s.train, "edition": s.edition, "setting": s.name},
+        )
     return skipped
 
 
@@ -301,14 +343,17 @@ def _groups(settings: Sequence[Setting], group: str) -> dict[str, list[Setting]]
     raise ConfigError([f"group -> must be auto, size, all or language, got {group!r}"])
 
 
-def _run_neural(settings, root: Path, config, device: str, resume: bool, progress: bool, group: str,
-                log: Callable[[str], None], time_budget_s: float | None = None) -> list[str]:
-    import hashlib
-
-    from lexiconlm.inflection import neural
-    from lexiconlm.inflection.hallucinate import HallucinationStats, hallucinate
-    from lexiconlm.leakage import LeakageGuard
-
+def _run_neural(
+    settings,
+    root: Path,
+    config,
+    device: str,
+    resume: bool,
+    progress: bool,
+    group: str,
+    log: Callable[[str], None],
+    time_budget_s: float | None = None,
+) -> list[str]:
     cfg = config if isinstance(config, neural.NeuralConfig) else neural.load_config(config)
     cfg_hash = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
     skipped = []
@@ -332,13 +377,18 @@ def _run_neural(settings, root: Path, config, device: str, resume: bool, progres
                 st = HallucinationStats()
                 entries += hallucinate(train.entries, n=cfg.hallucinate, seed=cfg.seed, guard=guard, stats=st)
                 log(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
-            data.append(neural.LanguageData(s.name, entries, dev.entries if dev is not None and not dev.covered else ()))
+            data.append(
+                neural.LanguageData(s.name, entries, dev.entries if dev is not None and not dev.covered else ())
+            )
         mdir = root / "models" / gname
         log(f"training group {gname!r}: {len(members)} setting(s), {sum(len(d.train) for d in data)} pairs -> {mdir}")
-        result = neural.train(cfg, data, mdir, device=device, resume=resume, progress=progress, desc=gname,
-                              time_budget_s=time_budget_s)
-        log(f"group {gname!r}: {result.steps} steps, best dev {result.best_dev:.2f} at step {result.best_step}, "
-            f"{result.seconds:.0f} s on {result.device} ({result.stopped})")
+        result = neural.train(
+            cfg, data, mdir, device=device, resume=resume, progress=progress, desc=gname, time_budget_s=time_budget_s
+        )
+        log(
+            f"group {gname!r}: {result.steps} steps, best dev {result.best_dev:.2f} at step {result.best_step}, "
+            f"{result.seconds:.0f} s on {result.device} ({result.stopped})"
+        )
         model = neural.NeuralInflector.load(mdir, device=device)
         bar = _bar(todo, progress, f"predict {gname}")
         for s in bar:
@@ -354,17 +404,90 @@ def _run_neural(settings, root: Path, config, device: str, resume: bool, progres
             if test is not None:
                 _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
             scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
-            _finish_setting(sdir, s, sig, scores, time.perf_counter() - t0 + result.seconds / len(members),
-                            {"system": "neural", "model_dir": os.path.relpath(mdir, sdir), "tag": tag,
-                             "edition": s.edition, "setting": s.name, "train_seconds_group": round(result.seconds, 1),
-                             "device": result.device})
+            _finish_setting(
+                sdir,
+                s,
+                sig,
+                scores,
+                time.perf_counter() - t0 + result.seconds / len(members),
+                {
+                    "system": "neural",
+                    "model_dir": os.path.relpath(mdir, sdir),
+                    "tag": tag,
+                    "edition": s.edition,
+                    "setting": s.name,
+                    "train_seconds_group": round(result.seconds, 1),
+                    "device": result.device,
+                },
+            )
+    return skipped
+
+
+def _run_transducer(
+    settings, root: Path, config, device: str, resume: bool, progress: bool, log: Callable[[str], None]
+) -> list[str]:
+    """One hard-attention transducer per setting (:mod:`lexiconlm.inflection.transducer`)."""
+    from lexiconlm.inflection import transducer  # imports torch
+
+    cfg = transducer.load_config(config)
+    sig = cfg.signature
+    skipped = []
+    for s in settings:
+        sdir = root / "settings" / s.name
+        if resume and _is_done(sdir, sig):
+            skipped.append(s.name)
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        train, dev = _read(s.train, s.edition), _read(s.dev, s.edition)
+        test = _read(s.test, s.edition)
+        entries = list(train.entries)
+        if cfg.hallucinate:
+            guard = LeakageGuard()
+            for ds, src in ((dev, s.dev), (test, s.test)):
+                if ds is not None:
+                    guard.add_inflections(ds.entries, source=str(src))
+            st = HallucinationStats()
+            entries += hallucinate(train.entries, n=cfg.hallucinate, seed=cfg.seed, guard=guard, stats=st)
+            log(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
+        dev_gold = dev.entries if dev is not None and not dev.covered else ()
+        mdir = root / "models" / s.name
+        result = transducer.train_transducer(
+            cfg, entries, dev_gold, mdir, device=device, resume=resume, progress=progress, desc=s.name
+        )
+        log(
+            f"{s.name}: {[r['epochs'] for r in result.seeds]} epochs, dev {result.dev_accuracy}, "
+            f"{result.cpu_seconds:.0f} CPU-s training on {result.device}"
+        )
+        model = transducer.TransducerInflector.load(mdir, device=device)
+        dev_forms = model.predict(dev.entries) if dev is not None else None
+        test_forms = model.predict(test.entries) if test is not None else None
+        if dev is not None:
+            _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
+        if test is not None:
+            _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
+        scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+        _finish_setting(
+            sdir,
+            s,
+            sig,
+            scores,
+            time.perf_counter() - t0,
+            {
+                "system": "transducer",
+                "model_dir": os.path.relpath(mdir, sdir),
+                "edition": s.edition,
+                "setting": s.name,
+                "device": result.device,
+                "train_cpu_seconds": result.cpu_seconds,
+                "cpu_seconds": round(time.process_time() - c0, 2),
+            },
+        )
     return skipped
 
 
 def _bar(items, progress: bool, desc: str):
     if not progress:
         return items
-    from tqdm.auto import tqdm
 
     return tqdm(items, desc=desc, unit="setting", dynamic_ncols=True)
 
@@ -385,8 +508,9 @@ def _fmt(v: Any, nd: int = 2) -> str:
     return str(v)
 
 
-def collect_rows(edition: str, system: str, root: Path, settings: Sequence[Setting],
-                 official: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+def collect_rows(
+    edition: str, system: str, root: Path, settings: Sequence[Setting], official: dict[str, dict[str, float]]
+) -> list[dict[str, Any]]:
     """One row per finished setting, with the official figures beside ours."""
     rows = []
     for s in settings:
@@ -417,9 +541,10 @@ def collect_rows(edition: str, system: str, root: Path, settings: Sequence[Setti
     return rows
 
 
-def summarise(edition: str, rows: list[dict[str, Any]], root: Path, official_raw: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+def summarise(
+    edition: str, rows: list[dict[str, Any]], root: Path, official_raw: dict[str, dict[str, float]]
+) -> list[dict[str, Any]]:
     """Micro (pooled) and macro averages, overall and per 2022 size, with the official equivalents."""
-    from lexiconlm.inflection.metrics import InflectionScores, micro_average
 
     def load(name: str, split: str, cat: str = "all") -> InflectionScores | None:
         rec = json.loads((root / "settings" / name / "scores.json").read_text(encoding="utf-8"))
@@ -430,8 +555,11 @@ def summarise(edition: str, rows: list[dict[str, Any]], root: Path, official_raw
 
     groups = {"all": rows}
     if edition == "2022":
-        groups = {"TOTAL": rows, "SMALL": [r for r in rows if r["setting"].endswith("_small")],
-                  "LARGE": [r for r in rows if r["setting"].endswith("_large")]}
+        groups = {
+            "TOTAL": rows,
+            "SMALL": [r for r in rows if r["setting"].endswith("_small")],
+            "LARGE": [r for r in rows if r["setting"].endswith("_large")],
+        }
     out = []
     for gname, members in groups.items():
         if not members:
@@ -442,8 +570,12 @@ def summarise(edition: str, rows: list[dict[str, Any]], root: Path, official_raw
                 continue
             micro = micro_average([load(r["setting"], split) for r in have])
             summary: dict[str, Any] = {
-                "group": gname, "split": split, "settings": len(have), "n": micro.n,
-                "micro_acc": round(micro.accuracy, 3), "macro_acc": round(sum(r[f"{split}_acc"] for r in have) / len(have), 3),
+                "group": gname,
+                "split": split,
+                "settings": len(have),
+                "n": micro.n,
+                "micro_acc": round(micro.accuracy, 3),
+                "macro_acc": round(sum(r[f"{split}_acc"] for r in have) / len(have), 3),
                 "micro_lev": round(micro.levenshtein, 4),
             }
             if edition == "2022" and split == "dev":
@@ -453,15 +585,25 @@ def summarise(edition: str, rows: list[dict[str, Any]], root: Path, official_raw
                     summary[f"micro_{c}"] = round(m.accuracy, 3) if m.n else None
                 for kind in ("nonneural", "neural"):
                     off = official_raw.get(gname, {}).get(f"official_{kind}_dev")
-                    in_table = [k for k in official_raw if k.endswith(("_small", "_large"))
-                                and (gname == "TOTAL" or k.endswith("_" + gname.lower()))]
+                    in_table = [
+                        k
+                        for k in official_raw
+                        if k.endswith(("_small", "_large")) and (gname == "TOTAL" or k.endswith("_" + gname.lower()))
+                    ]
                     if off is not None and len(have) == len(in_table):  # the official row pools the same settings
                         summary[f"official_{kind}_dev_micro"] = off
                     vals = [r.get(f"official_{kind}_dev") for r in have]
                     if all(v is not None for v in vals):
                         summary[f"official_{kind}_dev_macro"] = round(sum(vals) / len(vals), 3)
             if edition == "2021" and split == "test":
-                keys = sorted({k for r in have for k in r if k.startswith("test_") and k not in ("test_n", "test_acc", "test_lev")})
+                keys = sorted(
+                    {
+                        k
+                        for r in have
+                        for k in r
+                        if k.startswith("test_") and k not in ("test_n", "test_acc", "test_lev")
+                    }
+                )
                 for k in keys:
                     vals = [r.get(k) for r in have]
                     if all(v is not None for v in vals):
@@ -477,18 +619,44 @@ def _columns(rows: list[dict[str, Any]], preferred: Sequence[str]) -> list[str]:
     return cols
 
 
-ROW_ORDER = ("setting", "system", "dev_n", "dev_acc", "dev_lev", "dev_both", "dev_lemma", "dev_feats", "dev_unseen",
-             "official_nonneural_dev", "diff_nonneural_dev", "official_neural_dev", "diff_neural_dev",
-             "test_n", "test_acc", "test_lev")
-SUMMARY_ORDER = ("group", "split", "settings", "n", "micro_acc", "macro_acc", "micro_lev", "micro_both", "micro_lemma",
-                 "micro_feats", "micro_unseen", "official_nonneural_dev_micro", "official_neural_dev_micro",
-                 "official_nonneural_dev_macro", "official_neural_dev_macro")
+ROW_ORDER = (
+    "setting",
+    "system",
+    "dev_n",
+    "dev_acc",
+    "dev_lev",
+    "dev_both",
+    "dev_lemma",
+    "dev_feats",
+    "dev_unseen",
+    "official_nonneural_dev",
+    "diff_nonneural_dev",
+    "official_neural_dev",
+    "diff_neural_dev",
+    "test_n",
+    "test_acc",
+    "test_lev",
+)
+SUMMARY_ORDER = (
+    "group",
+    "split",
+    "settings",
+    "n",
+    "micro_acc",
+    "macro_acc",
+    "micro_lev",
+    "micro_both",
+    "micro_lemma",
+    "micro_feats",
+    "micro_unseen",
+    "official_nonneural_dev_micro",
+    "official_neural_dev_micro",
+    "official_nonneural_dev_macro",
+    "official_neural_dev_macro",
+)
 
 
 def _csv(rows: list[dict[str, Any]], cols: Sequence[str]) -> str:
-    import csv
-    import io
-
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(cols), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
@@ -511,7 +679,18 @@ def write_tables(summary: RunSummary, root: Path, header: str) -> None:
     csv_path, md_path = root / "results.csv", root / "results.md"
     atomic_write_text(csv_path, _csv(summary.rows, row_cols))
     atomic_write_text(root / "summary.csv", _csv(summary.summary, sum_cols))
-    md = [header, "", "## Summary", "", _md(summary.summary, sum_cols), "", "## Per setting", "", _md(summary.rows, row_cols), ""]
+    md = [
+        header,
+        "",
+        "## Summary",
+        "",
+        _md(summary.summary, sum_cols),
+        "",
+        "## Per setting",
+        "",
+        _md(summary.rows, row_cols),
+        "",
+    ]
     atomic_write_text(md_path, "\n".join(md))
     summary.csv, summary.markdown = str(csv_path), str(md_path)
 
@@ -519,6 +698,7 @@ def write_tables(summary: RunSummary, root: Path, header: str) -> None:
 # --------------------------------------------------------------------------- entry points
 
 
+@holds_run_folder_locks
 def run(
     edition: str,
     *,
@@ -540,12 +720,16 @@ def run(
     Args:
         edition: ``2020``, ``2021``, ``2022`` or ``2023``.
         langs: ``"all"`` or codes / setting names (comma-separated or a list).
-        system: ``affix`` or ``neural``.
-        device: ``auto``, ``cpu``, ``cuda`` (neural only).
+        system: ``affix``, ``neural`` or ``transducer``.
+        device: ``auto``, ``cpu``, ``cuda`` (neural and transducer).
         data_dir: the ``sigmorphon`` data folder (default: :func:`default_data_dir`).
         out_dir: the run folder root.
-        config: neural: a :class:`~lexiconlm.inflection.neural.NeuralConfig`, a YAML path or None (defaults).
-        variant: affix: the variant name (default ``sigmorphon.v1``).
+        config: neural: a :class:`~lexiconlm.inflection.neural.NeuralConfig`, a YAML path or None
+            (defaults); transducer: a
+            :class:`~lexiconlm.inflection.transducer.TransducerConfig`, a mapping, a YAML path
+            or None.
+        variant: affix: the variant name (default: the edition's,
+            :func:`~lexiconlm.inflection.affix.variant_for_edition`).
         group: neural: ``auto`` (2022: one multilingual model per training size; other editions one
             model), ``all``, ``size`` or ``language`` (one model per setting).
         resume: skip finished settings and resume neural checkpoints.
@@ -566,11 +750,15 @@ def run(
     if system not in SYSTEMS:
         raise ConfigError([f"system -> must be one of {', '.join(SYSTEMS)}, got {system!r}"])
     settings = discover(edition, data_dir, langs)
-    root = Path(out_dir) / edition / system
-    root.mkdir(parents=True, exist_ok=True)
+    root = hold_run_folder(
+        Path(out_dir) / edition / system,  # one process at a time in the folder
+        f"lexiconlm sigmorphon run {edition} {system}",
+    )
     t0 = time.perf_counter()
     if system == "affix":
         skipped = _run_affix(settings, root, variant, resume, progress, log)
+    elif system == "transducer":
+        skipped = _run_transducer(settings, root, config, device, resume, progress, log)
     else:
         skipped = _run_neural(settings, root, config, device, resume, progress, group, log, time_budget_s)
     official = official_baselines(edition, data_dir)
@@ -584,10 +772,6 @@ def run(
 
 
 def _header(edition: str, system: str, summary: RunSummary, data_dir) -> str:
-    import platform
-
-    from lexiconlm import __version__
-
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -598,27 +782,38 @@ def _header(edition: str, system: str, summary: RunSummary, data_dir) -> str:
         pass
     notes = {
         "2022": "Official columns: `baseline_results/part1_{nonneural,neural}_dev.txt` (`all acc`). "
-                "Summary: micro = pooled over settings (the official LARGE/SMALL/TOTAL rows), macro = mean of settings.",
-        "2021": "`test_<system>` columns: test accuracy of the official baselines from `baseline_accuracy_computed.tsv` "
-                "(computed from the repository's prediction files).",
+        "Summary: micro = pooled over settings (the official LARGE/SMALL/TOTAL rows), macro = mean of settings.",
+        "2021": "`test_<system>` columns: test accuracy of the official baselines from "
+        "`baseline_accuracy_computed.tsv` "
+        "(computed from the repository's prediction files).",
     }
-    return "\n".join([
-        f"# SIGMORPHON {edition}: {system} system",
-        "",
-        (f"Command: `lexiconlm sigmorphon run --edition {edition} --langs all --system {system}`"
-         f" ({len(summary.rows)} settings in the table). Machine: {os.cpu_count()} CPUs, {cpu}, "
-         f"Python {platform.python_version()}, lexiconlm {__version__}."),
-        "Accuracy in percent (exact match, NFC), `lev` = mean Levenshtein distance.",
-        notes.get(edition, ""),
-    ])
+    return "\n".join(
+        [
+            f"# SIGMORPHON {edition}: {system} system",
+            "",
+            (
+                f"Command: `lexiconlm sigmorphon run --edition {edition} --langs all --system {system}`"
+                f" ({len(summary.rows)} settings in the table). Machine: {os.cpu_count()} CPUs, {cpu}, "
+                f"Python {platform.python_version()}, lexiconlm {__version__}."
+            ),
+            "Accuracy in percent (exact match, NFC), `lev` = mean Levenshtein distance.",
+            notes.get(edition, ""),
+        ]
+    )
 
 
 def _load_model_spec(model: str | os.PathLike) -> tuple[dict[str, Any], Path]:
     p = Path(model)
     spec_file = p / "model.json"
     if not spec_file.is_file():
-        raise ConfigError([(f"{spec_file} -> missing; --model must be a setting folder "
-                            "(runs/sigmorphon/<edition>/<system>/settings/<setting>) or a neural model folder")])
+        raise ConfigError(
+            [
+                (
+                    f"{spec_file} -> missing; --model must be a setting folder "
+                    "(runs/sigmorphon/<edition>/<system>/settings/<setting>) or a neural model folder"
+                )
+            ]
+        )
     return json.loads(spec_file.read_text(encoding="utf-8")), p
 
 
@@ -638,9 +833,9 @@ def predict_file(
     three-column order (2023: lemma, features, form; earlier: lemma, form, features).
 
     Args:
-        model: a setting folder written by :func:`run` (``.../settings/hun_small``; affix or
-            neural), or a neural model folder (``.../models/small``; then ``tag`` picks the
-            language when it has several).
+        model: a setting folder written by :func:`run` (``.../settings/hun_small``; affix,
+            neural or transducer), or a neural model folder (``.../models/small``; then ``tag``
+            picks the language when it has several).
         inputs: the file to inflect.
         out: the prediction file (written atomically).
         edition: the input's edition when its name and folder do not tell.
@@ -652,8 +847,6 @@ def predict_file(
         ConfigError: not a model folder, unknown tag.
         DataFormatError: the input cannot be read.
     """
-    from lexiconlm.io.sigmorphon import read_sigmorphon
-
     spec, p = _load_model_spec(model)
     src = read_sigmorphon(inputs, edition=edition or spec.get("edition"))
     ed = src.edition or edition or spec.get("edition")
@@ -661,13 +854,13 @@ def predict_file(
         raise DataFormatError.single(str(inputs), None, "edition not determined", "pass --edition")
     entries = list(src.entries)
     if spec.get("system") == "affix":
-        from lexiconlm.inflection.affix import AffixBaseline
-
         train = read_sigmorphon(spec["train"], edition=spec.get("edition"))
         forms = AffixBaseline(spec.get("variant")).fit(train.entries).predict(entries)
-    else:
-        from lexiconlm.inflection.neural import NeuralInflector
+    elif spec.get("system") == "transducer":
+        from lexiconlm.inflection.transducer import TransducerInflector
 
+        forms = TransducerInflector.load(p / spec["model_dir"], device=device).predict(entries)
+    else:
         mdir = (p / spec["model_dir"]) if "model_dir" in spec else p
         m = NeuralInflector.load(mdir, device=device)
         forms = m.predict(entries, tag=tag or spec.get("tag"), beam=beam)

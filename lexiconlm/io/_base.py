@@ -78,9 +78,7 @@ def explicit_language(spec: LanguageSpec, context: str | None) -> Language | Non
     if spec is None or isinstance(spec, Language):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(
-            f"a language must be a Language or a code string, got {type(spec).__name__}"
-        )
+        raise TypeError(f"a language must be a Language or a code string, got {type(spec).__name__}")
     return get_catalog().lookup(spec, context=context)  # UnknownLanguageError lists close matches
 
 
@@ -157,20 +155,16 @@ def check_round_trip(value: str, label: str, *, first: bool) -> str:
     """Refuse a field that :func:`read_lines` or a reader's stripping would change.
 
     Returns the field in Unicode NFC, as the readers give it back. Callers check
-    their own separators and emptiness first. ``label`` starts the message (``"entry 3: source"``); ``first`` marks the first field of the file,
-    where a leading U+FEFF would be taken for a byte-order mark.
+    their own separators and emptiness first. ``label`` starts the message (``"entry 3: source"``);
+    ``first`` marks the first field of the file, where a leading U+FEFF would be taken for a
+    byte-order mark.
     """
     if "\x00" in value:
-        raise ValueError(
-            f"{label} {value!r} contains a NUL character, which makes the file read as binary"
-        )
+        raise ValueError(f"{label} {value!r} contains a NUL character, which makes the file read as binary")
     if value != value.strip():
         raise ValueError(
-            f"{label} {value!r} has whitespace at its start or end, which the reader "
-            "strips; strip it first"
+            f"{label} {value!r} has whitespace at its start or end, which the reader strips; strip it first"
         )
     if first and value.startswith("\ufeff"):
-        raise ValueError(
-            f"{label} starts with U+FEFF, which the reader takes for a byte-order mark"
-        )
+        raise ValueError(f"{label} starts with U+FEFF, which the reader takes for a byte-order mark")
     return unicodedata.normalize("NFC", value)

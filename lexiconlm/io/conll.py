@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -104,29 +104,55 @@ class ConllDataset:
         return sum(len(s) for s in self.sentences)
 
 
-def bio_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Entity spans ``(label, start, end)`` of IOB2 tags, read as seqeval reads them.
+def _bio_part(tag: str, outside: Collection[str] | None) -> tuple[str, str] | None:
+    """``(prefix, label)`` of a tag inside an entity, ``None`` for an outside tag."""
+    if outside is None:
+        m = _BIO.match(tag)
+        return (m.group(1), m.group(2)) if m else None
+    if tag in outside:
+        return None
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
+        label = tag[2:]
+        return None if label in outside else (tag[0], label)
+    return "I", tag
 
-    A ``B-X`` starts an entity; ``I-X`` continues an ``X`` entity and starts one
-    when the previous token is ``O`` or of another type. Other tags (``O``, POS
-    labels) are outside entities.
+
+def bio_spans(tags: Sequence[str], *, outside: Collection[str] | None = None) -> list[tuple[str, int, int]]:
+    """Entity spans ``(label, start, end)`` (``end`` exclusive) of IOB2 tags, read as seqeval
+    reads them (its default, conlleval mode).
+
+    A ``B-X`` starts an entity; ``I-X`` continues an ``X`` entity and starts one when the
+    previous token is outside or of another type.
+
+    Args:
+        tags: one tag per token.
+        outside: which tags are outside every entity.
+
+            * ``None`` (CoNLL files): every tag that is not ``B-<label>`` / ``I-<label>``
+              (``O``, a POS label) is outside.
+            * a set of tags (MASSIVE: ``{"O", "Other", ""}``, see
+              :data:`lexiconlm.nlu.metrics.OUTSIDE`): those tags, and ``B-``/``I-`` tags whose
+              label is one of them, are outside; any other tag is inside an entity, a tag
+              without a ``B-``/``I-`` prefix read as ``I-<tag>``.
 
     >>> bio_spans(["B-PER", "I-PER", "O", "I-LOC", "B-LOC", "I-ORG"])
     [('PER', 0, 2), ('LOC', 3, 4), ('LOC', 4, 5), ('ORG', 5, 6)]
+    >>> bio_spans(["Other", "time", "time", "B-Other"], outside={"O", "Other", ""})
+    [('time', 1, 3)]
     """
     spans: list[tuple[str, int, int]] = []
-    label = None
+    label: str | None = None
     start = 0
     for i, tag in enumerate(tags):
-        m = _BIO.match(tag)
-        if m and (m.group(1) == "B" or m.group(2) != label):
-            if label is not None:
-                spans.append((label, start, i))
-            label, start = m.group(2), i
-        elif not m:
+        part = _bio_part(tag, outside)
+        if part is None:
             if label is not None:
                 spans.append((label, start, i))
             label = None
+        elif part[0] == "B" or part[1] != label:
+            if label is not None:
+                spans.append((label, start, i))
+            label, start = part[1], i
     if label is not None:
         spans.append((label, start, len(tags)))
     return spans
@@ -205,8 +231,11 @@ def read_conll(
         if toks and not bad:
             sentences.append(
                 TaggedSentence(
-                    tuple(toks), tuple(tags), start_line,
-                    tuple(middle) if any(middle) else (), docstart,
+                    tuple(toks),
+                    tuple(tags),
+                    start_line,
+                    tuple(middle) if any(middle) else (),
+                    docstart,
                 )
             )
         toks, tags, middle, bad, docstart, prev_tag = [], [], [], False, "", "O"

@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from lexiconlm.errors import DataFormatError, Problem
+from lexiconlm.errors import DataFormatError, Problem, UnknownNameError
 from lexiconlm.files import read_head
+from lexiconlm.io.lexicons import detect_lexicon_format, read_lexicon
+from lexiconlm.io.massive import read_massive
+from lexiconlm.io.sigmorphon import read_sigmorphon
+from lexiconlm.io.text import read_text
+from lexiconlm.io.unimorph import looks_like_features, read_unimorph
+from lexiconlm.types import Corpus, InflectionDataset, InflectionTable, Lexicon, NLUDataset
 from lexiconlm.unicode_scripts import script_counts
 
 __all__ = [
@@ -44,6 +51,8 @@ __all__ = [
     "read_any",
     "inspect_path",
     "iter_data_files",
+    "special_file_kind",
+    "list_data_files",
     "looks_like_features",
 ]
 
@@ -53,8 +62,14 @@ _NOT_DATA_SUFFIXES = {".md", ".html", ".htm", ".json", ".py", ".yaml", ".yml", "
 _NOT_DATA_NAMES = {"readme", "license", "licence", "copying", "notice", "provenance"}
 # Index/metadata tables that ship beside data files (they are TSV but not records of a kind).
 _METADATA_NAMES = {
-    "languages.tsv", "index.tsv", "intents.tsv", "slots.tsv", "staged_files.tsv",
-    "languages_from_readme.tsv", "baseline_accuracy_computed.tsv", "languages_staged.tsv",
+    "languages.tsv",
+    "index.tsv",
+    "intents.tsv",
+    "slots.tsv",
+    "staged_files.tsv",
+    "languages_from_readme.tsv",
+    "baseline_accuracy_computed.tsv",
+    "languages_staged.tsv",
 }
 
 # Result and score tables (official baseline figures, team scores): numbers, not records.
@@ -69,22 +84,10 @@ _SIGMORPHON_NAME = re.compile(
     )""",
     re.X,
 )
-_FEATURE_CHARS = re.compile(r"^[A-Za-z0-9;,.+()\[\]{}/_\-]+$")
 _ID_LIKE = re.compile(r"^[\w.:\-]*\d[\w.:\-]*$")
 _MUSE_NAME = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}(\.\d+-\d+)?\.txt$")
 # Detection looks at the first 50 non-blank lines within this many bytes.
 _HEAD_BYTES = 1 << 20
-
-
-def looks_like_features(s: str) -> bool:
-    """True for a UniMorph feature bundle such as ``V;PST;3;SG`` or ``N;NOM(PL;PSS(1,PL))``."""
-    if not s or not _FEATURE_CHARS.match(s):
-        return False
-    letters = [c for c in s if c.isalpha()]
-    if not letters:
-        return False
-    upper = sum(1 for c in letters if c.isupper())
-    return upper / len(letters) >= 0.6
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,16 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
     name = p.name
     lower = name.lower()
     if not p.is_file():
-        raise DataFormatError.single(str(p), None, "file not found" if not p.exists() else "not a regular file")
+        if not p.exists():
+            raise DataFormatError.single(str(p), None, "file not found", "check the path")
+        if p.is_dir():
+            raise DataFormatError.single(str(p), None, "is a folder, not a file", "give a file, or inspect the folder")
+        raise DataFormatError.single(
+            str(p),
+            None,
+            f"not a regular file: a {special_file_kind(p)}; not read",
+            "save the content to a regular file first, e.g. head -c 10M DEVICE > sample.txt",
+        )
     suffix = p.suffix.lower()
     if suffix in _NOT_DATA_SUFFIXES or lower.split(".")[0] in _NOT_DATA_NAMES:
         return FormatGuess("not-data", "", f"{suffix or name} files are documentation or metadata")
@@ -120,21 +132,31 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
         raise DataFormatError.single(str(p), None, "file is empty", "check that the file was written completely")
     if b"\x00" in sample:
         raise DataFormatError.single(
-            str(p), 1, "binary data (NUL bytes); this is not a UTF-8 text file",
+            str(p),
+            1,
+            "binary data (NUL bytes); this is not a UTF-8 text file",
             "decompress or convert the file to UTF-8 text first",
         )
     head = read_head(p, 50, n_bytes=_HEAD_BYTES)
     if not head:
         if p.stat().st_size < _HEAD_BYTES:
             raise DataFormatError.single(str(p), None, "file has only blank lines")
-        raise DataFormatError.single(str(p), None, "no complete non-blank line in the first MiB")
+        raise DataFormatError.single(
+            str(p),
+            None,
+            "no complete non-blank line in the first MiB (one huge line, or no line breaks)",
+            "a data file has one record per line: check that the file is text with \\n line "
+            "breaks, or pass --kind (and --format) to read it without detection",
+        )
     first = head[0]
 
     if suffix == ".jsonl" or first.lstrip().startswith("{"):
         if "annot_utt" in first:
             return FormatGuess("massive", "jsonl", "JSON lines with an annot_utt field")
         raise DataFormatError.single(
-            str(p), 1, "JSON lines without an 'annot_utt' field: not a MASSIVE file",
+            str(p),
+            1,
+            "JSON lines without an 'annot_utt' field: not a MASSIVE file",
             "MASSIVE jsonl records need id, intent, annot_utt (and utt, locale, partition)",
         )
     header = first.split("\t")
@@ -152,6 +174,9 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
             return FormatGuess("unimorph", "unimorph", "3 columns, the third a UniMorph feature bundle")
         if sum(looks_like_features(c[1]) for c in cols if len(c) >= 3) >= 0.8 * len(cols):
             return FormatGuess("sigmorphon", "2023", "lemma, features, form columns (SIGMORPHON 2023 order)")
+        if sum(looks_like_features(c[0]) for c in cols if len(c) >= 3) >= 0.8 * len(cols):
+            # read as UniMorph, whose reader refuses the order with the command that fixes it
+            return FormatGuess("unimorph", "unimorph", "3 columns, the first a UniMorph feature bundle (out of order)")
     if width == 1:
         if _MUSE_NAME.match(lower) and all(len(line.split()) == 2 for line in head):
             return FormatGuess("lexicon", "muse", "space-separated word pairs (MUSE)")
@@ -160,14 +185,12 @@ def detect_format(path: str | os.PathLike) -> FormatGuess:
         ids = [c[0] for c in cols if len(c) == 2]
         if ids and sum(bool(_ID_LIKE.match(i)) for i in ids) >= 0.9 * len(ids) and len(set(ids)) == len(ids):
             return FormatGuess("text", "id_tsv", "id<TAB>text lines")
-        from lexiconlm.io.lexicons import detect_lexicon_format
-
         return FormatGuess("lexicon", detect_lexicon_format(p), "two tab-separated columns")
     if width >= 3:
-        from lexiconlm.io.lexicons import detect_lexicon_format
-
         return FormatGuess("lexicon", detect_lexicon_format(p), f"{width} tab-separated columns")
-    raise DataFormatError.single(str(p), 1, "format not recognised", "pass --kind (lexicon, unimorph, sigmorphon, massive, text)")
+    raise DataFormatError.single(
+        str(p), 1, "format not recognised", "pass --kind (lexicon, unimorph, sigmorphon, massive, text)"
+    )
 
 
 def read_any(path: str | os.PathLike, *, kind: str | None = None, format: str | None = None, errors: str = "raise"):
@@ -175,30 +198,18 @@ def read_any(path: str | os.PathLike, *, kind: str | None = None, format: str | 
     guess = FormatGuess(kind, format or "auto") if kind else detect_format(path)
     fmt = format or guess.format
     if guess.kind == "lexicon":
-        from lexiconlm.io.lexicons import read_lexicon
-
         return read_lexicon(path, format=fmt or "auto", errors=errors)
     if guess.kind == "unimorph":
-        from lexiconlm.io.unimorph import read_unimorph
-
         return read_unimorph(path, errors=errors)
     if guess.kind == "sigmorphon":
-        from lexiconlm.io.sigmorphon import read_sigmorphon
-
         edition = fmt if fmt and fmt[:1].isdigit() else None
         return read_sigmorphon(path, edition=edition, errors=errors)
     if guess.kind == "massive":
-        from lexiconlm.io.massive import read_massive
-
         return read_massive(path, errors=errors)
     if guess.kind == "text":
-        from lexiconlm.io.text import read_text
-
         return read_text(path, format=fmt if fmt in ("lines", "id_tsv") else "auto", errors=errors)
     if guess.kind == "not-data":
         raise DataFormatError.single(str(path), None, f"not a data file ({guess.reason})")
-    from lexiconlm.errors import UnknownNameError
-
     raise UnknownNameError(guess.kind, [k for k in KINDS], "Valid kinds: " + ", ".join(KINDS))
 
 
@@ -226,10 +237,16 @@ class InspectReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path, "kind": self.kind, "format": self.format,
-            "records": self.n_records, "lines": self.n_lines, "languages": self.languages,
+            "path": self.path,
+            "kind": self.kind,
+            "format": self.format,
+            "records": self.n_records,
+            "lines": self.n_lines,
+            "languages": self.languages,
             "scripts": {k: round(v, 4) for k, v in self.scripts.items()},
-            "stats": self.stats, "errors": self.n_errors, "warnings": self.n_warnings,
+            "stats": self.stats,
+            "errors": self.n_errors,
+            "warnings": self.n_warnings,
             "problems": [str(p) for p in self.problems],
         }
 
@@ -245,8 +262,6 @@ def _shares(texts: Iterable[str], limit: int = 5000) -> dict[str, float]:
 
 
 def _summarise(obj: Any, report: InspectReport) -> None:
-    from lexiconlm.types import Corpus, InflectionDataset, InflectionTable, Lexicon, NLUDataset
-
     report.problems = list(getattr(obj, "problems", ()))
     prov = getattr(obj, "provenance", None)
     if prov is not None:
@@ -275,8 +290,10 @@ def _summarise(obj: Any, report: InspectReport) -> None:
         report.languages = [obj.language.code]
         report.scripts = _shares(e.lemma + (e.form or "") for e in obj.entries)
         report.stats = {
-            "edition": obj.edition, "split": obj.split + (f" ({obj.setting})" if obj.setting else ""),
-            "covered": obj.covered, "lemmas": len({e.lemma for e in obj.entries}),
+            "edition": obj.edition,
+            "split": obj.split + (f" ({obj.setting})" if obj.setting else ""),
+            "covered": obj.covered,
+            "lemmas": len({e.lemma for e in obj.entries}),
             "feature bundles": len({e.features for e in obj.entries}),
             "blank lines": obj.n_blank_lines,
         }
@@ -323,10 +340,61 @@ def inspect_path(path: str | os.PathLike, *, kind: str | None = None, format: st
 
 
 def iter_data_files(root: str | os.PathLike) -> list[Path]:
-    """Every regular file under ``root`` (sorted, hidden files skipped); ``root`` itself if a file."""
+    """Every regular file under ``root`` (sorted, hidden files skipped); ``root`` itself if a file.
+
+    :func:`list_data_files` also says what was left out and why.
+    """
+    return list_data_files(root)[0]
+
+
+def special_file_kind(path: str | os.PathLike) -> str:
+    """What a path that is not a regular file or folder is, in words (``"FIFO (named pipe)"``)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror}"
+    for test, name in (
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def list_data_files(root: str | os.PathLike) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The regular files under ``root`` and what was left out, with why.
+
+    Args:
+        root: a file or a folder (read recursively).
+
+    Returns:
+        ``(files, skipped)``: the regular files (sorted; ``[root]`` when it is one) and
+        ``(path, reason)`` for each entry left out: hidden files and folders (one entry
+        each, not their content), FIFOs, devices and sockets (which reading would block
+        on or never finish), and ``root`` itself when it is not a regular file or folder.
+    """
     r = Path(root)
     if r.is_file():
-        return [r]
-    return sorted(
-        f for f in r.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(r).parts)
-    )
+        return [r], []
+    if not r.is_dir():
+        return [], [(str(r), f"not a regular file or folder: a {special_file_kind(r)}")]
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(r, followlinks=True):
+        hidden = sorted(d for d in dirnames if d.startswith("."))
+        skipped.extend((os.path.join(dirpath, d), "hidden folder") for d in hidden)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            f = Path(dirpath, name)
+            if name.startswith("."):
+                skipped.append((str(f), "hidden file"))
+            elif f.is_file():
+                files.append(f)
+            elif not f.exists():
+                skipped.append((str(f), "broken symbolic link"))
+            else:
+                skipped.append((str(f), f"not a regular file: a {special_file_kind(f)}"))
+    return sorted(files), skipped

@@ -56,8 +56,10 @@ from __future__ import annotations
 
 import gc
 import math
+import multiprocessing as mp
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,7 +67,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexiconlm.errors import DataFormatError, LexiconLMError, Problem
-from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
 from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
@@ -75,6 +76,8 @@ from lexiconlm.files import (
     read_head,
     read_lines,
 )
+from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
+from lexiconlm.languages import get_catalog
 from lexiconlm.types import Language, Lexicon, LexiconEntry, Provenance
 
 __all__ = [
@@ -237,9 +240,7 @@ def _parse_header(line: str) -> _Columns | None:
         panlex = panlex or name in _PANLEX_ONLY
     if source is None or target is None:
         return None
-    return _Columns(
-        len(names), source, target, pos, weight, src_code, tgt_code, tuple(ignored), panlex
-    )
+    return _Columns(len(names), source, target, pos, weight, src_code, tgt_code, tuple(ignored), panlex)
 
 
 # --------------------------------------------------------------------------- detection
@@ -289,8 +290,7 @@ def _sniff(path: Path, sample: Sequence[str]) -> str:
         1,
         f"does not look like a lexicon: the first lines have {most + 1} tab-separated fields "
         "and no header naming source and target columns",
-        "expected `source<TAB>target[<TAB>pos[<TAB>weight]]`, or a header row such as "
-        "`source<TAB>target<TAB>weight`",
+        "expected `source<TAB>target[<TAB>pos[<TAB>weight]]`, or a header row such as `source<TAB>target<TAB>weight`",
     )
 
 
@@ -341,9 +341,7 @@ def detect_lexicon_format(path: str | os.PathLike) -> str:
 # --------------------------------------------------------------------------- languages
 
 
-def _inferred_language(
-    query: str, role: str, context: str | None, log: ProblemLog, origin: str
-) -> Language:
+def _inferred_language(query: str, role: str, context: str | None, log: ProblemLog, origin: str) -> Language:
     """Resolve a code or name read from the file; unknown ones become Language.unknown + a warning."""
     lang, why = lookup_language(query, context)
     if lang is not None:
@@ -535,9 +533,7 @@ def _annotations(targets: Sequence[str]) -> dict[int, tuple[str | None, float | 
     return out
 
 
-def _parse_fast(
-    body: list[tuple[int, str]], muse: bool, annotate: bool, dedupe: bool
-) -> _Rows | None:
+def _parse_fast(body: list[tuple[int, str]], muse: bool, annotate: bool, dedupe: bool) -> _Rows | None:
     """Whole-file checks for the common clean two-column file; None sends it to _parse_lines.
 
     Every line must split into exactly two non-empty fields without surrounding
@@ -655,9 +651,7 @@ def _parse_lines(
             s, t = ss, ts
         if not s or not t:
             what = "source and target" if not s and not t else ("source" if not s else "target")
-            error(
-                no, f"empty {what}: {preview(line)}", "fill in the missing word or delete the line"
-            )
+            error(no, f"empty {what}: {preview(line)}", "fill in the missing word or delete the line")
             continue
         if annotate and t[-1] == ")":
             pos = gatitos_pos(t)
@@ -676,9 +670,7 @@ def _parse_lines(
 
 def _check_format(fmt: str) -> None:
     if fmt != "auto" and fmt not in LEXICON_FORMATS:
-        raise ValueError(
-            f"unknown lexicon format {fmt!r}; choose one of {', '.join(LEXICON_FORMATS)} or 'auto'"
-        )
+        raise ValueError(f"unknown lexicon format {fmt!r}; choose one of {', '.join(LEXICON_FORMATS)} or 'auto'")
 
 
 def _parse_file(
@@ -734,8 +726,7 @@ def _parse_file(
     if stripped:
         log.warning(
             stripped[0],
-            f"{len(stripped)} line(s) had whitespace around a field; it was removed "
-            f"(first at line {stripped[0]})",
+            f"{len(stripped)} line(s) had whitespace around a field; it was removed (first at line {stripped[0]})",
         )
     if blank:
         log.warning(blank[0], f"{len(blank)} blank line(s) skipped (first at line {blank[0]})")
@@ -817,9 +808,7 @@ def iter_lexicon_files(directory: str | os.PathLike) -> list[Path]:
     """
     d = Path(directory)
     if not d.is_dir():
-        raise DataFormatError.single(
-            str(d), None, "not a directory", "give a folder of lexicon files"
-        )
+        raise DataFormatError.single(str(d), None, "not a directory", "give a folder of lexicon files")
     out = []
     for p in d.iterdir():
         name = p.name
@@ -956,8 +945,6 @@ def _n_workers(workers: int | None, files: Sequence[Path]) -> int:
 
 def _read_parallel(jobs: list[tuple], n_workers: int) -> list[Lexicon]:
     """Big files first over a process pool; results are put back in input order."""
-    import multiprocessing as mp
-    import threading
 
     def size(job: tuple) -> int:
         try:
@@ -969,8 +956,6 @@ def _read_parallel(jobs: list[tuple], n_workers: int) -> list[Lexicon]:
         return [_parse_job(job).build() for job in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -size(jobs[i]))
     try:  # load the catalog once, before forking, so workers inherit it
-        from lexiconlm.languages import get_catalog
-
         get_catalog()
     except (LexiconLMError, OSError):  # pragma: no cover - each worker reports it per file
         pass
@@ -1000,8 +985,7 @@ def _as_entries(data: Lexicon | Iterable[EntryLike]) -> list[LexiconEntry]:
             out.append(LexiconEntry(*e))
         else:
             raise TypeError(
-                f"entry {i}: expected a LexiconEntry or a (source, target[, pos[, weight]]) "
-                f"tuple, got {e!r}"
+                f"entry {i}: expected a LexiconEntry or a (source, target[, pos[, weight]]) tuple, got {e!r}"
             )
     return out
 
@@ -1012,10 +996,7 @@ def _check_field(value: object, what: str, i: int, *, first: bool, spaces: bool)
     if not isinstance(value, str):
         raise TypeError(f"{label} must be a string, got {value!r}")
     if "\t" in value or "\n" in value or "\r" in value:
-        raise ValueError(
-            f"{label} {value!r} contains a tab or line break; "
-            "it cannot be written one entry per line"
-        )
+        raise ValueError(f"{label} {value!r} contains a tab or line break; it cannot be written one entry per line")
     if not value:
         raise ValueError(f"{label} is empty")
     value = check_round_trip(value, label, first=first)
@@ -1063,9 +1044,7 @@ def write_lexicon(
         >>> write_lexicon([("journey", "safari")], tmp_path / "en_sw.tsv")  # doctest: +SKIP
     """
     if format not in WRITE_FORMATS:
-        raise ValueError(
-            f"cannot write lexicon format {format!r}; choose one of {', '.join(WRITE_FORMATS)}"
-        )
+        raise ValueError(f"cannot write lexicon format {format!r}; choose one of {', '.join(WRITE_FORMATS)}")
     entries = _as_entries(lexicon_or_entries)
     has_pos = any(e.pos for e in entries)
     has_weight = any(e.weight is not None for e in entries)
@@ -1089,11 +1068,7 @@ def write_lexicon(
             )
         )
     if header:
-        names = (
-            ["source", "target"]
-            + (["pos"] if has_pos or has_weight else [])
-            + (["weight"] if has_weight else [])
-        )
+        names = ["source", "target"] + (["pos"] if has_pos or has_weight else []) + (["weight"] if has_weight else [])
         rows.append("\t".join(names))
     for i, e in enumerate(entries):
         first = i == 0 and not header

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from lexiconlm.io.lexicons import iter_lexicon_files
+from lexiconlm.languages import get_catalog
 from lexiconlm.types import Language
 
 __all__ = ["LexiconFile", "find_lexicons", "lexicon_source", "scan_lexicon_dir"]
@@ -48,7 +50,10 @@ class LexiconFile:
         self.script = script
 
     def __repr__(self) -> str:
-        return f"LexiconFile({self.path.name!r}, {self.source}, {self.language.code}{'-' + self.script if self.script else ''})"
+        return (
+            f"LexiconFile({self.path.name!r}, {self.source}, "
+            f"{self.language.code}{'-' + self.script if self.script else ''})"
+        )
 
 
 def lexicon_source(path: str | os.PathLike) -> str:
@@ -65,8 +70,6 @@ def lexicon_source(path: str | os.PathLike) -> str:
 
 def _resolve(name: str) -> tuple[str, str, str] | None:
     """File name -> (source, catalog code, script subtag) or None when the name tells no language."""
-    from lexiconlm.languages import get_catalog
-
     catalog = get_catalog()
     source = lexicon_source(name)
     if source == "gatitos":
@@ -88,8 +91,6 @@ def _resolve(name: str) -> tuple[str, str, str] | None:
 @lru_cache(maxsize=64)
 def _scan(directory: str, mtime_ns: int) -> tuple[tuple[str, str, str, str], ...]:
     """(file name, source, code, script) of every lexicon file of a folder; cached per folder state."""
-    from lexiconlm.io.lexicons import iter_lexicon_files
-
     out = []
     for p in iter_lexicon_files(directory):
         hit = _resolve(p.name)
@@ -104,10 +105,7 @@ def scan_lexicon_dir(directory: str | os.PathLike) -> list[LexiconFile]:
     Raises:
         DataFormatError: ``directory`` is not a folder.
     """
-    from lexiconlm.languages import get_catalog
-
     d = Path(directory)
-    from lexiconlm.io.lexicons import iter_lexicon_files
 
     iter_lexicon_files(d)  # raises a clear error for a missing folder
     catalog = get_catalog()
@@ -144,8 +142,6 @@ def find_lexicons(
         >>> find_lexicons("jv-ID", ["../shared/data/lexicons/wiktionary"])  # doctest: +SKIP
         [PosixPath('../shared/data/lexicons/wiktionary/javanese.txt')]
     """
-    from lexiconlm.languages import get_catalog
-
     lang = language if isinstance(language, Language) else get_catalog().lookup(language)
     want_script = script if script is not None else (lang.scripts[0] if lang.scripts else "")
     codes = {lang.iso639_3}

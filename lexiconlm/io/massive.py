@@ -38,6 +38,7 @@ and value, an empty label or value, a label with spaces — are errors naming
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -48,7 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.io._base import remove_inner_boms, resolve_language, unwritable
 from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
@@ -56,6 +56,7 @@ from lexiconlm.files import (
     check_errors_policy,
     read_lines,
 )
+from lexiconlm.io._base import remove_inner_boms, resolve_language, unwritable
 from lexiconlm.types import Language, NLUDataset, SlotSpan, Utterance
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "write_massive_jsonl",
     "locale_from_path",
     "partition_from_path",
+    "read_label_list",
+    "find_label_list",
     "TSV_COLUMNS",
     "JSONL_FIELDS",
 ]
@@ -91,6 +94,8 @@ _REQUIRED = ("id", "intent", "annot_utt")
 _KNOWN = {"id", "locale", "partition", "scenario", "intent", "utt", "annot_utt"}
 _PARTITIONS = ("train", "dev", "test")
 _TOKEN = re.compile(r"\S+")
+_STRING_FIELDS = ("id", "intent", "annot_utt", "utt", "locale", "partition", "scenario")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AnnotationError(LexiconLMError, ValueError):
@@ -129,23 +134,17 @@ def _parse(annot: str) -> tuple[str, list[tuple[str, str, int, int]]]:
         if end == -1:
             raise AnnotationError("unclosed '['", annot, open_at + 1)
         if nested != -1 and nested < end:
-            raise AnnotationError(
-                f"'[' inside the slot opened at column {open_at + 1}", annot, nested + 1
-            )
+            raise AnnotationError(f"'[' inside the slot opened at column {open_at + 1}", annot, nested + 1)
         inner = annot[open_at + 1 : end]
         bracket = annot[open_at : end + 1]
         if ":" not in inner:
-            raise AnnotationError(
-                f"no ' : ' between slot label and value in {bracket!r}", annot, open_at + 1
-            )
+            raise AnnotationError(f"no ' : ' between slot label and value in {bracket!r}", annot, open_at + 1)
         label, _, value = inner.partition(":")
         label, value = label.strip(), value.strip()
         if not label:
             raise AnnotationError(f"empty slot label in {bracket!r}", annot, open_at + 1)
         if any(c.isspace() for c in label):
-            raise AnnotationError(
-                f"slot label {label!r} contains spaces in {bracket!r}", annot, open_at + 1
-            )
+            raise AnnotationError(f"slot label {label!r} contains spaces in {bracket!r}", annot, open_at + 1)
         if not value:
             raise AnnotationError(f"empty slot value in {bracket!r}", annot, open_at + 1)
         slots.append((label, value, length, length + len(value)))
@@ -199,9 +198,7 @@ def _align(
     return out, notes
 
 
-def _analyse(
-    annot: str, utt: str | None
-) -> tuple[str, tuple[str, ...], tuple[SlotSpan, ...], list[str]]:
+def _analyse(annot: str, utt: str | None) -> tuple[str, tuple[str, ...], tuple[SlotSpan, ...], list[str]]:
     atext, raw = _parse(annot)
     spans = _token_spans(atext)
     tokens = tuple(atext[a:b] for a, b in spans)
@@ -214,15 +211,12 @@ def _analyse(
         text = utt
         located, notes = _align(atext, utt, raw)
     slots = tuple(
-        SlotSpan(label, value, s, e, ts, te)
-        for (label, _, _, _), (value, s, e), (ts, te) in zip(raw, located, tok)
+        SlotSpan(label, value, s, e, ts, te) for (label, _, _, _), (value, s, e), (ts, te) in zip(raw, located, tok)
     )
     return text, tokens, slots, notes
 
 
-def parse_annotation(
-    annot_utt: str, utt: str | None = None
-) -> tuple[str, tuple[str, ...], tuple[SlotSpan, ...]]:
+def parse_annotation(annot_utt: str, utt: str | None = None) -> tuple[str, tuple[str, ...], tuple[SlotSpan, ...]]:
     """Parse a MASSIVE ``annot_utt`` into text, tokens and slots.
 
     Args:
@@ -271,26 +265,18 @@ def render_annotation(text: str, slots: Iterable[SlotSpan]) -> str:
         if s.start < pos or s.start < 0 or s.end > len(text) or s.end <= s.start:
             raise ValueError(f"slot {s!r} overlaps another slot or lies outside the text {text!r}")
         if text[s.start : s.end] != s.value:
-            raise ValueError(
-                f"slot {s!r}: text[{s.start}:{s.end}] is {text[s.start : s.end]!r}, not {s.value!r}"
-            )
+            raise ValueError(f"slot {s!r}: text[{s.start}:{s.end}] is {text[s.start : s.end]!r}, not {s.value!r}")
         if not s.label or any(c.isspace() or c in "[]:" for c in s.label):
-            raise ValueError(
-                f"slot label {s.label!r} must be non-empty without spaces, ':', '[' or ']'"
-            )
+            raise ValueError(f"slot label {s.label!r} must be non-empty without spaces, ':', '[' or ']'")
         if s.value != s.value.strip() or "[" in s.value or "]" in s.value:
-            raise ValueError(
-                f"slot value {s.value!r} has edge whitespace or brackets; it cannot be annotated"
-            )
+            raise ValueError(f"slot value {s.value!r} has edge whitespace or brackets; it cannot be annotated")
         out.append(text[pos : s.start])
         out.append(f"[{s.label} : {s.value}]")
         pos = s.end
     out.append(text[pos:])
     for k in range(0, len(out), 2):
         if "[" in out[k] or "]" in out[k]:
-            raise ValueError(
-                f"text {text!r} contains '[' or ']' outside slots; MASSIVE annotations cannot hold them"
-            )
+            raise ValueError(f"text {text!r} contains '[' or ']' outside slots; MASSIVE annotations cannot hold them")
     return "".join(out)
 
 
@@ -439,6 +425,14 @@ def _jsonl_rows(lines: Sequence[tuple[int, str]], log: ProblemLog) -> tuple[list
                 "each line must be one JSON object",
             )
             continue
+        except (RecursionError, ValueError) as exc:  # found by fuzzing: both used to escape
+            what = (
+                "JSON nested too deeply to read"
+                if isinstance(exc, RecursionError)
+                else f"JSON that Python cannot read: {exc}"
+            )
+            log.error(no, what, "each line must be one flat MASSIVE record (a JSON object)")
+            continue
         if not isinstance(obj, dict):
             log.error(
                 no,
@@ -462,7 +456,15 @@ def _jsonl_rows(lines: Sequence[tuple[int, str]], log: ProblemLog) -> tuple[list
         if bad or not isinstance(obj["id"], (str, int)):
             log.error(no, f"field(s) {', '.join(bad or ['id'])} must be strings")
             continue
-        for k in ("id", "intent", "annot_utt", "utt", "locale", "partition", "scenario"):
+        lone = [k for k in _STRING_FIELDS if isinstance(obj.get(k), str) and _SURROGATE.search(obj[k])]
+        if lone:  # found by fuzzing: "\ud800" escapes gave texts that cannot be written as UTF-8
+            log.error(
+                no,
+                f"field(s) {', '.join(lone)} hold a lone surrogate escape (e.g. \\ud800), which is not a character",
+                "write characters outside the BMP as one escape pair or as UTF-8",
+            )
+            continue
+        for k in _STRING_FIELDS:
             v = obj.get(k)
             if isinstance(v, str) and not unicodedata.is_normalized("NFC", v):
                 obj[k] = unicodedata.normalize("NFC", v)
@@ -477,11 +479,7 @@ def _jsonl_rows(lines: Sequence[tuple[int, str]], log: ProblemLog) -> tuple[list
                 locale=obj.get("locale") or "",
                 partition=obj.get("partition") or "",
                 scenario=obj.get("scenario"),
-                extra=[
-                    (k, json.dumps(v, ensure_ascii=False))
-                    for k, v in obj.items()
-                    if k not in _KNOWN
-                ],
+                extra=[(k, json.dumps(v, ensure_ascii=False)) for k, v in obj.items() if k not in _KNOWN],
             )
         )
     if nfc_lines:
@@ -499,11 +497,83 @@ def _is_jsonl(path: Path, lines: Sequence[tuple[int, str]]) -> bool:
     return first.lstrip().startswith("{")
 
 
+def read_label_list(path: str | os.PathLike) -> tuple[str, ...]:
+    """The labels of a label list such as MASSIVE's ``slots.tsv`` or ``intents.tsv``.
+
+    The first column of each non-blank line; a first line whose first cell is ``slot``,
+    ``slots``, ``intent``, ``intents`` or ``label`` is a header and skipped.
+
+    Args:
+        path: the list (TSV or one label per line).
+
+    Returns:
+        The labels in file order.
+
+    Raises:
+        DataFormatError: the file cannot be read (missing, binary, empty).
+    """
+    raw = read_lines(path)
+    raw.log.finish("raise")
+    cells = [(no, line.split("\t")[0].strip()) for no, line in raw.lines if line.strip()]
+    if cells and cells[0][1].lower() in ("slot", "slots", "intent", "intents", "label"):
+        cells = cells[1:]
+    return tuple(c for _, c in cells if c)
+
+
+def find_label_list(path: str | os.PathLike, name: str) -> Path | None:
+    """``name`` (``slots.tsv``, ``intents.tsv``) beside a MASSIVE file or one or two folders up.
+
+    MASSIVE staged as ``massive/test/af-ZA.tsv`` and ``massive/en-US/train.tsv`` keeps its
+    label lists in ``massive/``.
+    """
+    folder = Path(path).resolve().parent
+    for d in (folder, folder.parent, folder.parent.parent):
+        if (d / name).is_file():
+            return d / name
+    return None
+
+
+LabelSpec = str | os.PathLike | Iterable[str] | None
+
+
+def _labels_for(path: Path, spec: LabelSpec, name: str) -> tuple[set[str] | None, str]:
+    """(known labels or None, where they come from) for ``slots=`` / ``intents=``."""
+    if spec is None:
+        return None, ""
+    if isinstance(spec, str) and spec == "auto":
+        found = find_label_list(path, name)
+        return (set(read_label_list(found)), str(found)) if found is not None else (None, "")
+    if isinstance(spec, (str, os.PathLike)):
+        return set(read_label_list(spec)), str(spec)
+    return set(spec), f"the {name.split('.')[0]} given"
+
+
+def _unknown_labels(
+    log: ProblemLog, found: dict[str, list[int]], known: set[str] | None, what: str, source: str
+) -> None:
+    """One warning per label that the label list does not have (its lines named)."""
+    if known is None:
+        return
+    for label, lines in found.items():
+        if label in known:
+            continue
+        close = [k for k in known if k.lower() == label.lower()] or difflib.get_close_matches(label, sorted(known), n=3)
+        shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+        log.warning(
+            lines[0],
+            f"unknown {what} {label!r} (not in {source}) on {len(lines)} line(s) (line {shown})"
+            + (f"; did you mean: {', '.join(close)}?" if close else ""),
+            f"fix the label or add it to {source}: evaluation refuses labels the model does not know",
+        )
+
+
 def read_massive(
     path: str | os.PathLike,
     *,
     locale: str | None = None,
     errors: ErrorPolicy = "raise",
+    slots: LabelSpec = "auto",
+    intents: LabelSpec = "auto",
 ) -> NLUDataset:
     """Read a MASSIVE file (compact TSV with a header, or the official JSON lines).
 
@@ -512,6 +582,11 @@ def read_massive(
         locale: e.g. ``sw-KE``; by default from the file name, the parent folder or the
             rows' ``locale`` field (see the module docstring).
         errors: ``"raise"`` (one :class:`DataFormatError` listing every bad line) or ``"collect"``.
+        slots: the known slot types: a label list file (``slots.tsv``), the labels, ``None``
+            (no check), or ``"auto"``: ``slots.tsv`` beside the file or one or two folders up,
+            if there is one (:func:`find_label_list`). A slot type outside the list is a
+            warning naming its lines, at read time rather than at evaluation.
+        intents: the same for intents (``intents.tsv``).
 
     Returns:
         :class:`NLUDataset` whose utterances have text, tokens, slots (character and token
@@ -528,6 +603,7 @@ def read_massive(
         ('en-US', ('O', 'O', 'O', 'O', 'B-time', 'I-time', 'O', 'B-date'))
     """
     check_errors_policy(errors)
+    label_specs = (slots, intents)  # the names are reused for each row's slots below
     p = Path(path)
     raw = read_lines(p)
     log = raw.log
@@ -538,9 +614,7 @@ def read_massive(
     row_locales = Counter(r.locale for r in rows if r.locale)
     loc = locale or locale_from_path(p) or (row_locales.most_common(1)[0][0] if row_locales else "")
     if not loc and rows:
-        log.warning(
-            None, "locale unknown (not in the file name, folder or rows)", "pass locale='xx-YY'"
-        )
+        log.warning(None, "locale unknown (not in the file name, folder or rows)", "pass locale='xx-YY'")
     mismatched = [r for r in rows if r.locale and loc and r.locale != loc]
     if mismatched:
         log.warning(
@@ -551,6 +625,7 @@ def read_massive(
     default_partition = partition_from_path(p)
 
     utterances: list[Utterance] = []
+    utt_lines: list[int] = []
     seen: dict[str, int] = {}
     dup_lines: list[int] = []
     scenario_lines: list[int] = []
@@ -588,10 +663,9 @@ def read_massive(
                 extra=tuple(r.extra),
             )
         )
+        utt_lines.append(r.line)
     if dup_lines:
-        log.warning(
-            dup_lines[0], f"{len(dup_lines)} duplicate id(s) (first at line {dup_lines[0]})"
-        )
+        log.warning(dup_lines[0], f"{len(dup_lines)} duplicate id(s) (first at line {dup_lines[0]})")
     if scenario_lines:
         log.warning(
             scenario_lines[0],
@@ -600,12 +674,21 @@ def read_massive(
     if n_blank:
         first = next(no for no, line in lines if not line.strip())
         log.warning(first, f"{n_blank} blank line(s) skipped")
+    if utterances:
+        for spec, name, what, of in (
+            (label_specs[0], "slots.tsv", "slot type", lambda u: [s.label for s in u.slots]),
+            (label_specs[1], "intents.tsv", "intent", lambda u: [u.intent]),
+        ):
+            known, source = _labels_for(p, spec, name)
+            if known is None:
+                continue
+            found: dict[str, list[int]] = {}
+            for u, no in zip(utterances, utt_lines):
+                for label in of(u):
+                    found.setdefault(label, []).append(no)
+            _unknown_labels(log, found, known, what, source)
 
-    language = (
-        resolve_language(None, loc, context=None, log=log, what="locale")
-        if loc
-        else Language.unknown("")
-    )
+    language = resolve_language(None, loc, context=None, log=log, what="locale") if loc else Language.unknown("")
     problems = log.finish(errors)
     return NLUDataset(
         locale=loc,
@@ -642,9 +725,7 @@ def _check_field(u: Utterance, name: str, value: str) -> None:
         raise ValueError(f"utterance {u.id!r}: {name} {value!r} {why}")
 
 
-def write_massive_tsv(
-    utterances: NLUDataset | Iterable[Utterance], path: str | os.PathLike
-) -> Path:
+def write_massive_tsv(utterances: NLUDataset | Iterable[Utterance], path: str | os.PathLike) -> Path:
     """Write the compact TSV atomically: ``id, intent, annot_utt`` (+ ``utt``, ``partition``, ``locale``, extras).
 
     ``utt`` is written only when some text differs from its annotation's text (ja/zh);
@@ -674,19 +755,11 @@ def write_massive_tsv(
     clash = [k for k in keys if k in _KNOWN]
     if clash:
         raise ValueError(f"extra fields {clash} clash with MASSIVE columns")
-    header = (
-        ["id", "intent", "annot_utt"]
-        + (["utt"] if need_utt else [])
-        + (["partition"] if need_part else [])
-    )
+    header = ["id", "intent", "annot_utt"] + (["utt"] if need_utt else []) + (["partition"] if need_part else [])
     header += (["locale"] if need_loc else []) + keys
     lines = ["\t".join(header) + "\n"]
     for u, annot in zip(items, annots):
-        row = (
-            [u.id, u.intent, annot]
-            + ([u.text] if need_utt else [])
-            + ([u.partition] if need_part else [])
-        )
+        row = [u.id, u.intent, annot] + ([u.text] if need_utt else []) + ([u.partition] if need_part else [])
         row += [u.locale] if need_loc else []
         for _, v in u.extra:
             value = json.loads(v)
@@ -699,9 +772,7 @@ def write_massive_tsv(
     return atomic_write_text(p, "".join(lines))
 
 
-def write_massive_jsonl(
-    utterances: NLUDataset | Iterable[Utterance], path: str | os.PathLike
-) -> Path:
+def write_massive_jsonl(utterances: NLUDataset | Iterable[Utterance], path: str | os.PathLike) -> Path:
     """Write the official JSON lines layout atomically (one object per utterance).
 
     Fields in order: ``id, locale, partition, scenario, intent, utt, annot_utt`` and then
@@ -723,9 +794,7 @@ def write_massive_jsonl(
         obj.update(scenario=u.scenario, intent=u.intent, utt=u.text, annot_utt=annot)
         for k, v in u.extra:
             if k in obj:
-                raise ValueError(
-                    f"utterance {u.id!r}: extra field {k!r} clashes with a MASSIVE field"
-                )
+                raise ValueError(f"utterance {u.id!r}: extra field {k!r} clashes with a MASSIVE field")
             obj[k] = json.loads(v)
         # U+FEFF stays escaped: a raw one inside a line is removed by the reader as a stray BOM.
         lines.append(json.dumps(obj, ensure_ascii=False).replace("\ufeff", "\\ufeff") + "\n")

@@ -44,8 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
+from lexiconlm.errors import DataFormatError, Problem, UnknownNameError
 from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
@@ -54,7 +53,15 @@ from lexiconlm.files import (
     check_errors_policy,
     read_lines,
 )
-from lexiconlm.io.unimorph import check_features, clearly_not_features, looks_like_features
+from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
+from lexiconlm.io.unimorph import (
+    FeatureColumn,
+    check_features,
+    clearly_not_features,
+    features_column,
+    looks_like_features,
+    reorder_hint,
+)
 from lexiconlm.types import InflectionDataset, InflectionEntry, Language
 
 __all__ = [
@@ -70,6 +77,7 @@ __all__ = [
     "scan_sigmorphon_dir",
     "iter_sigmorphon_dir",
     "layout_of",
+    "code_in_name",
 ]
 
 EDITIONS: tuple[str, ...] = ("2017", "2020", "2021", "2022", "2023")
@@ -161,9 +169,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 # System outputs named after the test file they answer, with the system in the middle:
 # ``ail.wuetal-transformer-augment.test`` (after the ``.pred`` suffix is removed).
-_SYSTEM_RULE = re.compile(
-    r"^(?P<code>[^.]+)\.(?P<system>.+)\.(?P<split>trn|dev|tst|train|test|gold)$"
-)
+_SYSTEM_RULE = re.compile(r"^(?P<code>[^.]+)\.(?P<system>.+)\.(?P<split>trn|dev|tst|train|test|gold)$")
 
 
 def _parse_name(name: str) -> tuple[_NameInfo, bool]:
@@ -195,9 +201,7 @@ def _parse_name(name: str) -> tuple[_NameInfo, bool]:
             "gold": ("2021", "2022"),
             "dev": EDITIONS[1:],
         }[split]
-        return _NameInfo(
-            m.group("code"), _SPLIT_WORD[split], cands, system=m.group("system")
-        ), prediction
+        return _NameInfo(m.group("code"), _SPLIT_WORD[split], cands, system=m.group("system")), prediction
     code = re.split(r"[._\-]", stem)[0]
     return _NameInfo(code, "test" if prediction else "unknown", EDITIONS, matched=False), prediction
 
@@ -214,6 +218,18 @@ def _folder_year(path: Path) -> str:
     return ""
 
 
+def code_in_name(path: str | os.PathLike) -> str:
+    """The language code of a file named by a SIGMORPHON scheme (``""`` for any other name).
+
+    >>> code_in_name("2022_part1/hun_small.train"), code_in_name("ail.wuetal-transformer.test.pred")
+    ('hun', 'ail')
+    >>> code_in_name("out.pred")
+    ''
+    """
+    info, _ = _parse_name(Path(path).name)
+    return info.code if info.matched or info.system else ""
+
+
 def looks_like_sigmorphon_name(path: str | os.PathLike) -> bool:
     """True when the file name follows one of the SIGMORPHON naming schemes above."""
     info, prediction = _parse_name(Path(path).name)
@@ -223,29 +239,35 @@ def looks_like_sigmorphon_name(path: str | os.PathLike) -> bool:
 # --------------------------------------------------------------------------- content
 
 
-def _content_shape(
-    lines: Sequence[tuple[int, str]], limit: int = 1000
-) -> tuple[str | None, bool, int]:
-    """(layout the content shows or None, covered?, lines sampled) from the first ``limit`` data lines."""
+def _content_shape(lines: Sequence[tuple[int, str]], limit: int = 1000) -> tuple[str | None, bool, int, FeatureColumn]:
+    """(layout the content shows or None, covered?, lines sampled, where the features are)
+    from the first ``limit`` data lines.
+
+    The layout compares the second and third columns only (a lemma such as ``1`` or ``USA``
+    does not stop a line from counting); :func:`features_column` also looks at the first.
+    """
     n2 = n3 = 0
     lmf = lfm = 0
     sampled = 0
-    for _, line in lines:
+    sample: list[tuple[int, str]] = []
+    for no, line in lines:
         if not line.strip():
             continue
         sampled += 1
         if sampled > limit:
+            sampled = limit
             break
         f = line.split("\t")
         if len(f) == 2:
             n2 += 1
         elif len(f) == 3:
             n3 += 1
+            sample.append((no, line))
             a, b = f[1].strip(), f[2].strip()
             lmf += looks_like_features(a) and clearly_not_features(b)
             lfm += looks_like_features(b) and clearly_not_features(a)
     layout = LMF if lmf > lfm else LFM if lfm > lmf else None
-    return layout, n2 > n3, sampled
+    return layout, n2 > n3, sampled, features_column(sample)
 
 
 def _edition_from(
@@ -294,8 +316,7 @@ def _edition_from(
             f"the features are in column {2 if layout == LMF else 3} (columns {_layout_words(layout)}), "
             f"but edition {edition} ({reason}) puts them in column {2 if layout_of(edition) == LMF else 3} "
             f"(columns {_layout_words(layout_of(edition))})",
-            f"pass edition='{suggest[-1]}'"
-            + (f" (fits: {', '.join(suggest)})" if len(suggest) > 1 else ""),
+            f"pass edition='{suggest[-1]}'" + (f" (fits: {', '.join(suggest)})" if len(suggest) > 1 else ""),
         )
     return edition, reason
 
@@ -305,8 +326,6 @@ def _normalise_edition(edition: str | int | None) -> str | None:
         return None
     e = str(edition).strip()
     if e not in EDITIONS:
-        from lexiconlm.errors import UnknownNameError
-
         err = UnknownNameError(
             e,
             [x for x in EDITIONS if x[-1] == e[-1:]] or list(EDITIONS),
@@ -322,14 +341,21 @@ def _detect(
 ) -> SigmorphonFileInfo:
     path = raw.path
     name, is_pred = _parse_name(path.name)
-    layout, covered, sampled = _content_shape(raw.lines)
+    layout, covered, sampled, found = _content_shape(raw.lines)
     if not sampled:
         layout = None
+    if found.column == 0 and not covered:
+        log.error(
+            found.first_line,
+            f"the features are in the first column on {found.votes[0]} of {found.sampled} lines "
+            "sampled: columns out of order; no SIGMORPHON edition puts them there (2017-2022: "
+            "lemma, form, features; 2023: lemma, features, form)",
+            reorder_hint(found, [x for x in raw.lines if x[1].count("\t") == 2], ("lemma", "form", "features"))
+            + "; or pass the edition whose order the fixed file follows",
+        )
     ed, reason = _edition_from(path, name, edition, layout, log)
     if name.covered and not covered and sampled:
-        log.warning(
-            None, "the file name says covered but the lines have forms (3 columns); read with forms"
-        )
+        log.warning(None, "the file name says covered but the lines have forms (3 columns); read with forms")
     is_pred = is_pred if prediction is None else prediction
     return SigmorphonFileInfo(
         edition=ed,
@@ -345,9 +371,7 @@ def _detect(
     )
 
 
-def detect_sigmorphon(
-    path: str | os.PathLike, *, edition: str | int | None = None
-) -> SigmorphonFileInfo:
+def detect_sigmorphon(path: str | os.PathLike, *, edition: str | int | None = None) -> SigmorphonFileInfo:
     """Tell edition, split, language code, setting and coverage of a SIGMORPHON file.
 
     The name gives candidates, the folder name a year, and the content the column order
@@ -366,9 +390,7 @@ def detect_sigmorphon(
     raw = read_lines(path)
     if not any(line.strip() for _, line in raw.lines):
         errs = [p for p in raw.log.items if p.severity == "error"]
-        raise DataFormatError(
-            errs or [Problem(str(path), None, "no data lines (only blank lines)")]
-        )
+        raise DataFormatError(errs or [Problem(str(path), None, "no data lines (only blank lines)")])
     log = ProblemLog(path)
     info = _detect(raw, ed, log)
     if log.n_errors:
@@ -399,9 +421,11 @@ def _read(
     cols = "lemma, features" if info.covered else _layout_words(info.layout)
     entries: list[InflectionEntry] = []
     n_blank = 0
+    first_blank = 0
     for no, line in remove_inner_boms(raw.lines, log):
-        if not line.strip():
+        if not line.strip():  # a line of U+FEFF alone is blank once they are removed
             n_blank += 1
+            first_blank = first_blank or no
             continue
         f = line.split("\t")
         if len(f) != width:
@@ -418,13 +442,15 @@ def _read(
             continue
         if info.covered:
             lemma, form, features = f[0], None, f[1]
-            other = f[0]
         elif info.layout == LMF:
             lemma, features, form = f
-            other = form
         else:
             lemma, form, features = f
-            other = form
+        # the first of the other columns that looks like a bundle (checked when features do not)
+        other = next(
+            (c for c in (form, lemma) if c is not None and looks_like_features(c.strip())),
+            form if form is not None else lemma,
+        )
         ok = True
         if not lemma.strip():
             log.error(no, "empty lemma", "fill in the lemma or remove the line")
@@ -436,7 +462,8 @@ def _read(
                 # A paradigm cell with no written form (e.g. a defective imperative). The official
                 # scripts score such lines too, so the entry is kept with form "" and counted.
                 tally.add(
-                    "empty-form", no,
+                    "empty-form",
+                    no,
                     "empty forms (paradigm cells with no written form; kept as empty strings, "
                     "as the official scoring does)",
                 )
@@ -445,17 +472,15 @@ def _read(
                 no,
                 f"the features column holds {features!r}, which is not a feature bundle, while {other!r} is: "
                 f"columns out of order (expected {cols})",
-                "fix the column order of this line"
-                + ("" if info.covered else " or pass the right edition="),
+                "fix the column order of this line" + ("" if info.covered else " or pass the right edition="),
             )
             continue
         checked = check_features(features, no, log, tally)
         if checked is None or not ok:
             continue
         entries.append(InflectionEntry(lemma, form, checked))
-    if n_blank:
-        first = next(no for no, line in raw.lines if not line.strip())
-        log.warning(first, f"{n_blank} blank line(s) skipped")
+    if n_blank:  # (found by fuzzing: looking for it in raw.lines raised StopIteration)
+        log.warning(first_blank, f"{n_blank} blank line(s) skipped")
     tally.flush(log)
     problems = log.finish(errors)
     fmt = f"sigmorphon{info.edition}" if info.edition else "sigmorphon"
@@ -564,9 +589,7 @@ def write_sigmorphon(
     covered = bool(items) and n_covered == len(items)
     lines: list[str] = []
     for e in items:
-        values = [("lemma", e.lemma), ("features", e.features)] + (
-            [] if covered else [("form", e.form or "")]
-        )
+        values = [("lemma", e.lemma), ("features", e.features)] + ([] if covered else [("form", e.form or "")])
         for name, value in values:
             why = unwritable(value)
             if why:
@@ -643,9 +666,7 @@ def _aux_reason(rel: Path) -> str:
     return ""
 
 
-def scan_sigmorphon_dir(
-    folder: str | os.PathLike, edition: str | int | None = None
-) -> SigmorphonScan:
+def scan_sigmorphon_dir(folder: str | os.PathLike, edition: str | int | None = None) -> SigmorphonScan:
     """Classify every file under ``folder`` (recursively): SIGMORPHON data, auxiliary, or a problem.
 
     Auxiliary files (``PROVENANCE.md``, ``*.txt`` score tables, ``*.tsv`` metadata such as
@@ -656,9 +677,7 @@ def scan_sigmorphon_dir(
     """
     root = Path(folder)
     if not root.is_dir():
-        raise DataFormatError.single(
-            str(root), None, "not a folder", "give the folder of one edition"
-        )
+        raise DataFormatError.single(str(root), None, "not a folder", "give the folder of one edition")
     ed = _normalise_edition(edition)
     files: list[SigmorphonFileInfo] = []
     skipped: list[tuple[str, str]] = []

@@ -35,7 +35,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from lexiconlm.errors import DataFormatError
-from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
 from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
@@ -45,6 +44,7 @@ from lexiconlm.files import (
     read_head,
     read_lines,
 )
+from lexiconlm.io._base import LanguageSpec, check_round_trip, explicit_language, lookup_language
 from lexiconlm.types import Corpus, Language, TextSegment
 
 __all__ = ["TEXT_FORMATS", "detect_text_format", "read_text", "text_language", "write_text"]
@@ -71,11 +71,7 @@ def _sniff(path: Path, sample: Sequence[str]) -> str:
     if path.suffix.lower() in _LINE_EXTENSIONS or not sample:
         return "lines"
     tabs = [line.count("\t") for line in sample]
-    id_like = sum(
-        1
-        for line, n in zip(sample, tabs)
-        if n == 1 and _ID_RE.match(line.split("\t", 1)[0].strip())
-    )
+    id_like = sum(1 for line, n in zip(sample, tabs) if n == 1 and _ID_RE.match(line.split("\t", 1)[0].strip()))
     if id_like * 2 > len(sample):  # most lines, so that a few bad ones are reported, not misread
         return "id_tsv"
     if sum(n >= 2 for n in tabs) * 2 > len(tabs):
@@ -152,9 +148,7 @@ def _index_entry(path: Path) -> tuple[str, str, str] | None:
     return None
 
 
-def text_language(
-    path: str | os.PathLike, *, context: str | None = None, log: ProblemLog | None = None
-) -> Language:
+def text_language(path: str | os.PathLike, *, context: str | None = None, log: ProblemLog | None = None) -> Language:
     """The language of a corpus file, from an index beside it or from its name.
 
     Returns :meth:`Language.unknown` (and adds a warning to ``log``) when neither
@@ -189,8 +183,7 @@ def text_language(
     if log is not None:
         log.warning(
             None,
-            f"the language of this corpus cannot be told from its name; kept as "
-            f"unknown. {why}".rstrip(),
+            f"the language of this corpus cannot be told from its name; kept as unknown. {why}".rstrip(),
             hint,
         )
     return Language.unknown(name.split(".", 1)[0])
@@ -250,9 +243,7 @@ def read_text(
         except DataFormatError as exc:
             log.items.extend(exc.problems)
             log.finish(errors)
-            return Corpus(
-                lang or Language.unknown(p.stem), (), raw.provenance("unknown"), tuple(log.items), 0
-            )
+            return Corpus(lang or Language.unknown(p.stem), (), raw.provenance("unknown"), tuple(log.items), 0)
     if lang is None:
         lang = text_language(p, context=context, log=log)
 
@@ -278,8 +269,7 @@ def read_text(
             if len(parts) != 2:
                 log.error(
                     no,
-                    f"expected 2 tab-separated fields (id, text), got {len(parts)}: "
-                    f"{preview(line)}",
+                    f"expected 2 tab-separated fields (id, text), got {len(parts)}: {preview(line)}",
                     "a tab inside the text? replace it with a space",
                 )
                 continue
@@ -287,9 +277,7 @@ def read_text(
             if len(seg_id) != len(parts[0]) or len(text) != len(parts[1]):
                 stripped.append(no)
             if not seg_id or not text:
-                what = (
-                    "id and text" if not seg_id and not text else ("id" if not seg_id else "text")
-                )
+                what = "id and text" if not seg_id and not text else ("id" if not seg_id else "text")
                 log.error(no, f"empty {what}: {preview(line)}", "fill it in or delete the line")
                 continue
             if seg_id in first_seen:
@@ -324,14 +312,9 @@ def _check(value: object, what: str, i: int, *, first: bool) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError(f"{label} {value!r} contains a line break; write one text per line")
     if "\t" in value:
-        raise ValueError(
-            f"{label} {value!r} contains a tab, which separates id and text; "
-            "replace it with a space"
-        )
+        raise ValueError(f"{label} {value!r} contains a tab, which separates id and text; replace it with a space")
     if not value.strip():
-        raise ValueError(
-            f"{label} is empty or blank; it would be read back as a skipped blank line"
-        )
+        raise ValueError(f"{label} is empty or blank; it would be read back as a skipped blank line")
     return check_round_trip(value, label, first=first)
 
 
@@ -365,15 +348,10 @@ def write_text(
         raise ValueError(f"unknown text format {format!r}; choose 'auto', 'lines' or 'id_tsv'")
     if isinstance(corpus_or_texts, str):
         raise TypeError("write_text takes a corpus or an iterable of texts, not one string")
-    items = list(
-        corpus_or_texts.segments if isinstance(corpus_or_texts, Corpus) else corpus_or_texts
-    )
+    items = list(corpus_or_texts.segments if isinstance(corpus_or_texts, Corpus) else corpus_or_texts)
     fmt = format
     if fmt == "auto":
-        if (
-            isinstance(corpus_or_texts, Corpus)
-            and corpus_or_texts.provenance.format in TEXT_FORMATS
-        ):
+        if isinstance(corpus_or_texts, Corpus) and corpus_or_texts.provenance.format in TEXT_FORMATS:
             fmt = corpus_or_texts.provenance.format
         else:
             fmt = "id_tsv" if items and isinstance(items[0], TextSegment) else "lines"

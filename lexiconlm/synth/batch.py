@@ -20,17 +20,30 @@ lexicon (:data:`SUMMARY_COLUMNS`), the table the coverage app reads.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.files import file_sha256
+from lexiconlm.files import atomic_write, atomic_write_text, file_sha256, hold_run_folder, holds_run_folder_locks
+from lexiconlm.io.lexicons import iter_lexicon_files, read_lexicon
+from lexiconlm.io.massive import read_massive
+from lexiconlm.languages import get_catalog
+from lexiconlm.signature import Signature, lexicon_id
+from lexiconlm.synth.hygiene import HygieneConfig, check_direction
+from lexiconlm.synth.pseudo_mono import check_filters, encode_corpus, read_source, translate_corpus
+from lexiconlm.synth.translate import OOV_POLICIES, LexiconTranslator, resolve_sense
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -80,6 +93,9 @@ class BatchConfig:
     min_replaced: int = 0
     min_ratio: float = 0.0
 
+    def __post_init__(self) -> None:
+        check_filters(self.min_replaced, self.min_ratio)  # before any lexicon is read
+
 
 @dataclass
 class BatchResult:
@@ -112,9 +128,6 @@ def english_source(data_dir: str | os.PathLike, n: int = 10_000) -> tuple[list[s
     Raises:
         LexiconLMError: the files are missing or hold fewer than ``n`` sentences.
     """
-    from lexiconlm.io.massive import read_massive
-    from lexiconlm.synth.pseudo_mono import read_source
-
     d = Path(data_dir)
     flores = d / "text" / "flores200_dev" / "eng_Latn.dev"
     massive = d / "nlu" / "massive" / "en-US" / "train.tsv"
@@ -138,9 +151,7 @@ def english_source(data_dir: str | os.PathLike, n: int = 10_000) -> tuple[list[s
     return texts, desc
 
 
-def lexicon_files(
-    dirs: Sequence[str | os.PathLike], langs: str | Sequence[str] = "all"
-) -> list[Path]:
+def lexicon_files(dirs: Sequence[str | os.PathLike], langs: str | Sequence[str] = "all") -> list[Path]:
     """Lexicon files of the folders, optionally only those whose target is in ``langs``.
 
     Args:
@@ -153,8 +164,6 @@ def lexicon_files(
         UnknownLanguageError: a requested language is not in the catalog.
         LexiconLMError: no file selected.
     """
-    from lexiconlm.io.lexicons import iter_lexicon_files
-
     files: list[Path] = []
     for d in dirs:
         files.extend(iter_lexicon_files(d))
@@ -164,22 +173,17 @@ def lexicon_files(
         if not files:
             raise LexiconLMError(f"no lexicon files in {', '.join(map(str, dirs))}")
         return files
-    from lexiconlm.languages import get_catalog
 
     cat = get_catalog()
     wanted = {cat.lookup(q).iso639_3 for q in langs}
     out = [f for f in files if (_file_language(f) or "") in wanted]
     if not out:
-        raise LexiconLMError(
-            f"no lexicon for {', '.join(sorted(wanted))} in {', '.join(map(str, dirs))}"
-        )
+        raise LexiconLMError(f"no lexicon for {', '.join(sorted(wanted))} in {', '.join(map(str, dirs))}")
     return out
 
 
 def _file_language(path: Path) -> str | None:
     """ISO 639-3 code the file name gives (GATITOS ``en_<bcp47>.tsv``, Wiktionary ``<name>.txt``)."""
-    from lexiconlm.languages import get_catalog
-
     name = path.name
     cat = get_catalog()
     if name.startswith("en_") and name.endswith(".tsv"):
@@ -195,14 +199,8 @@ def output_paths(out_dir: Path, lexicon: Path) -> tuple[Path, Path, Path]:
     return base.with_suffix(".txt"), base.with_suffix(".kept"), base.with_suffix(".json")
 
 
-
-
 def _signature(path: Path, cfg: BatchConfig) -> str:
     """What :attr:`LexiconTranslator.signature` gives for this file and config, without reading it."""
-    from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.signature import Signature, lexicon_id
-    from lexiconlm.synth.translate import resolve_sense
-
     pairs: list[tuple[str, object]] = [
         ("lex", lexicon_id(path)),
         ("sense", resolve_sense(cfg.sense)[0]),
@@ -269,19 +267,12 @@ def _run_one(args: tuple) -> dict:
     except (ValueError, OSError) as exc:
         row["status"] = f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     row["seconds"] = round(time.perf_counter() - t0, 4)
-    from lexiconlm.files import atomic_write_text
 
     atomic_write_text(js, json.dumps({"job": key, "row": row}, ensure_ascii=False) + "\n")
     return row
 
 
 def _synthesize_one(path: Path, cfg: BatchConfig, txt: Path, kept_path: Path) -> dict:
-    from lexiconlm.files import atomic_write
-    from lexiconlm.io.lexicons import read_lexicon
-    from lexiconlm.synth.hygiene import HygieneConfig, check_direction
-    from lexiconlm.synth.pseudo_mono import translate_corpus
-    from lexiconlm.synth.translate import LexiconTranslator
-
     corpus = _SHARED["corpus"]
     lex = read_lexicon(path, errors="collect")
     row: dict = {
@@ -291,12 +282,19 @@ def _synthesize_one(path: Path, cfg: BatchConfig, txt: Path, kept_path: Path) ->
     }
     hyg = None if cfg.hygiene == "none" else HygieneConfig(cfg.hygiene)
     tr = LexiconTranslator(
-        lex, sense=cfg.sense, oov=cfg.oov, seed=cfg.seed, lowercase_lookup=cfg.lowercase_lookup,
-        max_ngram=cfg.max_ngram, hygiene=hyg,
+        lex,
+        sense=cfg.sense,
+        oov=cfg.oov,
+        seed=cfg.seed,
+        lowercase_lookup=cfg.lowercase_lookup,
+        max_ngram=cfg.max_ngram,
+        hygiene=hyg,
     )
     rep = tr.hygiene_report
     row["entries_kept"] = rep.n_kept if rep else len(lex)
-    row["dropped_by_script"] = " ".join(f"{k}:{v}" for k, v in sorted(rep.dropped.items(), key=lambda kv: -kv[1])) if rep else ""
+    row["dropped_by_script"] = (
+        " ".join(f"{k}:{v}" for k, v in sorted(rep.dropped.items(), key=lambda kv: -kv[1])) if rep else ""
+    )
     row["target_script"] = tr.target_script or ""
     check = check_direction(lex, _SHARED["vocab"])
     row["direction"] = "ok" if check.ok else "suspect: " + check.message.split(": ", 1)[-1][:200]
@@ -323,6 +321,7 @@ def _synthesize_one(path: Path, cfg: BatchConfig, txt: Path, kept_path: Path) ->
 # --------------------------------------------------------------------------- driver
 
 
+@holds_run_folder_locks
 def run_batch(
     lexicons: Sequence[str | os.PathLike],
     source: Sequence[str],
@@ -358,8 +357,6 @@ def run_batch(
         >>> texts, desc = english_source("../shared/data")  # doctest: +SKIP
         >>> run_batch(lexicon_files(["../shared/data/lexicons/wiktionary"]), texts, "runs/synth")  # doctest: +SKIP
     """
-    from lexiconlm.synth.pseudo_mono import encode_corpus
-
     cfg = config or BatchConfig()
     t0 = time.perf_counter()
     paths = [Path(p) for p in lexicons]
@@ -369,15 +366,12 @@ def run_batch(
     if not texts:
         raise LexiconLMError("the source has no text")
     # validate the settings once, before any process starts
-    from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.synth.translate import OOV_POLICIES, resolve_sense
 
     resolve_sense(cfg.sense)
     HygieneConfig(cfg.hygiene)
     if cfg.oov not in OOV_POLICIES:
         raise LexiconLMError(f"unknown OOV policy {cfg.oov!r}; choose one of {', '.join(OOV_POLICIES)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = hold_run_folder(out_dir, "lexiconlm synth batch")  # one process at a time in OUT
     source_sha = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
     corpus = encode_corpus(texts, name=source_name)
     corpus.prepare()  # derived tables computed once, shared with the workers
@@ -426,11 +420,18 @@ def run_batch(
         bar.close()
     ordered = [rows[p] for p in paths if p in rows]
     result = BatchResult(
-        ordered, out, n_done=len(todo), n_skipped=n_skipped,
+        ordered,
+        out,
+        n_done=len(todo),
+        n_skipped=n_skipped,
         n_failed=sum(1 for r in ordered if not str(r.get("status", "")).startswith("ok")),
         seconds=time.perf_counter() - t0,
-        source_info={"name": source_name, "sentences": corpus.n_sentences, "tokens": corpus.n_tokens,
-                     "sha256": source_sha},
+        source_info={
+            "name": source_name,
+            "sentences": corpus.n_sentences,
+            "tokens": corpus.n_tokens,
+            "sha256": source_sha,
+        },
     )
     result.summary_tsv, result.summary_json = _write_summary(result, cfg)
     return result
@@ -438,10 +439,6 @@ def run_batch(
 
 def batch_signature(cfg: BatchConfig, lexicon_dirs: Iterable[str]) -> str:
     """The settings of a whole batch as one line (the per-lexicon signatures add the file)."""
-    from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.signature import Signature
-    from lexiconlm.synth.translate import resolve_sense
-
     pairs: list[tuple[str, object]] = [
         ("lex", "+".join(sorted(set(lexicon_dirs))) or "-"),
         ("sense", resolve_sense(cfg.sense)[0]),
@@ -459,12 +456,6 @@ def batch_signature(cfg: BatchConfig, lexicon_dirs: Iterable[str]) -> str:
 
 def _write_summary(result: BatchResult, cfg: BatchConfig) -> tuple[Path, Path]:
     """summary.tsv / summary.json, and run.json, metrics.json, per_language.csv for the app's Runs page."""
-    import csv
-    import io
-    from datetime import datetime, timezone
-
-    from lexiconlm.files import atomic_write_text
-
     lines = ["\t".join(SUMMARY_COLUMNS)]
     for r in result.rows:
         lines.append("\t".join(str(r.get(c, "")).replace("\t", " ").replace("\n", " ") for c in SUMMARY_COLUMNS))
@@ -529,20 +520,16 @@ class _Progress:
         self._p = None
         if not enabled:
             return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
 
         self._p = Progress(
-            TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
-            console=Console(stderr=True), transient=False,
+            TextColumn("synth"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=Console(stderr=True),
+            transient=False,
         )
         self._p.start()
         self._task = self._p.add_task("synth", total=total, completed=done, last="")

@@ -58,13 +58,92 @@ ENGLISH_BUNDLE_ORDER = ("V;PRS;NOM(3,SG)", "V;PST", "V;V.PTCP;PRS", "V;V.PTCP;PS
 #: The bundle of a regular English plural noun (:meth:`EnglishAnalyser.add_plurals`).
 ENGLISH_PLURAL = "N;PL"
 _ENGLISH_AUX = frozenset(
-    ["is", "are", "was", "were", "be", "been", "being", "am", "'s", "'re", "'ve", "has", "have", "had", "having", "get", "gets", "got", "gotten"]
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "'s",
+        "'re",
+        "'ve",
+        "has",
+        "have",
+        "had",
+        "having",
+        "get",
+        "gets",
+        "got",
+        "gotten",
+    ]
 )
 _ENGLISH_SUBJECTS = frozenset(
-    ["he", "she", "it", "who", "that", "which", "what", "this", "everyone", "everybody", "someone", "somebody", "anyone", "anybody", "nobody", "something", "nothing", "one"]
+    [
+        "he",
+        "she",
+        "it",
+        "who",
+        "that",
+        "which",
+        "what",
+        "this",
+        "everyone",
+        "everybody",
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "nobody",
+        "something",
+        "nothing",
+        "one",
+    ]
 )
 _ENGLISH_DETERMINERS = frozenset(
-    ["a", "an", "the", "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "all", "any", "some", "no", "every", "each", "both", "few", "many", "several", "which", "what", "whose", "another", "other", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "your",
+        "his",
+        "her",
+        "its",
+        "our",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "all",
+        "any",
+        "some",
+        "no",
+        "every",
+        "each",
+        "both",
+        "few",
+        "many",
+        "several",
+        "which",
+        "what",
+        "whose",
+        "another",
+        "other",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+    ]
 )
 
 

@@ -50,9 +50,9 @@ from typing import Optional
 
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.registry import Registry
-from lexiconlm.unicode_scripts import dominant_script
-from lexiconlm.types import Language, Lexicon, LexiconEntry
 from lexiconlm.synth.tokenize import script_joining
+from lexiconlm.types import Language, Lexicon, LexiconEntry
+from lexiconlm.unicode_scripts import dominant_script
 
 __all__ = [
     "HYGIENE_POLICIES",
@@ -165,7 +165,11 @@ def require_entries(lexicon: Lexicon, what: str = "") -> None:
     if len(lexicon) == 0:
         where = lexicon.provenance.path or "the lexicon"
         errors = [p for p in lexicon.problems if p.severity == "error"]
-        why = f" ({errors[0].message}{f'; {len(errors) - 1} more problem(s)' if len(errors) > 1 else ''})" if errors else ""
+        why = (
+            f" ({errors[0].message}{f'; {len(errors) - 1} more problem(s)' if len(errors) > 1 else ''})"
+            if errors
+            else ""
+        )
         raise EmptyLexiconError(
             f"{where}: {what or 'the lexicon has no entries'}{why}; nothing to translate with "
             "(check that the file is the right one and was read without errors)"
@@ -195,18 +199,14 @@ def _choose_script(lang: Language, counts: Counter, explicit: str | None) -> tup
 
 
 @HYGIENE_POLICIES.register("script.v1")
-def script_filter(
-    lang: Language, counts: Counter, explicit: str | None
-) -> tuple[tuple[str, ...], str, str]:
+def script_filter(lang: Language, counts: Counter, explicit: str | None) -> tuple[tuple[str, ...], str, str]:
     """``script.v1``: keep the one script chosen by :func:`_choose_script`."""
     chosen, _, origin = _choose_script(lang, counts, explicit)
     return ((chosen,) if chosen else ()), chosen, origin
 
 
 @HYGIENE_POLICIES.register("script-any.v1")
-def script_any_filter(
-    lang: Language, counts: Counter, explicit: str | None
-) -> tuple[tuple[str, ...], str, str]:
+def script_any_filter(lang: Language, counts: Counter, explicit: str | None) -> tuple[tuple[str, ...], str, str]:
     """``script-any.v1``: keep every script the catalog lists (the one chosen when the script is
     explicit or the lexicon's own)."""
     chosen, listed, origin = _choose_script(lang, counts, explicit)
@@ -229,9 +229,7 @@ def choose_script(lexicon: Lexicon, explicit: str | None = None) -> tuple[str, s
     return chosen, origin
 
 
-def filter_lexicon(
-    lexicon: Lexicon, config: HygieneConfig | None = None
-) -> tuple[Lexicon, HygieneReport]:
+def filter_lexicon(lexicon: Lexicon, config: HygieneConfig | None = None) -> tuple[Lexicon, HygieneReport]:
     """Apply a hygiene policy to a lexicon.
 
     Args:
@@ -276,8 +274,16 @@ def filter_lexicon(
             if len(ex) < 3:
                 ex.append(f"{e.source} -> {e.target}")
     report = HygieneReport(
-        config.name, lang_name, tuple(allowed_scripts), chosen, len(lexicon), len(kept_entries),
-        dict(kept), dict(dropped), examples, origin,
+        config.name,
+        lang_name,
+        tuple(allowed_scripts),
+        chosen,
+        len(lexicon),
+        len(kept_entries),
+        dict(kept),
+        dict(dropped),
+        examples,
+        origin,
     )
     if not kept_entries:
         raise EmptyLexiconError(
@@ -383,7 +389,8 @@ def check_direction(
     if problems:
         msg = (
             f"{where}: the lexicon may be in the wrong direction ({lexicon.src.code} -> "
-            f"{lexicon.tgt.code}): " + "; ".join(problems)
+            f"{lexicon.tgt.code}): "
+            + "; ".join(problems)
             + ". Swap the columns (or pass src=/tgt=) if the file is target -> source."
         )
         return DirectionCheck(False, msg, s_script, t_script, s_share, t_share)

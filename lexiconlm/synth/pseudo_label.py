@@ -59,23 +59,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from lexiconlm.errors import LexiconLMError
-from lexiconlm.io.massive import parse_annotation, utterance_from_annotation
-from lexiconlm.io.conll import ConllDataset, TaggedSentence, bio_spans
-from lexiconlm.synth.tokenize import detokenize, is_word, tokenize
-from lexiconlm.synth.translate import apply_case, case_pattern
-from lexiconlm.types import SlotSpan, Utterance
 import numpy as np
-from lexiconlm.signature import Signature
-from lexiconlm.io.massive import annotation_text
+
+from lexiconlm.errors import LexiconLMError
 from lexiconlm.files import atomic_write_text
-from lexiconlm.io.massive import write_massive_jsonl, write_massive_tsv
-from lexiconlm.io.massive import read_massive
-from lexiconlm.io.conll import read_conll, write_conll
-from lexiconlm.synth.translate import LexiconTranslator
-from lexiconlm.types import Lexicon
+from lexiconlm.io.conll import ConllDataset, TaggedSentence, bio_spans, read_conll, write_conll
 from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.io.massive import (
+    annotation_text,
+    parse_annotation,
+    read_massive,
+    utterance_from_annotation,
+    write_massive_jsonl,
+    write_massive_tsv,
+)
+from lexiconlm.signature import Signature
 from lexiconlm.synth.hygiene import HygieneConfig
+from lexiconlm.synth.tokenize import detokenize, is_word, tokenize
+from lexiconlm.synth.translate import LexiconTranslator, apply_case, case_pattern
+from lexiconlm.types import Lexicon, SlotSpan, Utterance
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.synth.translate import LexiconTranslator, Translation
@@ -176,8 +178,15 @@ class ProjectionStats:
 
 def _astuple(s: ProjectionStats) -> tuple[int, ...]:
     return (
-        s.n_words, s.n_replaced, s.n_slots, s.n_slots_translated, s.n_slots_partial,
-        s.n_slots_restored, s.n_segments_restored, s.n_morph, s.n_utterances,
+        s.n_words,
+        s.n_replaced,
+        s.n_slots,
+        s.n_slots_translated,
+        s.n_slots_partial,
+        s.n_slots_restored,
+        s.n_segments_restored,
+        s.n_morph,
+        s.n_utterances,
     )
 
 
@@ -241,7 +250,10 @@ class _Out:
 
 
 def _clean_tokens(tokens: Iterable[str]) -> list[str]:
-    """Target tokens split on inner whitespace, empty ones removed (a CoNLL line or an annotation edge cannot hold them)."""
+    """Target tokens split on inner whitespace, empty ones removed.
+
+    A CoNLL line or an annotation edge cannot hold them.
+    """
     out: list[str] = []
     for t in tokens:
         out.extend(t.split())
@@ -317,10 +329,11 @@ def _segments(text: str, spans: Sequence[tuple[str, int, int]]) -> tuple[list[_S
     return segs, all_tokens
 
 
-def _render(
-    outs: Sequence[_Out], labels: Sequence[str | None], script: str | None
-) -> tuple[str, str]:
-    """(text, annot_utt) from translated segments; slot brackets get a space around them where the script joins words."""
+def _render(outs: Sequence[_Out], labels: Sequence[str | None], script: str | None) -> tuple[str, str]:
+    """(text, annot_utt) from translated segments.
+
+    Slot brackets get a space around them where the script joins words.
+    """
     flat: list[tuple[str, bool, int]] = []  # (token, space after, segment index)
     for k, o in enumerate(outs):
         for t, s in zip(o.tokens, o.spaces):
@@ -465,9 +478,7 @@ def check_projection(
     if slots != projected.slots:
         problems.append("slots parsed from the annotation differ from the utterance's slots")
     if [s.label for s in slots] != [s.label for s in sorted(src, key=lambda s: s.start)]:
-        problems.append(
-            f"labels {[s.label for s in slots]} differ from the source's {[s.label for s in src]}"
-        )
+        problems.append(f"labels {[s.label for s in slots]} differ from the source's {[s.label for s in src]}")
     for s in slots:
         if s.start < 0 or not s.value or projected.text[s.start : s.end] != s.value:
             problems.append(f"slot {s.label!r} value {s.value!r} is not text[{s.start}:{s.end}]")
@@ -674,7 +685,11 @@ def project_massive_file(
     if script == "":
         signature_extra = [*signature_extra, ("join", "spaces")]
     result = project_utterances(
-        utterances, translator, locale=locale, inflect=inflect, signature_extra=signature_extra,
+        utterances,
+        translator,
+        locale=locale,
+        inflect=inflect,
+        signature_extra=signature_extra,
         script=script,
     )
     projected = [p.utterance for p in result.items]

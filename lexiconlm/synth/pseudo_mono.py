@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from lexiconlm.errors import LexiconLMError
+from lexiconlm.files import atomic_write, atomic_write_text
+from lexiconlm.io.text import read_text
 from lexiconlm.synth.tokenize import (
     _ASCII_PATTERN,
     _edge_scripts,
@@ -41,6 +43,7 @@ __all__ = [
     "EncodedCorpus",
     "encode_corpus",
     "read_source",
+    "check_filters",
     "MonoStats",
     "MonoResult",
     "translate_corpus",
@@ -77,8 +80,18 @@ class EncodedCorpus:
 
     def prepare(self) -> "EncodedCorpus":
         """Compute every derived table now (before worker processes share the corpus)."""
-        for name in ("is_word", "lowered", "lower_index", "type_index", "case", "lower_ids",
-                     "ids_list", "lower_ids_list", "sentence_of", "words_per_sentence"):
+        for name in (
+            "is_word",
+            "lowered",
+            "lower_index",
+            "type_index",
+            "case",
+            "lower_ids",
+            "ids_list",
+            "lower_ids_list",
+            "sentence_of",
+            "words_per_sentence",
+        ):
             getattr(self, name)
         return self
 
@@ -99,31 +112,37 @@ class EncodedCorpus:
     @property
     def lower_index(self) -> dict[str, list[int]]:
         """lowercased form -> type ids with that form."""
+
         def build():
             out: dict[str, list[int]] = {}
             for i, t in enumerate(self.lowered):
                 out.setdefault(t, []).append(i)
             return out
+
         return self._get("lower_index", build)
 
     @property
     def lower_ids(self) -> np.ndarray:
         """Per token: the id of its lowercased form (ids of :attr:`lower_ids_index`)."""
+
         def build():
             idx = self.lower_ids_index
             per_type = np.fromiter((idx[w] for w in self.lowered), np.int64, len(self.types))
             return per_type[self.ids] if self.n_tokens else np.zeros(0, np.int64)
+
         return self._get("lower_ids", build)
 
     @property
     def lower_ids_index(self) -> dict[str, int]:
         """lowercased form -> its id."""
+
         def build():
             out: dict[str, int] = {}
             for w in self.lowered:
                 if w not in out:
                     out[w] = len(out)
             return out
+
         return self._get("lower_ids_index", build)
 
     @property
@@ -146,8 +165,10 @@ class EncodedCorpus:
     @property
     def sentence_of(self) -> np.ndarray:
         """Per token: its sentence index."""
+
         def build():
             return np.repeat(np.arange(self.n_sentences, dtype=np.int64), np.diff(self.offsets))
+
         return self._get("sentence_of", build)
 
     @property
@@ -155,6 +176,7 @@ class EncodedCorpus:
         def build():
             w = self.is_word[self.ids].astype(np.int64)
             return np.add.reduceat(w, self.offsets[:-1]) if self.n_sentences else np.zeros(0, np.int64)
+
         return self._get("words_per_sentence", build)
 
 
@@ -206,12 +228,40 @@ def encode_corpus(texts: Iterable[str], *, name: str = "") -> EncodedCorpus:
 
 
 def read_source(path: str | os.PathLike, *, limit: int | None = None) -> list[str]:
-    """Source sentences of a text file read with :func:`lexiconlm.io.text.read_text` (ids dropped)."""
-    from lexiconlm.io.text import read_text
+    """Source sentences of a text file read with :func:`lexiconlm.io.text.read_text` (ids dropped).
 
+    Args:
+        path: the text file (one sentence per line, or ``id<TAB>text``).
+        limit: only the first ``limit`` sentences (``None``: all).
+
+    Returns:
+        The non-blank sentences, in file order.
+
+    Raises:
+        ValueError: ``limit`` is below 1 (``0`` used to mean "all" and ``-5`` "all but 5").
+        DataFormatError: the file cannot be read as text.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1 (or None for every sentence), got {limit}")
     corpus = read_text(path)
     texts = [s.text for s in corpus.segments if s.text.strip()]
-    return texts[:limit] if limit else texts
+    return texts[:limit] if limit is not None else texts
+
+
+def check_filters(min_replaced: int, min_ratio: float) -> None:
+    """Refuse sentence filters that cannot mean anything (they used to give an empty corpus).
+
+    Args:
+        min_replaced: words replaced per sentence at least; must be ``>= 0``.
+        min_ratio: replacement ratio per sentence at least; must be in ``[0, 1]``.
+
+    Raises:
+        ValueError: a value is out of range (the message names it and the range).
+    """
+    if not isinstance(min_replaced, (int, np.integer)) or min_replaced < 0:
+        raise ValueError(f"min_replaced must be a whole number >= 0, got {min_replaced!r}")
+    if not 0.0 <= float(min_ratio) <= 1.0:
+        raise ValueError(f"min_ratio must be between 0 and 1 (a share of the words replaced), got {min_ratio!r}")
 
 
 # --------------------------------------------------------------------------- translation
@@ -332,8 +382,7 @@ def _hash_powers(n: int) -> list[int]:
     return out
 
 
-def _longest_match(keys: dict[tuple, int], seq: np.ndarray, positions: np.ndarray,
-                   ends: np.ndarray) -> np.ndarray:
+def _longest_match(keys: dict[tuple, int], seq: np.ndarray, positions: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per position: the length of the longest key that *may* start there (0: none).
 
     Rolling 64-bit hashes of the token ids are compared with the hashes of the keys
@@ -376,8 +425,14 @@ def _longest_match(keys: dict[tuple, int], seq: np.ndarray, positions: np.ndarra
     return best
 
 
-def _multiword(tr: LexiconTranslator, corpus: EncodedCorpus, tok_group: np.ndarray,
-               tok_exact: np.ndarray, unit_end: np.ndarray, inner: np.ndarray) -> None:
+def _multiword(
+    tr: LexiconTranslator,
+    corpus: EncodedCorpus,
+    tok_group: np.ndarray,
+    tok_exact: np.ndarray,
+    unit_end: np.ndarray,
+    inner: np.ndarray,
+) -> None:
     """Longest-match pass over ids, only where a multi-word entry can start (in place).
 
     Candidate positions are found vectorised (the token and the next one start some
@@ -426,17 +481,17 @@ def _multiword(tr: LexiconTranslator, corpus: EncodedCorpus, tok_group: np.ndarr
             continue
         # as LexiconTranslator._lookup: longest first, exact before lowercased at each length
         for n in range(max(ne, nl), 1, -1):
-            g = exact.get(tuple(id_list[p:p + n])) if n <= ne else None
+            g = exact.get(tuple(id_list[p : p + n])) if n <= ne else None
             ex = True
             if g is None and n <= nl:
-                g = lower.get(tuple(lid_list[p:p + n]))
+                g = lower.get(tuple(lid_list[p : p + n]))
                 ex = False
             if g is not None:
                 tok_group[p] = g
                 tok_exact[p] = ex
                 unit_end[p] = p + n
-                inner[p + 1:p + n] = True
-                tok_group[p + 1:p + n] = -1
+                inner[p + 1 : p + n] = True
+                tok_group[p + 1 : p + n] = -1
                 covered = p + n
                 break
 
@@ -462,9 +517,13 @@ def translate_corpus(
     Returns:
         :class:`MonoResult` with the kept sentences' text, their indices and stats.
 
+    Raises:
+        ValueError: ``min_replaced < 0`` or ``min_ratio`` outside ``[0, 1]``.
+
     Example:
         >>> res = translate_corpus(translator, encode_corpus(lines), min_replaced=3)  # doctest: +SKIP
     """
+    check_filters(min_replaced, min_ratio)
     t0 = time.perf_counter()
     tr = translator
     table = tr._table
@@ -621,8 +680,6 @@ def write_result(result: MonoResult, out: str | os.PathLike, *, extra: dict | No
     Both are written atomically; the JSON is written last, so its presence with the
     right signature means the text is complete.
     """
-    from lexiconlm.files import atomic_write, atomic_write_text
-
     out = Path(out)
     with atomic_write(out) as fh:
         fh.write(result.text)
@@ -652,12 +709,13 @@ def synthesize_file(
         LexiconLMError: the source has no text; nothing is written.
 
     Example:
-        >>> synthesize_file(tr, "data/text/flores200_dev/eng_Latn.dev", "runs/ind.txt", min_replaced=3)  # doctest: +SKIP
+        >>> synthesize_file(tr, "flores200_dev/eng_Latn.dev", "runs/ind.txt", min_replaced=3)  # doctest: +SKIP
     """
     texts = read_source(source, limit=limit)
     if not texts:
         raise LexiconLMError(f"{source}: no text to translate")
-    result = translate_corpus(translator, encode_corpus(texts, name=str(source)),
-                              min_replaced=min_replaced, min_ratio=min_ratio)
+    result = translate_corpus(
+        translator, encode_corpus(texts, name=str(source)), min_replaced=min_replaced, min_ratio=min_ratio
+    )
     write_result(result, out, extra={"source": str(source), "min_replaced": min_replaced, "min_ratio": min_ratio})
     return result

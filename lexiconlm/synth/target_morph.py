@@ -230,8 +230,7 @@ class TargetMorphology:
             elif any(a in have for a in FEATURE_ALTERNATIVES.get(t, ())):
                 score += w / 2
             elif any(
-                (tag_dim(h) == tag_dim(t) and h != mapping.pos) or h in FEATURE_CONFLICTS.get(t, ())
-                for h in have
+                (tag_dim(h) == tag_dim(t) and h != mapping.pos) or h in FEATURE_CONFLICTS.get(t, ()) for h in have
             ):
                 score -= w
         wanted = set(mapping.wanted) | {mapping.pos}

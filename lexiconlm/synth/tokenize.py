@@ -34,9 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lexiconlm.unicode_scripts import char_script
-from lexiconlm.resources import resource_path
 from lexiconlm.errors import DataFormatError
+from lexiconlm.resources import resource_path
+from lexiconlm.unicode_scripts import char_script
 
 __all__ = [
     "Token",
@@ -76,9 +76,7 @@ def _mark_class() -> str:
             start = prev = cp
     if start >= 0:
         ranges.append((start, prev))
-    return "".join(
-        f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges
-    )
+    return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
 
 
 @lru_cache(maxsize=1)
@@ -118,10 +116,7 @@ def tokenize(text: str) -> list[Token]:
         >>> [(t.text, t.is_word) for t in tokenize("Wake me at 7.")]
         [('Wake', True), ('me', True), ('at', True), ('7', False), ('.', False)]
     """
-    return [
-        Token(m.group(1), m.start(1), m.end(1), is_word(m.group(1)))
-        for m in pattern_for(text).finditer(text)
-    ]
+    return [Token(m.group(1), m.start(1), m.end(1), is_word(m.group(1))) for m in pattern_for(text).finditer(text)]
 
 
 def split_tokens(text: str) -> tuple[list[str], list[bool]]:
@@ -160,7 +155,9 @@ def script_joining() -> dict[str, JoinRule]:
             parts = line.split("\t")
             if len(parts) != 4:
                 raise DataFormatError.single(
-                    str(path), no, f"expected 4 tab-separated fields, got {len(parts)}",
+                    str(path),
+                    no,
+                    f"expected 4 tab-separated fields, got {len(parts)}",
                     "columns: script, char_scripts, joiner, name",
                 )
             script, chars, joiner, name = parts

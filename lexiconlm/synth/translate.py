@@ -44,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import re
@@ -58,13 +59,11 @@ import numpy as np
 from lexiconlm.errors import LexiconLMError, UnknownNameError
 from lexiconlm.phonology import Transliterator
 from lexiconlm.registry import Registry
+from lexiconlm.resources import resource_path
 from lexiconlm.signature import Signature, lexicon_id
-from lexiconlm.synth.hygiene import entry_script
+from lexiconlm.synth.hygiene import char_scripts_of, choose_script, entry_script, filter_lexicon, require_entries
 from lexiconlm.synth.tokenize import _edge_scripts, detokenize, is_word, join_rule, split_tokens
 from lexiconlm.types import Lexicon, LexiconEntry
-from lexiconlm.resources import resource_path
-from lexiconlm.synth.hygiene import char_scripts_of, choose_script, filter_lexicon, require_entries
-import difflib
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexiconlm.synth.hygiene import HygieneConfig, HygieneReport
@@ -350,13 +349,16 @@ def _n_multiword_with(target: str, ctx: SenseContext) -> int:
 
 
 #: Versioned name -> ``module:function`` (imported on first use) or a registered function.
-SENSES = Registry("sense strategy", entries={
-    "random.v1": "lexiconlm.synth.translate:sense_random",
-    "first.v1": "lexiconlm.synth.translate:sense_first",
-    "frequency.v1": "lexiconlm.synth.translate:sense_frequency",
-    "prefer-consensus.v1": "lexiconlm.synth.translate:sense_prefer_consensus",
-    "corpus-frequency.v1": "lexiconlm.synth.translate:sense_corpus_frequency",
-})
+SENSES = Registry(
+    "sense strategy",
+    entries={
+        "random.v1": "lexiconlm.synth.translate:sense_random",
+        "first.v1": "lexiconlm.synth.translate:sense_first",
+        "frequency.v1": "lexiconlm.synth.translate:sense_frequency",
+        "prefer-consensus.v1": "lexiconlm.synth.translate:sense_prefer_consensus",
+        "corpus-frequency.v1": "lexiconlm.synth.translate:sense_corpus_frequency",
+    },
+)
 
 
 def register_sense(name: str, fn: SenseFn | str) -> None:
@@ -415,8 +417,14 @@ def _keys(source: str) -> list[tuple[str, ...]]:
 class _Compiled:
     """Lexicon lookup tables: key -> group of candidate targets with cumulative bounds."""
 
-    def __init__(self, entries: Sequence[LexiconEntry], sense_fn: SenseFn, ctx: SenseContext,
-                 lowercase: bool, max_ngram: int | None):
+    def __init__(
+        self,
+        entries: Sequence[LexiconEntry],
+        sense_fn: SenseFn,
+        ctx: SenseContext,
+        lowercase: bool,
+        max_ngram: int | None,
+    ):
         exact: dict[tuple, list[int]] = {}
         lower: dict[tuple, list[int]] = {}
         for i, e in enumerate(entries):
@@ -553,8 +561,9 @@ class LexiconTranslator:
     ):
         require_entries(lexicon)
         if oov not in OOV_POLICIES:
-            raise UnknownNameError(oov, difflib.get_close_matches(oov, OOV_POLICIES, 3, 0.3) or OOV_POLICIES,
-                                   "Unknown OOV policy.")
+            raise UnknownNameError(
+                oov, difflib.get_close_matches(oov, OOV_POLICIES, 3, 0.3) or OOV_POLICIES, "Unknown OOV policy."
+            )
         if max_ngram is not None and max_ngram < 1:
             raise ValueError(f"max_ngram must be at least 1, got {max_ngram}")
         self.lexicon = lexicon
@@ -607,7 +616,10 @@ class LexiconTranslator:
     # ------------------------------------------------------------------ signature
     @property
     def signature(self) -> str:
-        """The settings as one line, e.g. ``lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0``."""
+        """The settings as one line.
+
+        E.g. ``lex:wiktionary/indonesian.txt|sense:random.v1|oov:keep|seed:13|hyg:script.v1|lexiconlm:0.1.0``.
+        """
         pairs: list[tuple[str, object]] = [
             ("lex", lexicon_id(self.lexicon.provenance.path)),
             ("sense", f"{self.sense}+text:{self.text_id}" if self._uses_text else self.sense),
@@ -628,12 +640,12 @@ class LexiconTranslator:
         n_max = min(t.max_n, len(toks) - i)
         if n_max > 1 and t.has_multi and (toks[i] in t.starters_exact or lowered[i] in t.starters_lower):
             for n in range(n_max, 1, -1):
-                key = tuple(toks[i:i + n])
+                key = tuple(toks[i : i + n])
                 g = t.exact.get(key)
                 if g is not None:
                     return g, n, True
                 if self.lowercase_lookup:
-                    g = t.lower.get(tuple(lowered[i:i + n]))
+                    g = t.lower.get(tuple(lowered[i : i + n]))
                     if g is not None:
                         return g, n, False
         g = t.exact.get((toks[i],))
@@ -686,7 +698,7 @@ class LexiconTranslator:
         i = 0
         while i < len(toks):
             g, n, exact = self._lookup(toks, i, lowered)
-            if g >= 0 and not any(is_word(t) for t in toks[i:i + n]):
+            if g >= 0 and not any(is_word(t) for t in toks[i : i + n]):
                 g = -1  # numbers and punctuation are never translated
             units.append((i, i + n if g >= 0 else i + 1, g, exact))
             i = units[-1][1]
