@@ -31,6 +31,9 @@ Example:
     >>> state = load_checkpoint(run / "checkpoint",
     ...                         restart_hint="rerun with --no-resume")  # doctest: +SKIP
     >>> model.load_state_dict(state["model"]); restore_rng(state["rng"])  # doctest: +SKIP
+
+Why one module of about 720 lines: the toolkit's four parts (RNG state, autocast, checkpoints,
+tiny models) share the checkpoint's state layout; split it only if one part grows on its own.
 """
 
 from __future__ import annotations

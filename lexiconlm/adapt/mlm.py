@@ -22,6 +22,9 @@ device's peak (known for common GPUs, ``mlm.peak_tflops`` otherwise); FLOPs per 
 Kaplan et al.: ``6 N`` for a trained body, ``4 N`` with a frozen body (no weight gradients),
 ``N`` = non-embedding parameters plus the output projection, plus the attention term
 ``6 L d T`` (``4 L d T`` when frozen).
+
+Why one module of about 810 lines: continued MLM: the model set-up (heads, frozen rows), the
+loop and its evaluation share the row-freezing logic; the machinery is in lexiconlm.training.
 """
 
 from __future__ import annotations

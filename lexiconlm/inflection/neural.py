@@ -41,6 +41,9 @@ Example:
     >>> result = train(cfg, data, out_dir="runs/tiny")              # doctest: +SKIP
     >>> NeuralInflector.load("runs/tiny").predict([E("walk", None, "V;PST")])  # doctest: +SKIP
     ['walked']
+
+Why one module of about 980 lines: the model, data packing, training loop and decoding are one
+system; the machinery is in lexiconlm.training.
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ edition   setting names               train           dev / test
 2022      ``xxx_small``, ``xxx_large`` ``xxx_<size>.train`` ``xxx.dev`` / ``xxx.test`` (covered)
 2023      ``xxx``                     ``xxx.trn``     ``xxx.dev`` / ``xxx.tst`` (covered or gold)
 ========  ==========================  ==============  =================================
+
+Why one module of about 920 lines: one edition run (discover, train, predict, score, tables) per
+system; the systems themselves live in affix, neural and transducer.
 """
 
 from __future__ import annotations

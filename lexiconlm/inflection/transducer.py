@@ -66,6 +66,9 @@ Example:
     >>> train = [E("walk", "walked", "V;PST")] * 8                  # doctest: +SKIP
     >>> result = train_transducer(TransducerConfig.tiny(), train, (), "runs/t")  # doctest: +SKIP
     >>> TransducerInflector.load("runs/t").predict([E("talk", None, "V;PST")])  # doctest: +SKIP
+
+Why one module of about 950 lines: the model, its oracle, batching, training loop and decoding
+are one system; the machinery is in lexiconlm.training.
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ Example:
     >>> text, tr = LexiconTranslator(lex, sense="first").translate("The dog barks.")
     >>> text, tr.n_replaced, tr.n_words
     ('Itu anjing barks.', 2, 3)
+
+Why one module of about 760 lines: the translator and its sense strategies work on the same
+compiled lexicon tables; the transliterator lives in lexiconlm.phonology.
 """
 
 from __future__ import annotations
