@@ -173,9 +173,9 @@ def test_batch_output_equals_single_language_synthesis(tmp_path):
 def test_batch_kill_mid_write_leaves_no_half_output(tmp_path, monkeypatch):
     files = write_lexicons(tmp_path / "wiktionary")
     out = tmp_path / "out"
-    import lexiconlm.synth.pseudo_mono as pm
+    import lexiconlm.synth.batch as batch
 
-    real = pm.translate_corpus
+    real = batch.translate_corpus
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
@@ -184,14 +184,14 @@ def test_batch_kill_mid_write_leaves_no_half_output(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # as if the run were killed while writing the second language
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pm, "translate_corpus", dying)
+    monkeypatch.setattr(batch, "translate_corpus", dying)
     with pytest.raises(KeyboardInterrupt):
         run_batch(files, SOURCE, out, workers=1, progress=False)
     leftovers = [p.name for p in (out / "wiktionary").iterdir()]
     assert not any(name.endswith(".tmp") for name in leftovers)
     done = [f for f in files if output_paths(out, f)[2].exists()]
     assert len(done) == 1 and all(output_paths(out, f)[0].exists() for f in done)
-    monkeypatch.setattr(pm, "translate_corpus", real)
+    monkeypatch.setattr(batch, "translate_corpus", real)
     res = run_batch(files, SOURCE, out, workers=1, progress=False)
     assert (res.n_done, res.n_skipped) == (2, 1)
 
