@@ -203,7 +203,7 @@ def wait_text(driver, text: str, timeout: float = 30) -> None:
 
 def click(driver, xpath: str) -> None:
     """Click the element ``xpath`` finds once it is there."""
-    WebDriverWait(driver, 20, poll_frequency=0.1).until(lambda d: d.find_elements(By.XPATH, xpath))
+    WebDriverWait(driver, 60, poll_frequency=0.1).until(lambda d: d.find_elements(By.XPATH, xpath))
     driver.find_element(By.XPATH, xpath).click()
 
 
@@ -252,12 +252,12 @@ def test_explorer_search_and_resource_filter(browser, server):
     base, _ = server
     browser.get(base + "/explorer")
     wait_text(browser, "languages match")
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "input[aria-label='Search']"))
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "input[aria-label='Search']"))
     box = browser.find_element(By.CSS_SELECTOR, "input[aria-label='Search']")
     box.send_keys("indonesian", Keys.ENTER)
     wait_text(browser, "Indonesian (ind)")
     # the name can render before the count does: wait for the filtered count, not just the name
-    WebDriverWait(browser, 20).until(lambda d: "7,927 languages match" not in body_text(d))
+    WebDriverWait(browser, 60).until(lambda d: "7,927 languages match" not in body_text(d))
     click(browser, pill("UniMorph"))
     wait_text(browser, "1 languages match")
     shot(browser, "explorer")
