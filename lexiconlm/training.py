@@ -48,14 +48,15 @@ import shutil
 import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from lexiconlm.devices import sequential_tokenizers
 from lexiconlm.errors import ConfigError, LexiconLMError, UnknownNameError
 from lexiconlm.files import atomic_write_text, publish_folder
 
@@ -77,7 +78,6 @@ __all__ = [
     "save_checkpoint",
     "save_model_folder",
     "seed_all",
-    "sequential_tokenizers",
     "tiny_tokenizer",
 ]
 
@@ -442,21 +442,6 @@ TINY_TOKENIZERS: dict[str, str] = {
 }
 _BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-
-
-@contextmanager
-def sequential_tokenizers() -> Iterator[None]:
-    """Run the ``tokenizers`` trainers on one thread: their parallel reductions sum floats in
-    varying order, which changes scores in the last digits and the order of ties between runs."""
-    old = os.environ.get("TOKENIZERS_PARALLELISM")
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("TOKENIZERS_PARALLELISM", None)
-        else:
-            os.environ["TOKENIZERS_PARALLELISM"] = old
 
 
 def _wordpiece_vocab(words: Counter, size: int) -> dict[str, int]:

@@ -42,12 +42,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lexiconlm.devices import sequential_tokenizers
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
 
 __all__ = [
@@ -181,21 +180,6 @@ def _byte_decoder() -> dict[str, int]:
             cs.append(256 + n)
             n += 1
     return {chr(c): b for b, c in zip(bs, cs)}
-
-
-@contextmanager
-def sequential_tokenizers() -> Iterator[None]:
-    """Run the ``tokenizers`` trainers on one thread: their parallel reductions sum floats in
-    varying order, which changes scores in the last digits and the order of ties between runs."""
-    old = os.environ.get("TOKENIZERS_PARALLELISM")
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("TOKENIZERS_PARALLELISM", None)
-        else:
-            os.environ["TOKENIZERS_PARALLELISM"] = old
 
 
 def _trainer_tokenizer(base: dict, kind: str) -> Any:
