@@ -58,9 +58,18 @@ def _validate_adapt(path: Path) -> None:
 
 
 def _validate_sigmorphon(path: Path) -> None:
-    from lexiconlm.inflection.neural import load_config
+    """Each system's loader reads its own section (`neural:`, `transducer:`); a file without
+    sections is a neural config."""
+    import yaml
 
-    load_config(path)
+    from lexiconlm.inflection import neural, transducer
+
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sections = [k for k in ("neural", "transducer") if k in values]
+    if "transducer" in sections:
+        transducer.load_config(path)
+    if "neural" in sections or not sections:
+        neural.load_config(path)
 
 
 LOADERS = {

@@ -162,14 +162,20 @@ def test_unknown_system_and_bad_model_folder(tmp_path):
 
 
 def test_shipped_configs_load_and_name_their_command():
-    from lexiconlm.inflection.neural import load_config
+    import yaml
+
+    from lexiconlm.inflection import neural, transducer
 
     files = sorted((REPO / "configs" / "sigmorphon").glob("*.yaml"))
     assert files
     for f in files:
         first = f.read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith("# lexiconlm sigmorphon "), f
-        load_config(f)
+        values = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        if "transducer" in values:
+            assert transducer.load_config(f).signature
+        if "neural" in values or "transducer" not in values:
+            neural.load_config(f)
 
 
 def _nfc(s: str) -> str:

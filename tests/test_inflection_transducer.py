@@ -173,7 +173,8 @@ def test_runner_trains_predicts_and_scores_with_the_transducer(tmp_path: Path):
     preds = read_sigmorphon(sdir / "dev.pred", edition="2022").entries
     assert [(e.lemma, e.features) for e in preds] == [(e.lemma, e.features) for e in dev]
     spec = json.loads((sdir / "model.json").read_text(encoding="utf-8"))
-    assert spec["system"] == "transducer" and spec["cpu_seconds"] > 0
+    assert spec["system"] == "transducer" and spec["hallucinated"] == 10
+    assert json.loads((sdir / "scores.json").read_text(encoding="utf-8"))["cpu_seconds"] > 0
     test_pred = predict_file(sdir, data / "xxx.test", tmp_path / "xxx_small.pred", edition="2022")
     assert len(read_sigmorphon(test_pred, edition="2022").entries) == 3
     # a second call finds the setting finished
@@ -186,3 +187,61 @@ def test_runner_trains_predicts_and_scores_with_the_transducer(tmp_path: Path):
         config={"preset": "tiny", "max_epochs": 20, "hallucinate": 10},
     )
     assert again.skipped == ["xxx_small"]
+
+
+def test_hallucination_only_below_the_size_threshold():
+    cfg = load_config({"hallucinate": 1000, "hallucinate_below": 2000})
+    assert (cfg.hallucinates(700), cfg.hallucinates(7000)) == (1000, 0)
+    assert load_config({"hallucinate": 5}).hallucinates(10**6) == 5
+    # the field left at 0 keeps the signatures of configs written before it
+    assert load_config({}).signature == load_config({"hallucinate_below": 0}).signature
+    assert load_config({}).signature != load_config({"hallucinate_below": 10}).signature
+
+
+def test_auto_chooses_on_dev_runs_settings_on_a_pool_and_predicts_through_its_choice(tmp_path: Path):
+    """Two settings on two worker processes; auto keeps, per setting, the better dev system."""
+    data = tmp_path / "sigmorphon" / "2022_part1"
+    data.mkdir(parents=True)
+    _write_2022(data, "xxx_small.train", _toy(12, seed=1))
+    _write_2022(data, "xxx_large.train", _toy(30, seed=3))
+    dev = _toy(6, seed=2)
+    _write_2022(data, "xxx.dev", dev)
+    data.joinpath("xxx.test").write_text("".join(f"{e.lemma}\t\t{e.features}\n" for e in dev[:4]), encoding="utf-8")
+    out, dest = tmp_path / "runs", tmp_path / "preds"
+    config = {"transducer": {"preset": "tiny", "max_epochs": 12, "hallucinate": 8, "hallucinate_below": 40}}
+    lines: list[str] = []
+    summary = run(
+        "2022",
+        system="auto",
+        data_dir=data.parent,
+        out_dir=out,
+        progress=False,
+        config=config,
+        workers=2,
+        dest=dest,
+        log=lines.append,
+    )
+    assert any("2 worker processes" in line for line in lines), "\n".join(lines)
+    assert any(line.startswith("xxx_small: +") and "hallucinated" in line for line in lines), "\n".join(lines)
+    assert not any(line.startswith("xxx_large: +") for line in lines)  # 60 pairs >= hallucinate_below
+    root = out / "2022"
+    for row in summary.rows:
+        rec = json.loads((root / "auto" / "settings" / row["setting"] / "scores.json").read_text(encoding="utf-8"))
+        cands = rec["candidates"]
+        assert set(cands) == {"affix", "transducer"}
+        best = max(cands.values())
+        assert rec["chosen"] == next(k for k in ("affix", "transducer") if cands[k] == best)
+        assert row["dev_acc"] == best and row["system"] == rec["chosen"]
+        assert rec["cpu_seconds"] > 0
+        chosen_pred = root / rec["chosen"] / "settings" / row["setting"] / "test.pred"
+        assert (dest / f"{row['setting']}.pred").read_text(encoding="utf-8") == chosen_pred.read_text(encoding="utf-8")
+        again = predict_file(root / "auto" / "settings" / row["setting"], data / "xxx.test", tmp_path / "p.pred")
+        assert again.read_text(encoding="utf-8") == chosen_pred.read_text(encoding="utf-8")
+    assert {r["setting"] for r in summary.rows} == {"xxx_small", "xxx_large"}
+    assert "cpu_seconds" in summary.summary[0] and (dest / "selection.csv").is_file()
+    # a tampered model.json cannot send predict outside the run folder
+    spec_file = root / "auto" / "settings" / "xxx_small" / "model.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    spec_file.write_text(json.dumps({**spec, "source": "../../../../../.."}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a setting folder"):
+        predict_file(spec_file.parent, data / "xxx.test", tmp_path / "q.pred")

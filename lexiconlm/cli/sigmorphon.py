@@ -192,7 +192,10 @@ def register(app: typer.Typer) -> None:
             "affix",
             "--system",
             "-s",
-            help="affix (prefix/suffix rules), neural (transformer) or transducer (hard-attention edit actions).",
+            help=(
+                "affix (prefix/suffix rules), neural (transformer), transducer (hard-attention edit actions) "
+                "or auto (per setting the best on dev among affix, transducer and, on a GPU, neural)."
+            ),
         ),
         device: str = typer.Option(
             "auto", "--device", help="auto, cpu, cuda or cuda:N (neural, transducer; bf16 autocast on CUDA)."
@@ -210,7 +213,15 @@ def register(app: typer.Typer) -> None:
         group: str = typer.Option(
             "auto", help="Neural: auto (2022: one multilingual model per size), all, size or language."
         ),
-        threads: int | None = typer.Option(None, min=1, help="CPU threads for torch (default: torch's choice)."),
+        threads: int | None = typer.Option(
+            None, min=1, help="CPU threads for torch (default: torch's choice; 1 per worker with several workers)."
+        ),
+        workers: int | None = typer.Option(
+            None, min=1, help="Transducer/auto: settings trained at once, one process each (default: the CPUs)."
+        ),
+        dest: Path | None = typer.Option(
+            None, "--dest", help="Also copy each setting's test predictions to DEST/<setting>.pred (+ selection.csv)."
+        ),
         time_budget: float | None = typer.Option(
             None,
             min=0.0,
@@ -232,6 +243,8 @@ def register(app: typer.Typer) -> None:
           lexiconlm sigmorphon run --edition 2022 --langs all --system neural --device auto --config configs/sigmorphon/neural-2022-gpu.yaml
 
           lexiconlm sigmorphon run --edition 2022 --langs hun_small --system transducer --device cpu --threads 1
+
+          lexiconlm sigmorphon run --edition 2022 --system auto --config configs/sigmorphon/auto-cpu.yaml --dest docs/results/sigmorphon/predictions/2022
         """  # noqa: E501
         from lexiconlm.inflection.runner import run
 
@@ -253,6 +266,9 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             log=typer.echo,
             time_budget_s=None if time_budget is None else 60.0 * time_budget,
+            workers=workers,
+            threads=threads,
+            dest=dest,
         )
         _print_summary(summary)
 
@@ -297,7 +313,9 @@ def register(app: typer.Typer) -> None:
         dest: Path = typer.Option(..., "--dest", help="Folder for <setting>.pred files and selection.csv."),
         out: Path = typer.Option(Path("runs/sigmorphon"), "--out", "-o", help="Run folder root (as given to run)."),
         data: Path | None = typer.Option(None, "--data", help="The sigmorphon data folder."),
-        systems: str = typer.Option("affix,neural", help="Systems to choose from, comma-separated."),
+        systems: str = typer.Option(
+            "affix,neural,transducer", help="Systems to choose from, comma-separated (auto too)."
+        ),
     ) -> None:
         """Copy, per setting, the test predictions of the system with the best dev accuracy (dev only).
 
@@ -357,6 +375,28 @@ def _print_summary(summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    per = Table(title=f"SIGMORPHON {summary.edition} {summary.system}: per setting")
+    pcols = [
+        "setting",
+        "system",
+        "dev_affix",
+        "dev_transducer",
+        "dev_neural",
+        "dev_acc",
+        "official_nonneural_dev",
+        "official_neural_dev",
+        "test_acc",
+        "cpu_seconds",
+        "seconds",
+    ]
+    pcols = [c for c in pcols if any(r.get(c) is not None for r in summary.rows)]
+    for c in pcols:
+        per.add_column(c)
+    for r in summary.rows:
+        per.add_row(*[_cell(r.get(c)) for c in pcols])
+    if summary.rows:
+        console.print(per)
     table = Table(title=f"SIGMORPHON {summary.edition} {summary.system}: summary")
     cols = [
         "group",
@@ -368,14 +408,24 @@ def _print_summary(summary) -> None:
         "micro_lev",
         "official_nonneural_dev_micro",
         "official_neural_dev_micro",
+        "cpu_seconds",
+        "seconds",
     ]
     cols = [c for c in cols if any(c in r for r in summary.summary)]
     for c in cols:
         table.add_column(c)
     for r in summary.summary:
-        table.add_row(*[str(r.get(c, "")) for c in cols])
-    console = Console()
+        table.add_row(*[_cell(r.get(c)) for c in cols])
     console.print(table)
     if summary.skipped:
         console.print(f"{len(summary.skipped)} setting(s) already finished, skipped")
+    console.print(f"wall time of this call: {summary.seconds:.0f} s")
     console.print(f"tables: {summary.csv}, {summary.markdown}")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)

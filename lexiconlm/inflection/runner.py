@@ -50,10 +50,12 @@ import difflib
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import platform
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from lexiconlm import __version__
+from lexiconlm.config import read_config
+from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, DataFormatError
 from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder_locks
 from lexiconlm.inflection import neural
@@ -91,7 +95,9 @@ __all__ = [
     "select_best",
 ]
 
-SYSTEMS = ("affix", "neural", "transducer")
+SYSTEMS = ("affix", "neural", "transducer", "auto")
+#: The systems ``auto`` chooses from (``neural`` only when the device is a GPU).
+CANDIDATES = ("affix", "transducer", "neural")
 
 #: Per edition: (train suffix, dev suffix, test suffixes in order of preference).
 EDITION_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -283,9 +289,21 @@ class RunSummary:
     seconds: float = 0.0
 
 
-def _finish_setting(sdir: Path, setting: Setting, system_sig: str, scores: dict, seconds: float, model: dict) -> None:
+def _finish_setting(
+    sdir: Path,
+    setting: Setting,
+    system_sig: str,
+    scores: dict,
+    seconds: float,
+    model: dict,
+    cpu_seconds: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
     atomic_write_text(sdir / "model.json", json.dumps(model, indent=1, ensure_ascii=False) + "\n")
     record = {"setting": asdict(setting), "signature": system_sig, "scores": scores, "seconds": round(seconds, 3)}
+    if cpu_seconds is not None:
+        record["cpu_seconds"] = round(cpu_seconds, 2)
+    record.update(extra or {})
     atomic_write_text(sdir / "scores.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -312,7 +330,7 @@ def _run_affix(
         if resume and _is_done(sdir, sig):
             skipped.append(s.name)
             continue
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         train, dev, test = _read(s.train, s.edition), _read(s.dev, s.edition), _read(s.test, s.edition)
         model = AffixBaseline(name).fit(train.entries)
         dev_forms = model.predict(dev.entries) if dev is not None else None
@@ -329,6 +347,7 @@ def _run_affix(
             scores,
             time.perf_counter() - t0,
             {"system": "affix", "variant": name, "train": s.train, "edition": s.edition, "setting": s.name},
+            cpu_seconds=time.process_time() - c0,
         )
     return skipped
 
@@ -426,66 +445,211 @@ def _run_neural(
     return skipped
 
 
+def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
+    """Train, predict and score one setting with the transducer; a pool task (picklable in and out).
+
+    Returns the setting's name and its log lines (a worker process cannot call the parent's log).
+    """
+    from lexiconlm.inflection import transducer  # imports torch
+
+    if job.get("threads"):
+        import torch
+
+        torch.set_num_threads(job["threads"])
+    s: Setting = job["setting"]
+    cfg = transducer.load_config(job["config"])
+    root, device, resume = Path(job["root"]), job["device"], job["resume"]
+    lines: list[str] = []
+    sdir = root / "settings" / s.name
+    t0, c0 = time.perf_counter(), time.process_time()
+    train, dev = _read(s.train, s.edition), _read(s.dev, s.edition)
+    test = _read(s.test, s.edition)
+    entries = list(train.entries)
+    n_hall = cfg.hallucinates(len(entries))
+    if n_hall:
+        guard = LeakageGuard()
+        for ds, src in ((dev, s.dev), (test, s.test)):
+            if ds is not None:
+                guard.add_inflections(ds.entries, source=str(src))
+        st = HallucinationStats()
+        entries += hallucinate(train.entries, n=n_hall, seed=cfg.seed, guard=guard, stats=st)
+        lines.append(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
+    dev_gold = dev.entries if dev is not None and not dev.covered else ()
+    mdir = root / "models" / s.name
+    result = transducer.train_transducer(
+        cfg, entries, dev_gold, mdir, device=device, resume=resume, progress=job["progress"], desc=s.name
+    )
+    lines.append(
+        f"{s.name}: {[r['epochs'] for r in result.seeds]} epochs, dev {result.dev_accuracy}, "
+        f"{result.cpu_seconds:.0f} CPU-s training on {result.device}"
+    )
+    model = transducer.TransducerInflector.load(mdir, device=device)
+    dev_forms = model.predict(dev.entries) if dev is not None else None
+    test_forms = model.predict(test.entries) if test is not None else None
+    if dev is not None:
+        _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
+    if test is not None:
+        _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
+    scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+    _finish_setting(
+        sdir,
+        s,
+        cfg.signature,
+        scores,
+        time.perf_counter() - t0,
+        {
+            "system": "transducer",
+            "model_dir": os.path.relpath(mdir, sdir),
+            "edition": s.edition,
+            "setting": s.name,
+            "device": result.device,
+            "train_cpu_seconds": result.cpu_seconds,
+            "hallucinated": n_hall,
+        },
+        cpu_seconds=time.process_time() - c0,
+    )
+    return {"setting": s.name, "log": lines}
+
+
+def _n_train(s: Setting) -> int:
+    try:
+        with open(s.train, encoding="utf-8") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0
+
+
 def _run_transducer(
-    settings, root: Path, config, device: str, resume: bool, progress: bool, log: Callable[[str], None]
+    settings,
+    root: Path,
+    config,
+    device: str,
+    resume: bool,
+    progress: bool,
+    log: Callable[[str], None],
+    workers: int = 1,
+    threads: int | None = None,
 ) -> list[str]:
-    """One hard-attention transducer per setting (:mod:`lexiconlm.inflection.transducer`)."""
+    """One hard-attention transducer per setting (:mod:`lexiconlm.inflection.transducer`), on a
+    process pool of ``workers`` processes (each with ``threads`` torch threads, default 1 when
+    there are several workers); the largest training files go first."""
     from lexiconlm.inflection import transducer  # imports torch
 
     cfg = transducer.load_config(config)
     sig = cfg.signature
-    skipped = []
+    skipped = [s.name for s in settings if resume and _is_done(root / "settings" / s.name, sig)]
+    todo = sorted((s for s in settings if s.name not in skipped), key=lambda s: (-_n_train(s), s.name))
+    workers = max(1, min(workers, len(todo)))
+    if workers > 1 and resolve_device(device).startswith("cuda"):
+        workers = 1  # one process owns the accelerator
+    jobs = [
+        {
+            "setting": s,
+            "config": cfg.to_dict(),
+            "root": str(root),
+            "device": device,
+            "resume": resume,
+            "progress": progress and workers == 1,
+            "threads": threads or (1 if workers > 1 else None),
+        }
+        for s in todo
+    ]
+    if workers == 1:
+        bar = _bar(jobs, progress, "transducer")
+        for job in bar:
+            _bar_label(bar, job["setting"].name)
+            for line in _transducer_setting(job)["log"]:
+                log(line)
+        return skipped
+    log(f"transducer: {len(todo)} setting(s) on {workers} worker processes, largest training files first")
+    ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    bar = tqdm(total=len(todo), desc="transducer", unit="setting", dynamic_ncols=True) if progress else None
+    failures: list[str] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_transducer_setting, job): job["setting"].name for job in jobs}
+        for fut in as_completed(futures):
+            name = futures[fut]
+            try:
+                for line in fut.result()["log"]:
+                    log(line)
+            except Exception as exc:  # noqa: BLE001 - the other settings go on; reported below
+                failures.append(f"{name} -> {type(exc).__name__}: {exc}")
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(name, refresh=True)
+    if bar is not None:
+        bar.close()
+    if failures:
+        raise ConfigError(failures + ["rerun the same command: finished settings are kept, the rest resume"])
+    return skipped
+
+
+def _config_sections(config: Any) -> set[str]:
+    """The top-level keys of a YAML config file or mapping (to hand each system its section)."""
+    if config is None:
+        return set()
+    if isinstance(config, (str, os.PathLike)):
+        values = read_config(config, hint="sigmorphon configs live in configs/sigmorphon/").values
+    elif isinstance(config, dict):
+        values = config
+    else:
+        return set()
+    return set(values)
+
+
+def _candidate_config(system: str, config: Any) -> Any:
+    """The part of an ``auto`` config for one system: the file itself when it has the system's
+    section (each loader takes its own), else the system's defaults."""
+    if config is None or system == "affix":
+        return None
+    if not isinstance(config, (str, os.PathLike, dict)):  # a config object of one system
+        kind = "transducer" if type(config).__name__ == "TransducerConfig" else "neural"
+        return config if kind == system else None
+    return config if system in _config_sections(config) else None
+
+
+def _compose_auto(
+    settings: Sequence[Setting], edition_root: Path, root: Path, candidates: Sequence[str]
+) -> dict[str, int]:
+    """Per setting, copy the candidate with the best dev accuracy into ``root/settings/<setting>``
+    (predictions, scores, a model.json that points to it). Dev only; ties go to the earlier
+    candidate (the cheaper one). The seconds are those of all candidates (what auto cost)."""
+    counts: dict[str, int] = {}
     for s in settings:
-        sdir = root / "settings" / s.name
-        if resume and _is_done(sdir, sig):
-            skipped.append(s.name)
+        best, recs = None, {}
+        for system in candidates:
+            f = edition_root / system / "settings" / s.name / "scores.json"
+            if not f.is_file():
+                continue
+            rec = json.loads(f.read_text(encoding="utf-8"))
+            recs[system] = rec
+            acc = rec["scores"].get("dev", {}).get("all", {}).get("accuracy")
+            if best is None or (acc is not None and (best[1] is None or acc > best[1])):
+                best = (system, acc)
+        if best is None:
             continue
-        t0, c0 = time.perf_counter(), time.process_time()
-        train, dev = _read(s.train, s.edition), _read(s.dev, s.edition)
-        test = _read(s.test, s.edition)
-        entries = list(train.entries)
-        if cfg.hallucinate:
-            guard = LeakageGuard()
-            for ds, src in ((dev, s.dev), (test, s.test)):
-                if ds is not None:
-                    guard.add_inflections(ds.entries, source=str(src))
-            st = HallucinationStats()
-            entries += hallucinate(train.entries, n=cfg.hallucinate, seed=cfg.seed, guard=guard, stats=st)
-            log(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
-        dev_gold = dev.entries if dev is not None and not dev.covered else ()
-        mdir = root / "models" / s.name
-        result = transducer.train_transducer(
-            cfg, entries, dev_gold, mdir, device=device, resume=resume, progress=progress, desc=s.name
-        )
-        log(
-            f"{s.name}: {[r['epochs'] for r in result.seeds]} epochs, dev {result.dev_accuracy}, "
-            f"{result.cpu_seconds:.0f} CPU-s training on {result.device}"
-        )
-        model = transducer.TransducerInflector.load(mdir, device=device)
-        dev_forms = model.predict(dev.entries) if dev is not None else None
-        test_forms = model.predict(test.entries) if test is not None else None
-        if dev is not None:
-            _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
-        if test is not None:
-            _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
-        scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+        chosen = best[0]
+        src, sdir = edition_root / chosen / "settings" / s.name, root / "settings" / s.name
+        for name in ("dev.pred", "test.pred"):
+            if (src / name).is_file():
+                atomic_write_text(sdir / name, (src / name).read_text(encoding="utf-8"))
+            else:
+                (sdir / name).unlink(missing_ok=True)
+        seconds = sum(r.get("seconds") or 0.0 for r in recs.values())
+        cpu = [r.get("cpu_seconds") for r in recs.values()]
+        dev_accs = {k: r["scores"].get("dev", {}).get("all", {}).get("accuracy") for k, r in recs.items()}
         _finish_setting(
             sdir,
             s,
-            sig,
-            scores,
-            time.perf_counter() - t0,
-            {
-                "system": "transducer",
-                "model_dir": os.path.relpath(mdir, sdir),
-                "edition": s.edition,
-                "setting": s.name,
-                "device": result.device,
-                "train_cpu_seconds": result.cpu_seconds,
-                "cpu_seconds": round(time.process_time() - c0, 2),
-            },
+            "auto|" + "|".join(f"{k}={r.get('signature')}" for k, r in sorted(recs.items())),
+            recs[chosen]["scores"],
+            seconds,
+            {"system": "auto", "chosen": chosen, "source": f"../../../{chosen}/settings/{s.name}", "dev": dev_accs},
+            cpu_seconds=sum(c for c in cpu if c is not None) if any(c is not None for c in cpu) else None,
+            extra={"chosen": chosen, "candidates": dev_accs},
         )
-    return skipped
+        counts[chosen] = counts.get(chosen, 0) + 1
+    return counts
 
 
 def _bar(items, progress: bool, desc: str):
@@ -522,7 +686,14 @@ def collect_rows(
             continue
         rec = json.loads(f.read_text(encoding="utf-8"))
         sc = rec["scores"]
-        row: dict[str, Any] = {"setting": s.name, "system": system, "seconds": rec.get("seconds")}
+        row: dict[str, Any] = {
+            "setting": s.name,
+            "system": rec.get("chosen", system),
+            "seconds": rec.get("seconds"),
+            "cpu_seconds": rec.get("cpu_seconds"),
+        }
+        for cand, acc in (rec.get("candidates") or {}).items():
+            row[f"dev_{cand}"] = acc
         dev = sc.get("dev", {})
         if "all" in dev:
             row.update(dev_n=dev["all"]["n"], dev_acc=dev["all"]["accuracy"], dev_lev=dev["all"]["levenshtein"])
@@ -581,6 +752,10 @@ def summarise(
                 "macro_acc": round(sum(r[f"{split}_acc"] for r in have) / len(have), 3),
                 "micro_lev": round(micro.levenshtein, 4),
             }
+            if split == "dev":
+                summary["seconds"] = round(sum(r.get("seconds") or 0.0 for r in have), 1)
+                if all(r.get("cpu_seconds") is not None for r in have):
+                    summary["cpu_seconds"] = round(sum(r["cpu_seconds"] for r in have), 1)
             if edition == "2022" and split == "dev":
                 for c in ("both", "lemma", "feats", "unseen"):
                     cs = [load(r["setting"], split, c) for r in have]
@@ -625,6 +800,9 @@ def _columns(rows: list[dict[str, Any]], preferred: Sequence[str]) -> list[str]:
 ROW_ORDER = (
     "setting",
     "system",
+    "dev_affix",
+    "dev_transducer",
+    "dev_neural",
     "dev_n",
     "dev_acc",
     "dev_lev",
@@ -656,6 +834,8 @@ SUMMARY_ORDER = (
     "official_neural_dev_micro",
     "official_nonneural_dev_macro",
     "official_neural_dev_macro",
+    "seconds",
+    "cpu_seconds",
 )
 
 
@@ -677,7 +857,8 @@ def _md(rows: list[dict[str, Any]], cols: Sequence[str]) -> str:
 
 def write_tables(summary: RunSummary, root: Path, header: str) -> None:
     row_cols = _columns(summary.rows, ROW_ORDER)
-    row_cols = [c for c in row_cols if not c.startswith("dev_n_") and c != "seconds"] + ["seconds"]
+    row_cols = [c for c in row_cols if not c.startswith("dev_n_") and c not in ("seconds", "cpu_seconds")]
+    row_cols += ["seconds"] + (["cpu_seconds"] if any(r.get("cpu_seconds") is not None for r in summary.rows) else [])
     sum_cols = _columns(summary.summary, SUMMARY_ORDER)
     csv_path, md_path = root / "results.csv", root / "results.md"
     atomic_write_text(csv_path, _csv(summary.rows, row_cols))
@@ -717,13 +898,18 @@ def run(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     time_budget_s: float | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    dest: str | os.PathLike | None = None,
 ) -> RunSummary:
     """Train, predict, score and tabulate one edition with one system (see the module docstring).
 
     Args:
         edition: ``2020``, ``2021``, ``2022`` or ``2023``.
         langs: ``"all"`` or codes / setting names (comma-separated or a list).
-        system: ``affix``, ``neural`` or ``transducer``.
+        system: ``affix``, ``neural``, ``transducer`` or ``auto`` (per setting, the best on dev
+            among affix, transducer and, when ``device`` is a GPU, neural; each candidate runs
+            in its own folder first, ``auto/`` gets the chosen one's predictions and scores).
         device: ``auto``, ``cpu``, ``cuda`` (neural and transducer).
         data_dir: the ``sigmorphon`` data folder (default: :func:`default_data_dir`).
         out_dir: the run folder root.
@@ -740,6 +926,11 @@ def run(
         log: where progress messages go (default: nowhere).
         time_budget_s: neural: training time per model (group), resumed parts included; the
             model then keeps its best dev weights (see :func:`~lexiconlm.inflection.neural.train`).
+        workers: transducer (and auto): settings trained at once on a process pool (default:
+            the CPUs this process may use; 1 on a GPU).
+        threads: torch threads per worker (default: 1 with several workers).
+        dest: also copy each setting's test predictions to ``dest/<setting>.pred`` with
+            ``selection.csv`` (:func:`select_best` over this system).
 
     Returns:
         :class:`RunSummary` with the rows and the paths of ``results.csv`` / ``results.md``.
@@ -752,16 +943,43 @@ def run(
     log = log or (lambda _msg: None)
     if system not in SYSTEMS:
         raise ConfigError([f"system -> must be one of {', '.join(SYSTEMS)}, got {system!r}"])
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     settings = discover(edition, data_dir, langs)
+    t0 = time.perf_counter()
+    if system == "auto":
+        candidates = [c for c in CANDIDATES if c != "neural" or resolve_device(device).startswith("cuda")]
+        for cand in candidates:
+            log(f"auto: candidate {cand}")
+            run(
+                edition,
+                langs=[s.name for s in settings],
+                system=cand,
+                device=device,
+                data_dir=data_dir,
+                out_dir=out_dir,
+                config=_candidate_config(cand, config),
+                variant=variant,
+                group=group,
+                resume=resume,
+                progress=progress,
+                log=log,
+                time_budget_s=time_budget_s,
+                workers=workers,
+                threads=threads,
+            )
     root = hold_run_folder(
         Path(out_dir) / edition / system,  # one process at a time in the folder
         f"lexiconlm sigmorphon run {edition} {system}",
     )
-    t0 = time.perf_counter()
-    if system == "affix":
+    if system == "auto":
+        counts = _compose_auto(settings, Path(out_dir) / edition, root, candidates)
+        log("auto: chosen on dev: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        skipped = []
+    elif system == "affix":
         skipped = _run_affix(settings, root, variant, resume, progress, log)
     elif system == "transducer":
-        skipped = _run_transducer(settings, root, config, device, resume, progress, log)
+        skipped = _run_transducer(settings, root, config, device, resume, progress, log, workers, threads)
     else:
         skipped = _run_neural(settings, root, config, device, resume, progress, group, log, time_budget_s)
     official = official_baselines(edition, data_dir)
@@ -771,6 +989,8 @@ def run(
     summary.summary = summarise(edition, summary.rows, root, official)
     summary.seconds = time.perf_counter() - t0
     write_tables(summary, root, _header(edition, system, summary, data_dir))
+    if dest is not None:
+        select_best(edition, out_dir=out_dir, dest=dest, data_dir=data_dir, systems=[system], langs=langs)
     return summary
 
 
@@ -837,7 +1057,7 @@ def predict_file(
 
     Args:
         model: a setting folder written by :func:`run` (``.../settings/hun_small``; affix,
-            neural or transducer), or a neural model folder (``.../models/small``; then ``tag``
+            neural, transducer or auto), or a neural model folder (``.../models/small``; then ``tag``
             picks the language when it has several).
         inputs: the file to inflect.
         out: the prediction file (written atomically).
@@ -851,6 +1071,14 @@ def predict_file(
         DataFormatError: the input cannot be read.
     """
     spec, p = _load_model_spec(model)
+    if spec.get("system") == "auto":  # the chosen system's setting folder, inside the edition's run folder
+        edition_root = p.resolve().parents[2]
+        target = (p / spec.get("source", "")).resolve()
+        if not target.is_relative_to(edition_root) or not (target / "model.json").is_file():
+            raise ConfigError(
+                [f"{p / 'model.json'} -> source {spec.get('source')!r} is not a setting folder of the run"]
+            )
+        return predict_file(target, inputs, out, edition=edition, tag=tag, beam=beam, device=device)
     src = read_sigmorphon(inputs, edition=edition or spec.get("edition"))
     ed = src.edition or edition or spec.get("edition")
     if not ed:
@@ -878,6 +1106,7 @@ def select_best(
     dest: str | os.PathLike,
     data_dir: str | os.PathLike | None = None,
     systems: Sequence[str] = SYSTEMS,
+    langs: str | Sequence[str] = "all",
 ) -> list[dict[str, Any]]:
     """Per setting, copy the test predictions of the system with the best dev accuracy to ``dest``.
 
@@ -888,7 +1117,7 @@ def select_best(
     Raises:
         ConfigError: a setting has no finished run of any system.
     """
-    settings = discover(edition, data_dir, "all")
+    settings = discover(edition, data_dir, langs)
     dest = Path(dest)
     rows, problems = [], []
     for s in settings:
@@ -898,8 +1127,11 @@ def select_best(
             f = Path(out_dir) / edition / system / "settings" / s.name / "scores.json"
             if not f.is_file():
                 continue
-            acc = json.loads(f.read_text(encoding="utf-8"))["scores"].get("dev", {}).get("all", {}).get("accuracy")
+            rec = json.loads(f.read_text(encoding="utf-8"))
+            acc = rec["scores"].get("dev", {}).get("all", {}).get("accuracy")
             row[f"dev_{system}"] = acc
+            if "chosen" in rec:  # an auto run: which system it chose
+                row[f"{system}_chose"] = rec["chosen"]
             if acc is not None and (best is None or acc > best[1]):
                 best = (system, acc)
         if best is None:
@@ -915,5 +1147,6 @@ def select_best(
     if problems:
         raise ConfigError(problems)
     cols = ["setting", "chosen"] + [f"dev_{s}" for s in systems]
+    cols += sorted({k for r in rows for k in r if k.endswith("_chose")})
     atomic_write_text(dest / "selection.csv", _csv(rows, cols))
     return rows

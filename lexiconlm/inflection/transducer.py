@@ -241,6 +241,8 @@ class TransducerConfig:
         seeds: models trained and ensembled (seeds ``seed`` .. ``seed + seeds - 1``).
         hallucinate: hallucinated pairs added to the training data (the runner adds them,
             see :mod:`lexiconlm.inflection.hallucinate`).
+        hallucinate_below: add them only when the training file has fewer pairs than this
+            (0: always); e.g. 2000 hallucinates for the 700-pair 2022 small settings only.
         eval_max: dev items used for early stopping (0: all).
         seed: the first seed.
     """
@@ -261,6 +263,7 @@ class TransducerConfig:
     patience: int = 8
     seeds: int = 1
     hallucinate: int = 0
+    hallucinate_below: int = 0
     eval_max: int = 0
     seed: int = 13
 
@@ -296,7 +299,7 @@ class TransducerConfig:
             "lr_patience",
         ):
             check_int(getattr(self, k), k, out, minimum=1)
-        for k in ("patience", "hallucinate", "eval_max", "seed"):
+        for k in ("patience", "hallucinate", "hallucinate_below", "eval_max", "seed"):
             check_int(getattr(self, k), k, out, minimum=0)
         check_number(self.dropout, "dropout", out, low=0.0, high=1.0, high_open=True)
         check_number(self.lr, "lr", out, low=0.0, low_open=True)
@@ -308,10 +311,19 @@ class TransducerConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def hallucinates(self, n_train: int) -> int:
+        """How many hallucinated pairs a training file of ``n_train`` pairs gets."""
+        if self.hallucinate_below and n_train >= self.hallucinate_below:
+            return 0
+        return self.hallucinate
+
     @property
     def signature(self) -> str:
         """``hard-attention-transducer.v1|config:<hash>``: what the runner stores with results."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
+        d = self.to_dict()
+        if not d["hallucinate_below"]:  # added later: configs without it keep their signature
+            d.pop("hallucinate_below")
+        text = json.dumps(d, sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:10]
         return f"{SIGNATURE_VERSION}|config:{digest}"
 
