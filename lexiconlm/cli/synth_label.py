@@ -175,7 +175,15 @@ def morph_cmd(
         "where the table has a noun paradigm for it.",
     ),
     inflector: bool = typer.Option(
-        True, help="Inflect lemmas missing from the table with the affix model trained on it."
+        True, help="Inflect lemmas missing from the table with an inflector trained on it (--inflector-system)."
+    ),
+    inflector_system: str = typer.Option(
+        "affix",
+        help="affix (rules, instant), transducer (neural, trained on the table) or auto (the better of the two "
+        "on held-out lemmas of the table).",
+    ),
+    inflector_dir: Path | None = typer.Option(
+        None, help="Where transducer/auto train their models (default: OUT.inflector/; reused by the next run)."
     ),
     lemma_fallback: bool = typer.Option(True, help="Give the translated lemma when no inflected form exists."),
     sense: str = typer.Option("random", help=_SENSE_HELP),
@@ -228,6 +236,8 @@ def morph_cmd(
         on_leak=on_leak,  # type: ignore[arg-type]
         generate_english=generate_english,
         use_inflector=inflector,
+        inflector=inflector_system,
+        inflector_dir=inflector_dir,
         lemma_fallback=lemma_fallback,
         plural_nouns=plural_nouns,
         sense=sense,
@@ -240,7 +250,7 @@ def morph_cmd(
     _print_stats(res.projection.stats, "utterances")  # type: ignore[attr-defined]
     typer.echo(
         f"morphology: {st.n_analysed:,} inflected English tokens; {st.n_inflected:,} got an inflected form "
-        f"({st.n_table:,} from the table, {st.n_inflector:,} from the affix model), "
+        f"({st.n_table:,} from the table, {st.n_inflector:,} from the {inflector_system} inflector), "
         f"{st.n_same_form:,} a form equal to the lemma, {st.n_no_form:,} no form, "
         f"{st.n_no_translation:,} no translation of the lemma"
     )

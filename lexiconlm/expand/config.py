@@ -125,14 +125,15 @@ DEFAULTS: dict[str, Any] = {
             "enabled": True,
             "dev_share": 0.1,
             "max_entries": 20000,
-            "systems": ["affix"],
+            "systems": ["affix", "auto"],
             "neural_preset": "cpu",
             "neural": {},
+            "transducer": {"max_epochs": 10, "patience": 3},
         },
     },
 }
 #: Free-form mappings, handed to another module's own validation.
-_FREE = ("adapt.config", "nlu.config", "evaluate.sigmorphon.neural")
+_FREE = ("adapt.config", "nlu.config", "evaluate.sigmorphon.neural", "evaluate.sigmorphon.transducer")
 
 _PATH_KEYS = {
     "data.lexicons": "list",
@@ -151,7 +152,7 @@ _CHOICES = {
 _SETS = {
     "nlu.train": ("source", "pseudo"),
     "adapt.texts": ("pseudo", "real"),
-    "evaluate.sigmorphon.systems": ("affix", "neural"),
+    "evaluate.sigmorphon.systems": ("affix", "transducer", "auto", "neural"),
 }
 _INTS = {
     "seed",
@@ -262,6 +263,13 @@ def _check_sub_configs(values: dict, base: Path, problems: list[str]) -> None:
             NeuralConfig.from_dict({**sig["neural"], "preset": preset})
         except ConfigError as exc:
             problems.extend(f"evaluate.sigmorphon.neural.{p}" for p in exc.problems)
+    if {"transducer", "auto"} & set(sig.get("systems") or []):
+        from lexiconlm.inflection import transducer  # imports torch
+
+        try:
+            transducer.load_config(dict(sig["transducer"]))
+        except ConfigError as exc:
+            problems.extend(f"evaluate.sigmorphon.transducer.{p}" for p in exc.problems)
     ad = values["adapt"]["config"]
     for k in ("base_model", "language"):
         if k in ad:

@@ -494,7 +494,7 @@ def summary_rows(run_dirs: Sequence[str | Path]) -> list[dict]:
                 steps = {r["step"]: float(r["seconds"]) for r in csv.DictReader(fh)}
         nlu = next(iter(m.get("nlu", {}).items()), (None, {}))
         tok = m.get("tokenizer", {}).get("base", {})
-        inf = m.get("inflection", {}).get("affix", {})
+        inf = m.get("inflection", {}).get("best") or m.get("inflection", {}).get("affix", {})
         run = json.loads((d / "run.json").read_text(encoding="utf-8")) if (d / "run.json").is_file() else {}
         rows.append(
             {
@@ -507,6 +507,7 @@ def summary_rows(run_dirs: Sequence[str | Path]) -> list[dict]:
                 "fertility": _round(tok.get("fertility"), 3),
                 "unk_rate": _round(tok.get("unk_rate"), 4),
                 "inflection_accuracy": _round(inf.get("accuracy")),
+                "inflector": inf.get("system", "affix" if inf else None),
                 "pseudo_utterances": m.get("synthesis", {}).get("pseudo_utterances"),
                 "minutes": _round(steps.get("total", 0) / 60, 1) if steps else None,
             }

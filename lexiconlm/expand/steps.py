@@ -43,6 +43,7 @@ from lexiconlm.expand.config import ExpandConfig, LanguageInputs
 from lexiconlm.expand.report import write_report
 from lexiconlm.files import atomic_write_text
 from lexiconlm.inflection.affix import AffixBaseline
+from lexiconlm.inflection.choose import fit_inflector
 from lexiconlm.inflection.metrics import evaluate as score_inflection
 from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
 from lexiconlm.inflection.neural import train as train_neural
@@ -576,8 +577,20 @@ def step_evaluate(ctx: StepContext) -> dict:
             tr, dv = _inflection_split(table.entries, sig["dev_share"], seed, sig["max_entries"])
             rows = []
             for system in sig["systems"]:
+                chosen = None
                 if system == "affix":
                     pred = AffixBaseline().fit(tr).predict(dv)
+                elif system in ("transducer", "auto"):  # auto: the better on held-out lemmas of tr
+                    fitted = fit_inflector(
+                        tr,
+                        system,
+                        out_dir=ctx.path("inflection") / system,
+                        config=sig["transducer"],
+                        seed=seed,
+                        device=ctx.device,
+                        progress=ctx.progress,
+                    )
+                    pred, chosen = fitted.predict(dv), fitted.system
                 else:
                     pred = neural_inflection(
                         tr,
@@ -598,12 +611,24 @@ def step_evaluate(ctx: StepContext) -> dict:
                         "n_dev": len(dv),
                         "dev_accuracy": round(sc.accuracy, 4),
                         "dev_levenshtein": round(sc.levenshtein, 4),
+                        **({"chosen": chosen} if chosen else {}),
                     }
                 )
             if rows:
                 tables["sigmorphon"] = rows
                 metrics["inflection"] = {
-                    r["system"]: {"accuracy": r["dev_accuracy"], "levenshtein": r["dev_levenshtein"]} for r in rows
+                    r["system"]: {
+                        "accuracy": r["dev_accuracy"],
+                        "levenshtein": r["dev_levenshtein"],
+                        **({"chosen": r["chosen"]} if "chosen" in r else {}),
+                    }
+                    for r in rows
+                }
+                best = max(rows, key=lambda r: r["dev_accuracy"])
+                metrics["inflection"]["best"] = {
+                    "system": best.get("chosen", best["system"]),
+                    "accuracy": best["dev_accuracy"],
+                    "levenshtein": best["dev_levenshtein"],
                 }
     return {"metrics": metrics, "tables": tables, "not_evaluable": missing}
 

@@ -177,6 +177,8 @@ class MorphAugmenter:
             pairs.append(("um", Path(self.target.source).name))
         if not self.target.use_inflector:
             pairs.append(("morph-infl", "off"))
+        elif self.target.inflector_system != "affix":
+            pairs.append(("morph-infl", self.target.inflector_system))
         if self.generate_english:
             pairs.append(("eng-gen", "on"))
         if self.plural_nouns:
@@ -279,15 +281,17 @@ def make_augmenter(
     use_inflector: bool = True,
     lemma_fallback: bool = True,
     plural_nouns: bool = False,
+    inflector: str = "affix",
+    inflector_dir: str | os.PathLike | None = None,
 ) -> tuple[MorphAugmenter, list[tuple[str, object]]]:
     """A :class:`MorphAugmenter` for one target table, and the signature pairs of a projection made with it.
 
     ``english``: the English inflection files (:meth:`EnglishAnalyser.from_files`); a fresh
     analyser is read for every augmenter, since ``generate_english`` and ``plural_nouns`` extend it
-    with the target's lexicon words.
+    with the target's lexicon words. ``inflector``/``inflector_dir``: see :class:`TargetMorphology`.
     """
     analyser = EnglishAnalyser.from_files(english)
-    target = TargetMorphology(table, use_inflector=use_inflector)
+    target = TargetMorphology(table, use_inflector=use_inflector, inflector=inflector, inflector_dir=inflector_dir)
     aug = MorphAugmenter(
         analyser,
         lexicon,
@@ -326,6 +330,7 @@ def morph_report(aug: MorphAugmenter, projection) -> dict:
         "english_generated_readings": aug.n_generated,
         "english_plural_readings": aug.n_plurals,
         "mappings": [m.describe() for m in aug.target.mappings()],
+        "inflector": {"system": aug.target.inflector_system, "by_pos": aug.target.inflector_choices()},
         "examples": [list(x) for x in st.examples],
         "table_problems": [str(p) for p in aug.target.problems],
     }
@@ -370,6 +375,8 @@ def morph_file(
     seed: int = 13,
     hygiene: str | None = "script.v1",
     limit: int | None = None,
+    inflector: str = "affix",
+    inflector_dir: str | os.PathLike | None = None,
 ) -> MorphRunResult:
     """Morph-augmented pseudo-labelled MASSIVE data, and optionally a paradigm-expansion lexicon.
 
@@ -396,6 +403,9 @@ def morph_file(
             :class:`TargetMorphology` and :func:`expand_paradigms`.
         sense, oov, seed, hygiene: translator settings.
         limit: only the first ``limit`` utterances.
+        inflector: ``affix``, ``transducer`` or ``auto`` for lemmas the table lacks (see
+            :class:`TargetMorphology`); ``inflector_dir``: where the transducers train (default:
+            ``<output>.inflector/``).
 
     Raises:
         DataFormatError: an input file has bad lines (all listed); nothing is written.
@@ -415,6 +425,10 @@ def morph_file(
         use_inflector=use_inflector,
         lemma_fallback=lemma_fallback,
         plural_nouns=plural_nouns,
+        inflector=inflector,
+        inflector_dir=inflector_dir
+        if inflector_dir is not None or inflector == "affix"
+        else out_path.with_name(out_path.name + ".inflector"),
     )
     target = aug.target
     analyser = aug.analyser

@@ -16,9 +16,11 @@ possessor tags (``PSSD``, ``PSS3S`` ...: a possessed noun is never the plain plu
 defaults (:data:`DEFAULT_TAGS`: 3rd person, singular, masculine, indicative,
 active), then fewer other tags, then file order. When every English tag was
 dropped (the target does not mark them: Indonesian has no tense) nothing is
-inflected. A lemma without a paradigm in the table is inflected by the
-:class:`~lexiconlm.inflection.affix.AffixBaseline` trained on the table's
-entries of that part of speech, with the best-matching bundle of the table —
+inflected. A lemma without a paradigm in the table is inflected by an inflector trained on
+the table's entries of that part of speech (``inflector``: the
+:class:`~lexiconlm.inflection.affix.AffixBaseline` by default, or the transducer, or ``auto``,
+the better of the two on held-out lemmas: :func:`lexiconlm.inflection.choose.fit_inflector`),
+with the best-matching bundle of the table —
 provided the lemma ends like the table's lemmas of that part of speech (its
 last two characters end at least two of them, and at least as many as of the
 lemmas without that part of speech), so that a noun translation (Hindi ``विकल्प`` for
@@ -34,12 +36,15 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from lexiconlm.inflection.affix import AffixBaseline
+from lexiconlm.errors import ConfigError
+from lexiconlm.inflection.choose import INFLECTOR_SYSTEMS, FittedInflector, fit_inflector
 from lexiconlm.synth.morph_tags import open_tags, pos_of, tag_dim, word_key
 from lexiconlm.types import InflectionEntry, InflectionTable
 
@@ -133,7 +138,13 @@ class TargetMorphology:
         table: the table (or its entries).
         min_share: a tag counts as used by the target when at least this share of the
             entries of that part of speech has it.
-        use_inflector: inflect lemmas without a paradigm with the affix model.
+        use_inflector: inflect lemmas without a paradigm (False: leave them).
+        inflector: which inflector: ``affix``, ``transducer`` or ``auto`` (the better on
+            held-out lemmas of the table; see :mod:`lexiconlm.inflection.choose`).
+        inflector_dir: where ``transducer``/``auto`` train their models (per part of speech;
+            reused by the next run on the same table).
+        inflector_config: transducer settings.
+        device: the transducer's device.
     """
 
     def __init__(
@@ -142,7 +153,19 @@ class TargetMorphology:
         *,
         min_share: float = 0.01,
         use_inflector: bool = True,
+        inflector: str = "affix",
+        inflector_dir: str | os.PathLike | None = None,
+        inflector_config: Mapping[str, Any] | None = None,
+        device: str = "auto",
     ):
+        if inflector not in INFLECTOR_SYSTEMS:
+            raise ConfigError([f"inflector -> must be one of {', '.join(INFLECTOR_SYSTEMS)}, got {inflector!r}"])
+        if inflector != "affix" and inflector_dir is None:
+            raise ConfigError([f"inflector_dir -> the {inflector} inflector trains models: give a folder for them"])
+        self.inflector_system = inflector
+        self.inflector_dir = Path(inflector_dir) if inflector_dir is not None else None
+        self.inflector_config = dict(inflector_config or {})
+        self.device = device
         entries = [e for e in table if e.form]
         self.language = table.language if isinstance(table, InflectionTable) else None
         self.source = table.provenance.path if isinstance(table, InflectionTable) else ""
@@ -173,7 +196,7 @@ class TargetMorphology:
             for pos in poses:
                 self._endings.setdefault(pos, Counter())[lemma[-2:]] += 1
         self._mappings: dict[tuple[str, str], FeatureMapping] = {}
-        self._inflectors: dict[str, object] = {}
+        self._inflectors: dict[str, FittedInflector] = {}
 
     def __len__(self) -> int:
         return sum(self._pos_count.values())
@@ -286,16 +309,27 @@ class TargetMorphology:
         n_pos = self._endings.get(pos, Counter())[end]
         return n_pos >= 2 and n_pos >= self._ending_all[end] - n_pos
 
-    def inflector(self, pos: str):
-        """The affix model of the table's ``pos`` entries (trained on first use)."""
+    def inflector(self, pos: str) -> FittedInflector:
+        """The inflector of the table's ``pos`` entries (trained on first use)."""
         model = self._inflectors.get(pos)
         if model is None:
-            model = AffixBaseline().fit(self._entries_by_pos.get(pos, []))
+            folder = None if self.inflector_dir is None else self.inflector_dir / (pos or "other")
+            model = fit_inflector(
+                self._entries_by_pos.get(pos, []),
+                self.inflector_system,
+                out_dir=folder,
+                config=self.inflector_config,
+                device=self.device,
+            )
             self._inflectors[pos] = model
         return model
 
+    def inflector_choices(self) -> dict[str, dict]:
+        """Per part of speech trained so far: the system used and its held-out accuracies."""
+        return {pos: {"system": m.system, "dev": dict(m.dev)} for pos, m in self._inflectors.items()}
+
     def inflect(self, lemma: str, features: str) -> MorphChoice | None:
-        """The target form of ``lemma`` for English ``features``: from the table, else the affix model.
+        """The target form of ``lemma`` for English ``features``: from the table, else the inflector.
 
         Returns None when the paradigm exists but has no match, when it is of another
         part of speech, when no tag maps, when the lemma does not end like the table's
@@ -311,7 +345,7 @@ class TargetMorphology:
         bundle, mapping = hit
         if not self.plausible_lemma(lemma, mapping.pos):
             return None
-        form = self.inflector(mapping.pos).inflect(word_key(lemma), bundle)  # type: ignore[attr-defined]
+        form = self.inflector(mapping.pos).inflect(word_key(lemma), bundle)
         if not form or form == word_key(lemma):
             return None
         return MorphChoice(word_key(lemma), form, bundle, "inflector", mapping)
