@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     for e in editions:
         if not args.report_only:
             t = run_edition(e, runs, args.config)
-            if t is not None:
+            if t is not None:  # read again: another call may have added an edition meanwhile
+                timing = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else {}
                 timing[e] = {**t, "machine": machine()}
                 atomic_write_text(store, json.dumps(timing, indent=1) + "\n")
         copy_tables(e, runs)

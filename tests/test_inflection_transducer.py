@@ -245,3 +245,68 @@ def test_auto_chooses_on_dev_runs_settings_on_a_pool_and_predicts_through_its_ch
     spec_file.write_text(json.dumps({**spec, "source": "../../../../../.."}), encoding="utf-8")
     with pytest.raises(ConfigError, match="not a setting folder"):
         predict_file(spec_file.parent, data / "xxx.test", tmp_path / "q.pred")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            out.append(int(status.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc to find the workers")
+def test_a_killed_pool_run_leaves_no_worker_behind_and_the_next_call_finishes(tmp_path: Path):
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "sigmorphon" / "2022_part1"
+    data.mkdir(parents=True)
+    _write_2022(data, "xxx_small.train", _toy(40, seed=1))
+    _write_2022(data, "xxx_large.train", _toy(60, seed=3))
+    _write_2022(data, "xxx.dev", _toy(6, seed=2))
+    out = tmp_path / "runs"
+    config = {"preset": "tiny", "max_epochs": 400, "patience": 0}
+    script = (
+        "from lexiconlm.inflection.runner import run\n"
+        f"run('2022', system='transducer', data_dir={str(data.parent)!r}, out_dir={str(out)!r}, "
+        f"progress=False, workers=2, config={config!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and len(list(out.glob("2022/transducer/models/*/seed-*/checkpoint"))) < 2:
+            time.sleep(0.5)
+        workers = [p for p in _children(proc.pid) if _alive(p)]
+        assert len(list(out.glob("2022/transducer/models/*/seed-*/checkpoint"))) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert workers and not any(_alive(p) for p in workers)  # the workers died with the run
+    summary = run(
+        "2022",
+        system="transducer",
+        data_dir=data.parent,
+        out_dir=out,
+        progress=False,
+        workers=1,
+        config={**config, "max_epochs": 3},
+        resume=False,
+    )
+    assert {r["setting"] for r in summary.rows} == {"xxx_small", "xxx_large"}

@@ -46,6 +46,7 @@ system; the systems themselves live in affix, neural and transducer.
 from __future__ import annotations
 
 import csv
+import ctypes
 import difflib
 import hashlib
 import io
@@ -53,6 +54,8 @@ import json
 import multiprocessing
 import os
 import platform
+import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -511,6 +514,17 @@ def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
     return {"setting": s.name, "log": lines}
 
 
+def _die_with_parent() -> None:
+    """Pool initializer: on Linux, a worker gets SIGTERM when the run's process dies (a killed run
+    leaves no worker writing into the folder the next call resumes from)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:  # pragma: no cover - no libc by that name
+            pass
+
+
 def _n_train(s: Setting) -> int:
     try:
         with open(s.train, encoding="utf-8") as f:
@@ -565,7 +579,7 @@ def _run_transducer(
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
     bar = tqdm(total=len(todo), desc="transducer", unit="setting", dynamic_ncols=True) if progress else None
     failures: list[str] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent) as pool:
         futures = {pool.submit(_transducer_setting, job): job["setting"].name for job in jobs}
         for fut in as_completed(futures):
             name = futures[fut]
