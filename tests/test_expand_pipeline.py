@@ -182,5 +182,28 @@ def test_neural_inflection_on_the_unimorph_split(tiny_run, tmp_path):
     )
     assert res.ran == ["evaluate", "report"]
     inf = res.metrics["inflection"]
-    assert set(inf) == {"affix", "neural"} and 0 <= inf["neural"]["accuracy"] <= 100
+    assert set(inf) == {"affix", "neural", "best"} and 0 <= inf["neural"]["accuracy"] <= 100
+    assert inf["best"]["accuracy"] == max(inf["affix"]["accuracy"], inf["neural"]["accuracy"])
     assert (d / "inflection" / "best.pt").is_file()
+
+
+def test_auto_inflector_chooses_between_affix_and_transducer(tiny_run, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(tiny_run.run_dir, d)
+    [res] = run_expand(
+        TINY,
+        languages=["ind"],
+        out=d,
+        progress=False,
+        overrides=[
+            "evaluate.sigmorphon.systems=[affix,auto]",
+            "evaluate.sigmorphon.transducer={preset: tiny, max_epochs: 2}",
+        ],
+    )
+    assert res.ran == ["evaluate", "report"]
+    inf = res.metrics["inflection"]
+    assert set(inf) == {"affix", "auto", "best"}
+    assert inf["auto"]["chosen"] in ("affix", "transducer")
+    best = max(("affix", "auto"), key=lambda k: inf[k]["accuracy"])
+    assert inf["best"]["accuracy"] == inf[best]["accuracy"]
+    assert list((d / "inflection" / "auto").glob("transducer-*/run.json"))
