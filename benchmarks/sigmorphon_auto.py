@@ -107,10 +107,12 @@ def parse_time_log(path: str) -> dict:
             vals["user"] = float(line.split(":")[1])
         elif line.startswith("System time (seconds):"):
             vals["sys"] = float(line.split(":")[1])
+        elif line.startswith("Command being timed:"):
+            vals["command"] = line.split(":", 1)[1].strip().strip('"')
         elif line.startswith("Elapsed (wall clock) time"):
             parts = [float(x) for x in line.rsplit(" ", 1)[1].split(":")]
             vals["wall"] = sum(x * 60**i for i, x in enumerate(reversed(parts)))
-    if {"user", "sys", "wall"} - set(vals):
+    if {"user", "sys", "wall", "command"} - set(vals):
         raise SystemExit(f"{path}: no /usr/bin/time -v figures")
     trained = sum(1 for line in text.splitlines() if "CPU-s training" in line)
     return {
@@ -118,6 +120,7 @@ def parse_time_log(path: str) -> dict:
         "cpu_s": round(vals["user"] + vals["sys"], 1),
         "settings_trained": trained,
         "timed_with": "/usr/bin/time -v",
+        "command": vals["command"],
     }
 
 
@@ -196,10 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     editions = [e.strip() for e in args.editions.split(",") if e.strip()]
     for item in args.time_log:
         e, _, f = item.partition("=")
-        cmd = f"lexiconlm sigmorphon run --edition {e} --system auto --config {args.config}"
-        if e in COVERED:
-            cmd += f" --dest docs/results/sigmorphon/predictions/{e}"
-        timing[e] = {**parse_time_log(f), "command": cmd, "machine": machine()}
+        timing[e] = {**parse_time_log(f), "machine": machine()}
         atomic_write_text(store, json.dumps(timing, indent=1) + "\n")
     for e in editions:
         if not args.report_only:
