@@ -342,7 +342,7 @@ def affix_2023(data: str | None, cmd: str) -> None:
         row["diff"] = f"{float(row['sigmorphon2023.v1']) - float(row['sigmorphon.v1']):+.2f}"
         if s.name in official:
             row["official"] = f"{official[s.name]:.2f}"
-            row["diff_official"] = f"{float(row['sigmorphon2023.v1']) - official[s.name]:+.2f}"
+            row["diff_official"] = f"{round(float(row['sigmorphon2023.v1']) - official[s.name], 2) + 0.0:+.2f}"
         rows.append(row)
         print(row, flush=True)
     micro = {"setting": "**micro (27,000 items)**", "diff": ""}
@@ -356,6 +356,9 @@ def affix_2023(data: str | None, cmd: str) -> None:
     if official:
         cols += [("official", "official 2023 script"), ("diff_official", "2023.v1 - official")]
         diffs = [abs(float(r["diff_official"])) for r in rows if "diff_official" in r]
+        float_same = sum(
+            abs(float(r["sigmorphon2023-float.v1"]) - official[r["setting"]]) < 0.005 for r in rows if "official" in r
+        )
         macro = sum(official[r["setting"]] for r in rows if r["setting"] in official) / max(1, len(diffs))
         ours = sum(float(r["sigmorphon2023.v1"]) for r in rows if "official" in r) / max(1, len(diffs))
         micro["official"] = ""
@@ -366,7 +369,8 @@ def affix_2023(data: str | None, cmd: str) -> None:
             f"`{OFFICIAL_2023.relative_to(REPO)}`. `sigmorphon2023.v1` is within 2 points of it on "
             f"{sum(d <= 2.0 for d in diffs)} of {len(diffs)} files, identical on "
             f"{sum(d < 0.005 for d in diffs)}; largest difference {max(diffs):.2f}. Macro over the "
-            f"{len(diffs)} files: ours {ours:.2f}, official {macro:.2f}."
+            f"{len(diffs)} files: ours {ours:.2f}, official {macro:.2f}. `sigmorphon2023-float.v1` "
+            f"(the script's floating-point tie-breaking too) is identical on {float_same} of {len(diffs)} files."
         )
     else:
         official_note = "No output of the official 2023 script found (" + str(OFFICIAL_2023.name) + ")."

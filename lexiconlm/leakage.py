@@ -72,6 +72,7 @@ class LeakageError(LexiconLMError, ValueError):
 
     def __init__(self, leaks: Sequence[Leak], what: str = "augmentation"):
         self.leaks = tuple(leaks)
+        self.what = what
         shown = [f"  - {leak}" for leak in self.leaks[: self.max_shown]]
         if len(self.leaks) > self.max_shown:
             shown.append(f"  ... and {len(self.leaks) - self.max_shown} more")
@@ -81,6 +82,9 @@ class LeakageError(LexiconLMError, ValueError):
             + "\nnothing was written; remove these items (LeakageGuard.filter / --on-leak drop) "
             "or use a table without the evaluation entries"
         )
+
+    def __reduce__(self):  # pickled (process pools) with its own arguments, not its message
+        return (type(self), (self.leaks, self.what))
 
 
 _WS = re.compile(r"\s+")

@@ -310,3 +310,55 @@ def test_a_killed_pool_run_leaves_no_worker_behind_and_the_next_call_finishes(tm
         resume=False,
     )
     assert {r["setting"] for r in summary.rows} == {"xxx_small", "xxx_large"}
+
+
+def test_official_training_pairs_that_hold_an_evaluation_key_are_not_hallucination_sources(tmp_path: Path):
+    data = tmp_path / "sigmorphon" / "2022_part1"
+    data.mkdir(parents=True)
+    train, dev = _toy(20, seed=1), _toy(4, seed=2)
+    _write_2022(data, "xxx_small.train", train + dev[:2])  # as in 2021 ckt: the official files overlap
+    _write_2022(data, "xxx.dev", dev)
+    lines: list[str] = []
+    summary = run(
+        "2022",
+        system="transducer",
+        data_dir=data.parent,
+        out_dir=tmp_path / "runs",
+        progress=False,
+        workers=1,
+        config={"preset": "tiny", "max_epochs": 2, "hallucinate": 10},
+        log=lines.append,
+    )
+    assert summary.rows and any("2 training pair(s) share (lemma, features)" in line for line in lines), lines
+
+
+def test_a_failing_setting_on_the_pool_is_named_and_the_others_finish(tmp_path: Path):
+    import pickle
+
+    from lexiconlm.leakage import LeakageError, LeakageGuard
+
+    guard = LeakageGuard().add_inflections([E("a", "b", "N")], source="dev")
+    with pytest.raises(LeakageError) as info:
+        guard.check([E("a", "b", "N")])
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)  # survives a process pool
+
+    data = tmp_path / "sigmorphon" / "2022_part1"
+    data.mkdir(parents=True)
+    _write_2022(data, "xxx_small.train", _toy(10, seed=1))
+    _write_2022(data, "xxx.dev", _toy(3, seed=2))
+    data.joinpath("yyy_small.train").write_text("only-one-column\n", encoding="utf-8")
+    _write_2022(data, "yyy.dev", _toy(3, seed=2))
+    out = tmp_path / "runs"
+    with pytest.raises(ConfigError) as err:
+        run(
+            "2022",
+            system="transducer",
+            data_dir=data.parent,
+            out_dir=out,
+            progress=False,
+            workers=2,
+            config={"preset": "tiny", "max_epochs": 2},
+        )
+    text = str(err.value)
+    assert "yyy_small -> " in text and "yyy_small.train" in text and "rerun the same command" in text
+    assert (out / "2022" / "transducer" / "settings" / "xxx_small" / "scores.json").is_file()

@@ -395,13 +395,9 @@ def _run_neural(
             files[s.name] = (train, dev, test)
             entries = list(train.entries)
             if cfg.hallucinate:
-                guard = LeakageGuard()
-                for ds, src in ((dev, s.dev), (test, s.test)):
-                    if ds is not None:
-                        guard.add_inflections(ds.entries, source=str(src))
-                st = HallucinationStats()
-                entries += hallucinate(train.entries, n=cfg.hallucinate, seed=cfg.seed, guard=guard, stats=st)
-                log(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
+                extra, note = _hallucinated(s, train.entries, (dev, test), cfg.hallucinate, cfg.seed)
+                entries += extra
+                log(note)
             data.append(
                 neural.LanguageData(s.name, entries, dev.entries if dev is not None and not dev.covered else ())
             )
@@ -448,6 +444,42 @@ def _run_neural(
     return skipped
 
 
+def _hallucinated(
+    s: Setting, train: Sequence[InflectionEntry], evaluation, n: int, seed: int
+) -> tuple[list[InflectionEntry], str]:
+    """``n`` hallucinated pairs for a setting, guarded by its dev and test items, and a log line.
+
+    A training pair that holds the (lemma, features) of a dev or test item (the official data
+    has a few: 2021 ``ckt``) stays in the training data as published but is not used as a source
+    for hallucination, which would otherwise refuse the whole file.
+    """
+    guard = LeakageGuard()
+    for ds, src in zip(evaluation, (s.dev, s.test)):
+        if ds is not None:
+            guard.add_inflections(ds.entries, source=str(src))
+    _, leaks = guard.filter([InflectionEntry(e.lemma, None, e.features) for e in train])
+    bad = {leak.index for leak in leaks}
+    sources = [e for i, e in enumerate(train) if i not in bad]
+    st = HallucinationStats()
+    out = hallucinate(sources, n=n, seed=seed, guard=guard, stats=st)
+    note = f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})"
+    if bad:
+        note += (
+            f"; {len(bad)} training pair(s) share (lemma, features) with dev/test in the official data "
+            "and were not used as sources"
+        )
+    return out, note
+
+
+def _transducer_task(job: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_transducer_setting` on a pool: a failure comes back as text (exceptions whose
+    constructor takes other arguments than their message do not survive pickling)."""
+    try:
+        return _transducer_setting(job)
+    except Exception as exc:  # noqa: BLE001 - reported by the parent with the setting's name
+        return {"setting": job["setting"].name, "log": [], "error": f"{type(exc).__name__}: {exc}"}
+
+
 def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
     """Train, predict and score one setting with the transducer; a pool task (picklable in and out).
 
@@ -470,13 +502,9 @@ def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
     entries = list(train.entries)
     n_hall = cfg.hallucinates(len(entries))
     if n_hall:
-        guard = LeakageGuard()
-        for ds, src in ((dev, s.dev), (test, s.test)):
-            if ds is not None:
-                guard.add_inflections(ds.entries, source=str(src))
-        st = HallucinationStats()
-        entries += hallucinate(train.entries, n=n_hall, seed=cfg.seed, guard=guard, stats=st)
-        lines.append(f"{s.name}: +{st.n_generated} hallucinated pairs ({st.signature})")
+        extra, note = _hallucinated(s, train.entries, (dev, test), n_hall, cfg.seed)
+        entries += extra
+        lines.append(note)
     dev_gold = dev.entries if dev is not None and not dev.covered else ()
     mdir = root / "models" / s.name
     result = transducer.train_transducer(
@@ -580,14 +608,17 @@ def _run_transducer(
     bar = tqdm(total=len(todo), desc="transducer", unit="setting", dynamic_ncols=True) if progress else None
     failures: list[str] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent) as pool:
-        futures = {pool.submit(_transducer_setting, job): job["setting"].name for job in jobs}
+        futures = {pool.submit(_transducer_task, job): job["setting"].name for job in jobs}
         for fut in as_completed(futures):
             name = futures[fut]
             try:
-                for line in fut.result()["log"]:
-                    log(line)
-            except Exception as exc:  # noqa: BLE001 - the other settings go on; reported below
-                failures.append(f"{name} -> {type(exc).__name__}: {exc}")
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died; the other settings go on
+                res = {"log": [], "error": f"{type(exc).__name__}: {exc}"}
+            for line in res["log"]:
+                log(line)
+            if "error" in res:
+                failures.append(f"{name} -> {res['error']}")
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(name, refresh=True)
