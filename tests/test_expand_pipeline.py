@@ -166,15 +166,19 @@ def test_export_copies_reports_not_models(tiny_run, tmp_path):
     assert "| ind | tiny | id-ID |" in text
 
 
-def test_neural_inflection_on_the_unimorph_split(tiny_run, tmp_path):
+def _evaluate_again(tiny_run, tmp_path, overrides: list[str]):
+    """Copy the finished tiny run and rerun its evaluation with other settings."""
     d = tmp_path / "copy"
     shutil.copytree(tiny_run.run_dir, d)
-    [res] = run_expand(
-        TINY,
-        languages=["ind"],
-        out=d,
-        progress=False,
-        overrides=[
+    [res] = run_expand(TINY, languages=["ind"], out=d, progress=False, overrides=overrides)
+    return d, res
+
+
+def test_neural_inflection_on_the_unimorph_split(tiny_run, tmp_path):
+    d, res = _evaluate_again(
+        tiny_run,
+        tmp_path,
+        [
             "evaluate.sigmorphon.systems=[affix,neural]",
             "evaluate.sigmorphon.neural_preset=tiny",
             "evaluate.sigmorphon.neural={max_steps: 20}",
@@ -188,17 +192,10 @@ def test_neural_inflection_on_the_unimorph_split(tiny_run, tmp_path):
 
 
 def test_auto_inflector_chooses_between_affix_and_transducer(tiny_run, tmp_path):
-    d = tmp_path / "copy"
-    shutil.copytree(tiny_run.run_dir, d)
-    [res] = run_expand(
-        TINY,
-        languages=["ind"],
-        out=d,
-        progress=False,
-        overrides=[
-            "evaluate.sigmorphon.systems=[affix,auto]",
-            "evaluate.sigmorphon.transducer={preset: tiny, max_epochs: 2}",
-        ],
+    d, res = _evaluate_again(
+        tiny_run,
+        tmp_path,
+        ["evaluate.sigmorphon.systems=[affix,auto]", "evaluate.sigmorphon.transducer={preset: tiny, max_epochs: 2}"],
     )
     assert res.ran == ["evaluate", "report"]
     inf = res.metrics["inflection"]

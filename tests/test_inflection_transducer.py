@@ -150,14 +150,22 @@ def _write_2022(folder: Path, name: str, entries: list[E]) -> None:
     folder.joinpath(name).write_text(text, encoding="utf-8")
 
 
-def test_runner_trains_predicts_and_scores_with_the_transducer(tmp_path: Path):
-    torch.set_num_threads(1)
+def _data_2022(tmp_path: Path, files: dict[str, list[E]], covered_test: list[E] = ()) -> Path:
+    """A 2022 data folder with these files (``name -> entries``) and ``xxx.test`` covered."""
     data = tmp_path / "sigmorphon" / "2022_part1"
     data.mkdir(parents=True)
+    for name, entries in files.items():
+        _write_2022(data, name, entries)
+    if covered_test:
+        text = "".join(f"{e.lemma}\t\t{e.features}\n" for e in covered_test)
+        data.joinpath("xxx.test").write_text(text, encoding="utf-8")
+    return data
+
+
+def test_runner_trains_predicts_and_scores_with_the_transducer(tmp_path: Path):
+    torch.set_num_threads(1)
     train, dev = _toy(20, seed=1), _toy(4, seed=2)
-    _write_2022(data, "xxx_small.train", train)
-    _write_2022(data, "xxx.dev", dev)
-    data.joinpath("xxx.test").write_text("".join(f"{e.lemma}\t\t{e.features}\n" for e in dev[:3]), encoding="utf-8")
+    data = _data_2022(tmp_path, {"xxx_small.train": train, "xxx.dev": dev}, dev[:3])
     out = tmp_path / "runs"
     summary = run(
         "2022",
@@ -200,13 +208,9 @@ def test_hallucination_only_below_the_size_threshold():
 
 def test_auto_chooses_on_dev_runs_settings_on_a_pool_and_predicts_through_its_choice(tmp_path: Path):
     """Two settings on two worker processes; auto keeps, per setting, the better dev system."""
-    data = tmp_path / "sigmorphon" / "2022_part1"
-    data.mkdir(parents=True)
-    _write_2022(data, "xxx_small.train", _toy(12, seed=1))
-    _write_2022(data, "xxx_large.train", _toy(30, seed=3))
     dev = _toy(6, seed=2)
-    _write_2022(data, "xxx.dev", dev)
-    data.joinpath("xxx.test").write_text("".join(f"{e.lemma}\t\t{e.features}\n" for e in dev[:4]), encoding="utf-8")
+    files = {"xxx_small.train": _toy(12, seed=1), "xxx_large.train": _toy(30, seed=3), "xxx.dev": dev}
+    data = _data_2022(tmp_path, files, dev[:4])
     out, dest = tmp_path / "runs", tmp_path / "preds"
     config = {"transducer": {"preset": "tiny", "max_epochs": 12, "hallucinate": 8, "hallucinate_below": 40}}
     lines: list[str] = []
@@ -273,11 +277,8 @@ def test_a_killed_pool_run_leaves_no_worker_behind_and_the_next_call_finishes(tm
     import sys
     import time
 
-    data = tmp_path / "sigmorphon" / "2022_part1"
-    data.mkdir(parents=True)
-    _write_2022(data, "xxx_small.train", _toy(40, seed=1))
-    _write_2022(data, "xxx_large.train", _toy(60, seed=3))
-    _write_2022(data, "xxx.dev", _toy(6, seed=2))
+    files = {"xxx_small.train": _toy(40, seed=1), "xxx_large.train": _toy(60, seed=3), "xxx.dev": _toy(6, seed=2)}
+    data = _data_2022(tmp_path, files)
     out = tmp_path / "runs"
     config = {"preset": "tiny", "max_epochs": 400, "patience": 0}
     script = (
@@ -313,11 +314,9 @@ def test_a_killed_pool_run_leaves_no_worker_behind_and_the_next_call_finishes(tm
 
 
 def test_official_training_pairs_that_hold_an_evaluation_key_are_not_hallucination_sources(tmp_path: Path):
-    data = tmp_path / "sigmorphon" / "2022_part1"
-    data.mkdir(parents=True)
     train, dev = _toy(20, seed=1), _toy(4, seed=2)
-    _write_2022(data, "xxx_small.train", train + dev[:2])  # as in 2021 ckt: the official files overlap
-    _write_2022(data, "xxx.dev", dev)
+    # as in 2021 ckt: the official files overlap
+    data = _data_2022(tmp_path, {"xxx_small.train": train + dev[:2], "xxx.dev": dev})
     lines: list[str] = []
     summary = run(
         "2022",
@@ -342,10 +341,7 @@ def test_a_failing_setting_on_the_pool_is_named_and_the_others_finish(tmp_path: 
         guard.check([E("a", "b", "N")])
     assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)  # survives a process pool
 
-    data = tmp_path / "sigmorphon" / "2022_part1"
-    data.mkdir(parents=True)
-    _write_2022(data, "xxx_small.train", _toy(10, seed=1))
-    _write_2022(data, "xxx.dev", _toy(3, seed=2))
+    data = _data_2022(tmp_path, {"xxx_small.train": _toy(10, seed=1), "xxx.dev": _toy(3, seed=2)})
     data.joinpath("yyy_small.train").write_text("only-one-column\n", encoding="utf-8")
     _write_2022(data, "yyy.dev", _toy(3, seed=2))
     out = tmp_path / "runs"

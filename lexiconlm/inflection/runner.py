@@ -278,6 +278,18 @@ def _write_preds(entries: Sequence[InflectionEntry], forms: Sequence[str], path:
     write_sigmorphon([InflectionEntry(e.lemma, f, e.features) for e, f in zip(entries, forms)], path, edition=edition)
 
 
+def _predict_write_score(s: Setting, sdir: Path, predict: Callable, train, dev, test) -> dict[str, Any]:
+    """Predict dev and test with ``predict(entries) -> forms``, write both in the official format,
+    score them: the common end of every system's setting."""
+    dev_forms = predict(dev.entries) if dev is not None else None
+    test_forms = predict(test.entries) if test is not None else None
+    if dev is not None:
+        _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
+    if test is not None:
+        _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
+    return _score_setting(s, train, dev, test, dev_forms, test_forms)
+
+
 @dataclass
 class RunSummary:
     """What :func:`run` produced: one row per setting, the summary rows and the table files."""
@@ -336,13 +348,7 @@ def _run_affix(
         t0, c0 = time.perf_counter(), time.process_time()
         train, dev, test = _read(s.train, s.edition), _read(s.dev, s.edition), _read(s.test, s.edition)
         model = AffixBaseline(name).fit(train.entries)
-        dev_forms = model.predict(dev.entries) if dev is not None else None
-        test_forms = model.predict(test.entries) if test is not None else None
-        if dev is not None:
-            _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
-        if test is not None:
-            _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
-        scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+        scores = _predict_write_score(s, sdir, model.predict, train, dev, test)
         _finish_setting(
             sdir,
             s,
@@ -417,14 +423,10 @@ def _run_neural(
             t0 = time.perf_counter()
             train, dev, test = files[s.name]
             tag = s.name if cfg.multilingual else None
-            dev_forms = model.predict(dev.entries, tag=tag) if dev is not None else None
-            test_forms = model.predict(test.entries, tag=tag) if test is not None else None
             sdir = root / "settings" / s.name
-            if dev is not None:
-                _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
-            if test is not None:
-                _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
-            scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+            scores = _predict_write_score(
+                s, sdir, lambda entries, tag=tag: model.predict(entries, tag=tag), train, dev, test
+            )
             _finish_setting(
                 sdir,
                 s,
@@ -515,13 +517,7 @@ def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
         f"{result.cpu_seconds:.0f} CPU-s training on {result.device}"
     )
     model = transducer.TransducerInflector.load(mdir, device=device)
-    dev_forms = model.predict(dev.entries) if dev is not None else None
-    test_forms = model.predict(test.entries) if test is not None else None
-    if dev is not None:
-        _write_preds(dev.entries, dev_forms, sdir / "dev.pred", s.edition)
-    if test is not None:
-        _write_preds(test.entries, test_forms, sdir / "test.pred", s.edition)
-    scores = _score_setting(s, train, dev, test, dev_forms, test_forms)
+    scores = _predict_write_score(s, sdir, model.predict, train, dev, test)
     _finish_setting(
         sdir,
         s,
