@@ -649,6 +649,30 @@ def _candidate_config(system: str, config: Any) -> Any:
     return config if system in _config_sections(config) else None
 
 
+def _finished_records(edition_root: Path, setting: str, systems: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{system: scores.json record}`` of the systems with a finished run of ``setting``, in ``systems`` order."""
+    out = {}
+    for system in systems:
+        f = edition_root / system / "settings" / setting / "scores.json"
+        if f.is_file():
+            out[system] = json.loads(f.read_text(encoding="utf-8"))
+    return out
+
+
+def _dev_accuracy(record: dict[str, Any]) -> float | None:
+    return record["scores"].get("dev", {}).get("all", {}).get("accuracy")
+
+
+def _best_on_dev(records: dict[str, dict[str, Any]]) -> str | None:
+    """The system with the highest dev accuracy (ties: the earlier one); None without dev scores."""
+    best = None
+    for system, rec in records.items():
+        acc = _dev_accuracy(rec)
+        if acc is not None and (best is None or acc > best[1]):
+            best = (system, acc)
+    return None if best is None else best[0]
+
+
 def _compose_auto(
     settings: Sequence[Setting], edition_root: Path, root: Path, candidates: Sequence[str]
 ) -> dict[str, int]:
@@ -657,19 +681,10 @@ def _compose_auto(
     candidate (the cheaper one). The seconds are those of all candidates (what auto cost)."""
     counts: dict[str, int] = {}
     for s in settings:
-        best, recs = None, {}
-        for system in candidates:
-            f = edition_root / system / "settings" / s.name / "scores.json"
-            if not f.is_file():
-                continue
-            rec = json.loads(f.read_text(encoding="utf-8"))
-            recs[system] = rec
-            acc = rec["scores"].get("dev", {}).get("all", {}).get("accuracy")
-            if best is None or (acc is not None and (best[1] is None or acc > best[1])):
-                best = (system, acc)
-        if best is None:
+        recs = _finished_records(edition_root, s.name, candidates)
+        if not recs:
             continue
-        chosen = best[0]
+        chosen = _best_on_dev(recs) or next(iter(recs))  # no dev scores (covered dev): the first
         src, sdir = edition_root / chosen / "settings" / s.name, root / "settings" / s.name
         for name in ("dev.pred", "test.pred"):
             if (src / name).is_file():
@@ -678,7 +693,7 @@ def _compose_auto(
                 (sdir / name).unlink(missing_ok=True)
         seconds = sum(r.get("seconds") or 0.0 for r in recs.values())
         cpu = [r.get("cpu_seconds") for r in recs.values()]
-        dev_accs = {k: r["scores"].get("dev", {}).get("all", {}).get("accuracy") for k, r in recs.items()}
+        dev_accs = {k: _dev_accuracy(r) for k, r in recs.items()}
         _finish_setting(
             sdir,
             s,
@@ -1162,28 +1177,22 @@ def select_best(
     dest = Path(dest)
     rows, problems = [], []
     for s in settings:
-        best = None
         row: dict[str, Any] = {"setting": s.name}
-        for system in systems:
-            f = Path(out_dir) / edition / system / "settings" / s.name / "scores.json"
-            if not f.is_file():
-                continue
-            rec = json.loads(f.read_text(encoding="utf-8"))
-            acc = rec["scores"].get("dev", {}).get("all", {}).get("accuracy")
-            row[f"dev_{system}"] = acc
+        recs = _finished_records(Path(out_dir) / edition, s.name, systems)
+        for system, rec in recs.items():
+            row[f"dev_{system}"] = _dev_accuracy(rec)
             if "chosen" in rec:  # an auto run: which system it chose
                 row[f"{system}_chose"] = rec["chosen"]
-            if acc is not None and (best is None or acc > best[1]):
-                best = (system, acc)
+        best = _best_on_dev(recs)
         if best is None:
             problems.append(f"{s.name} -> no finished run with dev scores under {out_dir}/{edition}/")
             continue
-        pred = Path(out_dir) / edition / best[0] / "settings" / s.name / "test.pred"
+        pred = Path(out_dir) / edition / best / "settings" / s.name / "test.pred"
         if not pred.is_file():
             problems.append(f"{s.name} -> {pred} missing")
             continue
         atomic_write_text(dest / s.test_name, pred.read_text(encoding="utf-8"))
-        row["chosen"] = best[0]
+        row["chosen"] = best
         rows.append(row)
     if problems:
         raise ConfigError(problems)
