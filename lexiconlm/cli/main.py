@@ -16,7 +16,7 @@ import typer
 from lexiconlm import __version__
 from lexiconlm.errors import ConfigError, DataFormatError, LexiconLMError, UnknownNameError
 
-VERBS = ("inspect", "languages", "coverage", "app", "synth", "sigmorphon", "model", "adapt", "nlu", "expand")
+VERBS = ("inspect", "languages", "coverage", "app", "synth", "sigmorphon", "model", "adapt", "nlu", "expand", "lexicon")
 
 app = typer.Typer(
     name="lexiconlm",

@@ -65,7 +65,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +168,9 @@ _TARGET_COLUMNS = {
     "translation",
 }
 _POS_COLUMNS = {"pos", "part_of_speech", "upos"}
+#: Columns this package writes beside the entries (``write_lexicon(columns=...)``): read
+#: past without a warning.
+ANNOTATION_COLUMNS = frozenset({"provenance", "links", "source_freq", "sources", "corpus"})
 _WEIGHT_COLUMNS = {
     "weight",
     "score",
@@ -710,10 +713,11 @@ def _parse_file(
             if columns is not None:
                 start = first[0] + 1
                 blank = [no for no, _ in lines[: first[0]]]  # blank lines above the header
-                if columns.ignored:
+                unknown = [c for c in columns.ignored if c.lower() not in ANNOTATION_COLUMNS]
+                if unknown:
                     log.warning(
                         lines[first[0]][0],
-                        f"column(s) {', '.join(columns.ignored)} are not read",
+                        f"column(s) {', '.join(unknown)} are not read",
                         "only source, target, pos and weight columns are used",
                     )
     src_lang, tgt_lang = _languages(path, fmt, columns, src, tgt, context, log)
@@ -1018,6 +1022,7 @@ def write_lexicon(
     *,
     format: str = "tsv",
     header: bool = False,
+    columns: Mapping[str, Sequence[object]] | None = None,
 ) -> Path:
     """Write a lexicon atomically (a temporary file, then a rename).
 
@@ -1036,6 +1041,10 @@ def write_lexicon(
         header: ``tsv`` only: write a header row (``source``, ``target``, ...). One
             is also written when the first entry would read as a header row
             (``source<TAB>target``), so that it reads back as an entry.
+        columns: ``tsv`` only: extra columns after the others, ``name -> one value per
+            entry`` (a header is written; readers skip columns they do not know, so
+            ``provenance`` or ``count`` travel with the entries without changing them).
+            Names are lower-case identifiers that are not source/target/pos/weight names.
 
     Returns:
         The path written.
@@ -1057,6 +1066,16 @@ def write_lexicon(
         raise ValueError("the MUSE format has no pos or weight column; write format='tsv' instead")
     if muse and header:
         raise ValueError("MUSE files have no header")
+    extra = dict(columns or {})
+    if extra and muse:
+        raise ValueError("the MUSE format has no extra columns; write format='tsv' instead")
+    for name, values in extra.items():
+        known = _SOURCE_COLUMNS | _TARGET_COLUMNS | _POS_COLUMNS | _WEIGHT_COLUMNS
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in known:
+            raise ValueError(f"extra column name {name!r} must be a lower-case identifier other than {sorted(known)}")
+        if len(values) != len(entries):
+            raise ValueError(f"extra column {name!r} has {len(values)} values for {len(entries)} entries")
+    header = header or bool(extra)
     rows = []
     if not muse and not header and entries:
         # A first entry that reads like a header row ("source<TAB>target", "eng-000<TAB>swh-000")
@@ -1072,17 +1091,18 @@ def write_lexicon(
             )
         )
     if header:
-        names = ["source", "target"] + (["pos"] if has_pos or has_weight else []) + (["weight"] if has_weight else [])
-        rows.append("\t".join(names))
+        names = ["source", "target"] + (["pos"] if has_pos or has_weight or extra else [])
+        names += ["weight"] if has_weight or extra else []
+        rows.append("\t".join(names + list(extra)))
     for i, e in enumerate(entries):
         first = i == 0 and not header
         fields = [
             _check_field(e.source, "source", i, first=first, spaces=not muse),
             _check_field(e.target, "target", i, first=False, spaces=not muse),
         ]
-        if has_pos or has_weight:
+        if has_pos or has_weight or extra:
             fields.append(_check_field(e.pos, "pos", i, first=False, spaces=True) if e.pos else "")
-        if has_weight:
+        if has_weight or extra:
             w = e.weight
             if w is None:
                 fields.append("")
@@ -1090,5 +1110,8 @@ def write_lexicon(
                 if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
                     raise ValueError(f"entry {i}: weight must be a finite number, got {w!r}")
                 fields.append(repr(float(w)))
+        for name, values in extra.items():
+            text = "" if values[i] is None else str(values[i])
+            fields.append(_check_field(text, name, i, first=False, spaces=True) if text else "")
         rows.append(("\t" if not muse else " ").join(fields))
     return atomic_write_text(path, "".join(row + "\n" for row in rows))
