@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     for by in ("family", "scripts"):
         gained: dict[str, Counter] = defaultdict(Counter)
         for r in rows:
-            key = (r.get(by) or "(unknown)").split(";")[0].split(",")[0] or "(unknown)"
+            key = ((r.get(by) or "").replace(";", " ").replace(",", " ").split() or ["(unknown)"])[0]
             b = sum(_int(r[c]) for c in dict_cols) >= 100
             a = _int(r["lex_total_entries"]) >= 100
             gained[key]["before"] += b

@@ -384,3 +384,28 @@ def test_pivot_needs_its_dictionary(corpora):
 
     with pytest.raises(ConfigError, match="pivot_lexicons"):
         load_induce_config({"corpora": {k: str(v) for k, v in corpora.items()}, "pivot": "spa"})
+
+
+def test_dice_rank_pushes_hub_targets_down():
+    # "the" is linked to everything in the target; with rank=dice a word's own translation wins
+    units = [ParallelUnit("flores", str(k), e, t) for k, (e, t) in enumerate(_sentences(150, seed=6))]
+    links = induce_from_units(units, aligner="ibm1", top_k=3, min_prob=0.0, rank="links")
+    dice = induce_from_units(units, aligner="ibm1", top_k=3, min_prob=0.0, rank="dice")
+    assert dice.by_source()["dog"][0].target == "mbwa"
+    assert {e.source for e in dice.entries} == {e.source for e in links.entries}
+    with pytest.raises(ValueError, match="unknown rank"):
+        induce_from_units(units, aligner="ibm1", rank="pmi")
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("tokenizers") is None, reason="segmentation needs tokenizers ([gpu] extra)"
+)
+def test_unspaced_script_is_segmented_into_learned_pieces():
+    from lexiconlm.lexicon.align import segment_unspaced
+
+    # Thai written without spaces: "ทุกคน" (everyone) + "มีสิทธิ" (has the right) + varied endings
+    words = ["ทุกคนมีสิทธิ", "ทุกคนมีเสรีภาพ", "เขามีสิทธิ", "ทุกคนได้รับ", "เรามีเสรีภาพ"] * 20
+    out = segment_unspaced([[w] for w in words], vocab_size=60)
+    assert all("".join(p) == w for p, (w,) in zip(out, [[w] for w in words]))  # nothing lost or added
+    assert any(len(p) > 1 for p in out)  # long runs were split
+    assert all(not __import__("unicodedata").category(piece[0]).startswith("M") for p in out for piece in p)

@@ -46,6 +46,8 @@ __all__ = [
     "dice_table",
     "grow_diag_final_and",
     "eflomal_available",
+    "segment_unspaced",
+    "UNSPACED_SCRIPTS",
 ]
 
 Links = list[list[tuple[int, int]]]
@@ -78,6 +80,49 @@ def alignment_tokens(text: str) -> list[str]:
     for tok in tokenize(unicodedata.normalize("NFC", text)):
         if tok.is_word:
             out.extend(_split_chars(tok.text.lower()))
+    return out
+
+
+#: Scripts written without spaces whose words :func:`segment_unspaced` learns to split (Han and
+#: kana are split into characters by :func:`alignment_tokens`; Tibetan syllables are separated
+#: by the tsheg, which the tokenizer already splits on).
+UNSPACED_SCRIPTS = frozenset({"Thai", "Laoo", "Khmr", "Mymr", "Java", "Bali", "Lana", "Talu", "Tale"})
+
+
+def segment_unspaced(sentences: Sequence[Sequence[str]], *, vocab_size: int = 2000) -> list[list[str]]:
+    """Split the long letter runs of a script written without spaces into learned pieces.
+
+    A Unigram model (Hugging Face ``tokenizers``) is trained on the sentences themselves, so no
+    data or model outside the corpus is needed; a piece that starts with a combining mark is
+    glued to the piece before it (a vowel sign never stands alone). Returns the sentences
+    unchanged when ``tokenizers`` is not installed.
+    """
+    try:
+        from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    except ImportError:
+        return [list(s) for s in sentences]
+    texts = [" ".join(s) for s in sentences if s]
+    if not texts:
+        return [list(s) for s in sentences]
+    tok = Tokenizer(models.Unigram())
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, show_progress=False, max_piece_length=8)
+    tok.train_from_iterator(texts, trainer)
+    cache: dict[str, list[str]] = {}
+    out: list[list[str]] = []
+    for sent in sentences:
+        pieces: list[str] = []
+        for word in sent:
+            if word not in cache:
+                glued: list[str] = []
+                for piece in tok.encode(word).tokens:
+                    if glued and unicodedata.category(piece[0]).startswith("M"):
+                        glued[-1] += piece
+                    else:
+                        glued.append(piece)
+                cache[word] = glued or [word]
+            pieces.extend(cache[word])
+        out.append(pieces)
     return out
 
 

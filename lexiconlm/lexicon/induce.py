@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexiconlm.config import (
+    check_bool,
     check_choice,
     check_int,
     check_number,
@@ -48,7 +49,15 @@ from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder
 from lexiconlm.io.lexicons import read_lexicon, write_lexicon
 from lexiconlm.io.locate import find_lexicons
 from lexiconlm.languages import get_catalog
-from lexiconlm.lexicon.align import align_eflomal, align_ibm1, alignment_tokens, dice_table, eflomal_available
+from lexiconlm.lexicon.align import (
+    UNSPACED_SCRIPTS,
+    align_eflomal,
+    align_ibm1,
+    alignment_tokens,
+    dice_table,
+    eflomal_available,
+    segment_unspaced,
+)
 from lexiconlm.lexicon.parallel import (
     CORPORA,
     ParallelFile,
@@ -78,6 +87,8 @@ __all__ = [
 ]
 
 ALIGNER_NAMES = ("eflomal", "ibm1", "dice")
+#: How a word's candidates are ordered (see :func:`induce_from_units`).
+RANKS = ("links", "dice")
 
 DEFAULTS: dict = {
     "corpora": {"udhr": None, "bible": None, "flores": None},
@@ -88,6 +99,8 @@ DEFAULTS: dict = {
     "top_k": 3,
     "min_links": 1,
     "min_prob": 0.1,
+    "rank": "links",
+    "segment": True,
     "bible_version": "web",
     "pivot": None,
     "pivot_lexicons": [],
@@ -108,6 +121,8 @@ class InduceConfig:
     top_k: int = 3
     min_links: int = 1
     min_prob: float = 0.1
+    rank: str = "links"
+    segment: bool = True
     bible_version: str = "web"
     pivot: str | None = None
     pivot_lexicons: tuple[Path, ...] = ()
@@ -129,6 +144,8 @@ class InduceConfig:
                 ("top", self.top_k),
                 ("min_links", self.min_links),
                 ("min_prob", f"{self.min_prob:g}"),
+                *([("rank", self.rank)] if self.rank != "links" else []),
+                *([("segment", "unigram.v1")] if self.segment else []),
                 ("bible", self.bible_version),
                 *([("pivot", self.pivot)] if self.pivot else []),
                 ("corpora", "+".join(sorted({f.corpus for f in files}))),
@@ -168,6 +185,8 @@ def load_induce_config(
     check_int(v["top_k"], "top_k", p, minimum=1)
     check_int(v["min_links"], "min_links", p, minimum=1)
     check_number(v["min_prob"], "min_prob", p, low=0.0, high=1.0)
+    check_choice(v["rank"], "rank", RANKS, p)
+    check_bool(v["segment"], "segment", p)
     check_choice(v["bible_version"], "bible_version", ("web", "kjv"), p)
     check_int(v["workers"], "workers", p, minimum=0)
     raw.raise_problems()
@@ -180,6 +199,8 @@ def load_induce_config(
         top_k=int(v["top_k"]),
         min_links=int(v["min_links"]),
         min_prob=float(v["min_prob"]),
+        rank=v["rank"],
+        segment=bool(v["segment"]),
         bible_version=v["bible_version"],
         pivot=v["pivot"],
         pivot_lexicons=tuple(v["pivot_lexicons"]),
@@ -237,15 +258,29 @@ def induce_from_units(
     top_k: int = 3,
     min_links: int = 1,
     min_prob: float = 0.1,
+    rank: str = "links",
+    segment: bool = True,
     iso639_3: str = "",
 ) -> InducedLexicon:
-    """Entries English → target from aligned ``units`` (see the module doc for the rule)."""
+    """Entries English → target from aligned ``units`` (see the module doc for the rule).
+
+    ``rank`` orders a word's candidates (and so picks its ``top_k``): ``links`` by link count,
+    ``dice`` by ``2 links(s,t) / (links(s,·) + links(·,t))``, which pushes down target words
+    linked to everything (function words, names). Weights are ``p(t|s)`` either way.
+    With ``segment``, target text in a script written without spaces (Thai, Lao, Khmer,
+    Myanmar, Tai Tham ...) is split into pieces learned from the units themselves
+    (:func:`~lexiconlm.lexicon.align.segment_unspaced`) before alignment.
+    """
+    if rank not in RANKS:
+        raise ValueError(f"unknown rank {rank!r}; choose among {', '.join(RANKS)}")
     if aligner not in ALIGNER_NAMES:
         raise ValueError(f"unknown aligner {aligner!r}; choose among {', '.join(ALIGNER_NAMES)}")
     start = _cpu_seconds()
     kept, script = _main_script_units(units)
     src = [alignment_tokens(u.source) for u in kept]
     tgt = [alignment_tokens(u.target) for u in kept]
+    if segment and script in UNSPACED_SCRIPTS:
+        tgt = segment_unspaced(tgt)
     freq = Counter(w for s in src for w in s)
     candidates: dict[str, list[tuple[str, float, int]]] = {}
     if aligner == "dice":
@@ -259,11 +294,17 @@ def induce_from_units(
             for i, j in ln:
                 pair[(s[i], t[j])] += 1
         per_source: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        per_target: Counter = Counter()
         for (a, b), c in pair.items():
             per_source[a].append((b, c))
+            per_target[b] += c
         for a, rows in per_source.items():
             total = sum(c for _, c in rows)
-            candidates[a] = sorted(((b, c / total, c) for b, c in rows), key=lambda x: (-x[2], -x[1], x[0]))
+            if rank == "dice":
+                key = lambda x, t=total: (-2.0 * x[2] / (t + per_target[x[0]]), -x[2], x[0])  # noqa: E731
+            else:
+                key = lambda x: (-x[2], -x[1], x[0])  # noqa: E731
+            candidates[a] = sorted(((b, c / total, c) for b, c in rows), key=key)
     entries: list[LexiconEntry] = []
     n_links: list[int] = []
     for s in sorted(candidates, key=lambda w: (-freq[w], w)):
@@ -377,6 +418,8 @@ def induce_units(units: Sequence[ParallelUnit], cfg: InduceConfig, iso: str, **o
         "top_k": cfg.top_k,
         "min_links": cfg.min_links,
         "min_prob": cfg.min_prob,
+        "rank": cfg.rank,
+        "segment": cfg.segment,
     } | overrides
     if not cfg.pivot:
         return induce_from_units(units, iso639_3=iso, **settings)
