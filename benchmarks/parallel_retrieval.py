@@ -35,6 +35,7 @@ from lexiconlm.files import atomic_write_text  # noqa: E402
 from lexiconlm.languages import get_catalog  # noqa: E402
 from lexiconlm.lexicon.parallel import find_parallel_files, parallel_units, select_units  # noqa: E402
 from lexiconlm.models import load_encoder, load_tokenizer  # noqa: E402
+from lexiconlm.unicode_scripts import dominant_script  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         res = parallel_retrieval(units, model, tok, prefix=args.prefix)
         lang = catalog.get(iso)
-        row = {"iso639_3": iso, "name": lang.name, "family": lang.family or "", "script": (lang.scripts or [""])[0]}
+        script = dominant_script([u.target for u in units]) or (lang.scripts or [""])[0]
+        row = {"iso639_3": iso, "name": lang.name, "family": lang.family or "", "script": script}
         row |= res.as_dict()
         row["seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command_line('benchmarks/parallel_retrieval.py', argv)}`  ",
         f"Machine: {machine()}; {len(rows)} languages in {wall / 60:.1f} min.  ",
-        "Held-out half of each language's units (UDHR paragraphs, Bible verses, FLORES sentences; deduplicated); "
+        "Held-out half of each language's units (UDHR paragraphs, Bible verses, FLORES sentences; deduplicated; "
+        "script: of the text); "
         "each query ranked against the language's whole held-out pool. top1/top10: mean of both directions.",
         "",
         "| languages | mean pool | top-1 | top-10 | eng→tgt top-1 | tgt→eng top-1 |",
