@@ -9,6 +9,8 @@ reports it over all languages.
 
 Variants (eflomal, units: train): candidate ranking ``links`` vs ``dice``; stemming for
 alignment ``prefix_len`` 0 vs 4; and pivoting through Spanish (UDHR only) vs direct English.
+Rows run before the config gained ``segment`` (learned segmentation of scripts without spaces)
+were run without it; later rows say ``+ segmentation``.
 
 Usage::
 
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = {}
     for spec in args.variants.split(","):
         rank, _, prefix = spec.strip().partition(":")
-        variants[f"rank {rank}, prefix {int(prefix or 0)}"] = replace(base, rank=rank, prefix_len=int(prefix or 0))
+        seg = ", + segmentation" if base.segment else ""
+        variants[f"rank {rank}, prefix {int(prefix or 0)}{seg}"] = replace(base, rank=rank, prefix_len=int(prefix or 0))
     out_json = RESULTS / "lexicon_induction_variants.json"
     results = json.loads(out_json.read_text())["results"] if out_json.is_file() else {}
     for name, cfg in variants.items():

@@ -193,10 +193,14 @@ def find_parallel_files(sources: dict[str, str | os.PathLike]) -> dict[str, list
         if corpus == "udhr":
             index = _udhr_index(d)
             for code, row in sorted(index.items()):
-                iso = (row.get("iso639_3") or "").strip()
                 p = d / f"{code}.tsv"
                 n = int(row.get("n_blocks") or 0)
-                if not iso or iso in ("und", "eng") or not p.is_file() or n < 30:
+                if not (row.get("iso639_3") or "").strip() or not p.is_file() or n < 30:
+                    continue
+                # the catalog's reading of the file, as the coverage table counts it (a
+                # macrolanguage code such as ``que`` resolves to its member, here ``quy``)
+                iso = text_language(p).iso639_3
+                if iso in ("und", "eng"):
                     continue
                 out[iso].append(ParallelFile("udhr", p, iso, n, {"code": code}))
         elif corpus == "bible":
