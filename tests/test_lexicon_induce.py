@@ -409,3 +409,12 @@ def test_unspaced_script_is_segmented_into_learned_pieces():
     assert all("".join(p) == w for p, (w,) in zip(out, [[w] for w in words]))  # nothing lost or added
     assert any(len(p) > 1 for p in out)  # long runs were split
     assert all(not __import__("unicodedata").category(piece[0]).startswith("M") for p in out for piece in p)
+
+
+def test_udhr_files_the_catalog_cannot_place_are_left_out(corpora):
+    udhr = corpora["udhr"]
+    (udhr / "zzq.tsv").write_text((udhr / "swh.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    with (udhr / "index.tsv").open("a", encoding="utf-8") as fh:
+        fh.write("zzq\tzzq\t\tNowhere\t40\n")
+    files = find_parallel_files(corpora)
+    assert sorted(files) == ["swh"] and all(iso for iso in files)

@@ -200,7 +200,7 @@ def find_parallel_files(sources: dict[str, str | os.PathLike]) -> dict[str, list
                 # the catalog's reading of the file, as the coverage table counts it (a
                 # macrolanguage code such as ``que`` resolves to its member, here ``quy``)
                 iso = text_language(p).iso639_3
-                if iso in ("und", "eng"):
+                if not iso or iso in ("und", "eng"):
                     continue
                 out[iso].append(ParallelFile("udhr", p, iso, n, {"code": code}))
         elif corpus == "bible":
