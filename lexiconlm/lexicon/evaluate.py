@@ -18,18 +18,16 @@ nothing else: induction never sees it.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.locate import find_lexicons
-from lexiconlm.lexicon.induce import InduceConfig, InducedLexicon, induce_units, language_units
+from lexiconlm.lexicon.induce import InduceConfig, InducedLexicon, induce_units, language_units, map_languages
 from lexiconlm.lexicon.parallel import CORPORA, find_parallel_files
 
 __all__ = [
@@ -199,23 +197,19 @@ def evaluate_induction(
     todo = [iso for iso in files if iso in have_ref and iso != cfg.pivot]
     args = [(iso, files[iso], cfg, ref_dirs, tuple(aligners)) for iso in todo]
     rows: list[dict] = []
-    n_workers = workers or min(len(todo), os.cpu_count() or 1) or 1
     done = 0
-    if n_workers <= 1:
-        for a in args:
-            rows.extend(_eval_job(*a))
-            done += 1
-            if progress:
-                progress(done, len(args), a[0])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_eval_job, *a): a[0] for a in args}
-            for fut in as_completed(futures):
-                rows.extend(fut.result())
-                done += 1
-                if progress:
-                    progress(done, len(args), futures[fut])
+
+    def step(iso: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(args), iso)
+
+    jobs = [(a[0], a) for a in args]
+    for _iso, found, error in map_languages(_eval_job, jobs, workers=workers, progress=step):
+        if error is not None:
+            raise error
+        rows.extend(found)
     rows.sort(key=lambda r: (r["iso639_3"], r["corpus"], r["aligner"], r["band"]))
     return rows
 

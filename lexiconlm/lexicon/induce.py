@@ -31,10 +31,11 @@ import multiprocessing
 import os
 import resource
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lexiconlm.config import (
     check_bool,
@@ -84,6 +85,8 @@ __all__ = [
     "pivot_dictionary",
     "induce_all",
     "induced_path",
+    "map_languages",
+    "write_induced",
 ]
 
 ALIGNER_NAMES = ("eflomal", "ibm1", "dice")
@@ -437,8 +440,9 @@ def induce_language(iso: str, files: Sequence[ParallelFile], cfg: InduceConfig) 
     return induce_units(language_units(iso, files, cfg), cfg, iso)
 
 
-def write_induced(lex: InducedLexicon, out: str | os.PathLike, signature: Signature) -> Path:
-    """``en_<iso>.tsv`` (entries, weight = p(t|s), links, source_freq) and ``en_<iso>.json``."""
+def write_induced(lex: InducedLexicon, out: str | os.PathLike, signature: Signature | str) -> dict:
+    """Write ``en_<iso>.tsv`` (entries, weight = p(t|s), links, source_freq) and ``en_<iso>.json``;
+    returns what the JSON holds."""
     path = induced_path(out, lex.iso639_3)
     path.parent.mkdir(parents=True, exist_ok=True)
     if lex.entries:
@@ -465,7 +469,7 @@ def write_induced(lex: InducedLexicon, out: str | os.PathLike, signature: Signat
         "file": path.name if lex.entries else None,
     }
     atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    return path
+    return meta
 
 
 def _done(out: Path, iso: str, signature: Signature) -> dict | None:
@@ -482,13 +486,47 @@ def _done(out: Path, iso: str, signature: Signature) -> dict | None:
 
 
 def _job(iso: str, files: Sequence[ParallelFile], cfg: InduceConfig, signature: str) -> dict:
-    lex = induce_language(iso, files, cfg)
-    write_induced(lex, cfg.out, Signature(tuple(tuple(p.split(":", 1)) for p in signature.split("|"))))
-    return json.loads(induced_path(cfg.out, iso).with_suffix(".json").read_text(encoding="utf-8"))
+    return write_induced(induce_language(iso, files, cfg), cfg.out, signature)
 
 
 def _init_worker() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def map_languages(
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple[str, tuple]],
+    *,
+    workers: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Iterator[tuple[str, Any, BaseException | None]]:
+    """``fn(*args)`` for each ``(iso, args)`` job, in this process or on a spawn process pool
+    (``workers``: processes, 0 = the CPUs; one job or one worker runs here). Yields
+    ``(iso, result, None)`` or ``(iso, None, error)`` as jobs finish, so one failing language
+    does not stop the others; ``progress(iso)`` after each."""
+    n = workers or min(len(jobs), os.cpu_count() or 1) or 1
+    if n <= 1 or len(jobs) <= 1:
+        for iso, args in jobs:
+            try:
+                out: tuple = (iso, fn(*args), None)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, per language
+                out = (iso, None, exc)
+            if progress:
+                progress(iso)
+            yield out
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker) as pool:
+        futures = {pool.submit(fn, *args): iso for iso, args in jobs}
+        for fut in as_completed(futures):
+            iso = futures[fut]
+            try:
+                out = (iso, fut.result(), None)
+            except Exception as exc:  # noqa: BLE001
+                out = (iso, None, exc)
+            if progress:
+                progress(iso)
+            yield out
 
 
 @holds_run_folder_locks
@@ -531,29 +569,19 @@ def induce_all(
     if progress:
         progress(done, total, "")
     failures: dict[str, str] = {}
-    workers = cfg.workers or min(len(todo), os.cpu_count() or 1) or 1
-    if workers <= 1 or len(todo) <= 1:
-        for iso, sig in todo:
-            try:
-                results[iso] = _job(iso, files[iso], cfg, sig)
-            except Exception as exc:  # noqa: BLE001 - reported per language, raised at the end
-                failures[iso] = f"{type(exc).__name__}: {exc}"
-            done += 1
-            if progress:
-                progress(done, total, iso)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-            futures = {pool.submit(_job, iso, files[iso], cfg, sig): iso for iso, sig in todo}
-            for fut in as_completed(futures):
-                iso = futures[fut]
-                try:
-                    results[iso] = fut.result()
-                except Exception as exc:  # noqa: BLE001
-                    failures[iso] = f"{type(exc).__name__}: {exc}"
-                done += 1
-                if progress:
-                    progress(done, total, iso)
+
+    def step(iso: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, iso)
+
+    jobs = [(iso, (iso, files[iso], cfg, sig)) for iso, sig in todo]
+    for iso, meta, error in map_languages(_job, jobs, workers=cfg.workers, progress=step):
+        if error is None:
+            results[iso] = meta
+        else:
+            failures[iso] = f"{type(error).__name__}: {error}"
     summary = [results[k] for k in sorted(results)]
     _write_summary(cfg.out, summary)
     if failures:
