@@ -13,6 +13,7 @@ pytest.importorskip("transformers")
 
 from lexiconlm.errors import ConfigError
 from lexiconlm.expand.pipeline import run_expand
+from lexiconlm.expand.steps import STEP_ORDER
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "expand" / "tiny.yaml"
@@ -27,7 +28,7 @@ def tiny_run(tmp_path_factory):
 
 def test_run_folder_holds_every_result(tiny_run):
     d = tiny_run.run_dir
-    assert tiny_run.ran == ["ingest", "synth", "model", "adapt", "train", "evaluate", "report"]
+    assert tiny_run.ran == ["ingest", "synth", "model", "adapt", "train", "train_base", "evaluate", "report"]
     run = json.loads((d / "run.json").read_text())
     assert run["kind"] == "expand" and run["languages"] == ["ind"]
     assert run["signature"].startswith("expand:tiny|lang:ind|lex:lexicons/indonesian.txt")
@@ -84,7 +85,7 @@ def test_rerun_is_cached_and_a_changed_setting_reruns_only_what_depends_on_it(ti
     d = tmp_path / "copy"
     shutil.copytree(tiny_run.run_dir, d)
     [again] = run_expand(TINY, languages=["ind"], out=d, progress=False)
-    assert again.ran == [] and len(again.cached) == 7
+    assert again.ran == [] and len(again.cached) == len(STEP_ORDER)
     [changed] = run_expand(
         TINY, languages=["ind"], out=d, progress=False, overrides=["evaluate.sigmorphon.dev_share=0.2"]
     )

@@ -24,6 +24,7 @@ A configuration is a YAML file or a dict with these keys (defaults in :data:`DEF
       options: {}                 # method settings, e.g. {k: 3, max_distance: 0.5}
     mlm:
       steps: 200                  # optimizer steps
+      head_steps: 0               # first train a fresh MLM head alone (checkpoints without one)
       batch_size: 16              # sequences per step on each process, before accumulation
       grad_accum: 1
       lr: 5.0e-4
@@ -74,7 +75,7 @@ from lexiconlm.config import (
 from lexiconlm.errors import UnknownLanguageError, UnknownNameError
 from lexiconlm.languages import get_catalog
 from lexiconlm.models import model_id
-from lexiconlm.signature import Signature
+from lexiconlm.signature import Signature, lexicon_id
 
 __all__ = ["DEFAULTS", "RESUME_EXEMPT", "apply_overrides", "config_signature", "load_config"]
 
@@ -90,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "init": {"method": "mean.v1", "options": {}},
     "mlm": {
         "steps": 100,
+        "head_steps": 0,
         "batch_size": 16,
         "grad_accum": 1,
         "lr": 5.0e-4,
@@ -117,6 +119,7 @@ _INT_KEYS = {
     "tokenizer.new_tokens": 0,
     "tokenizer.min_frequency": 1,
     "mlm.steps": 0,
+    "mlm.head_steps": 0,
     "mlm.batch_size": 1,
     "mlm.grad_accum": 1,
     "mlm.warmup_steps": 0,
@@ -260,6 +263,16 @@ def config_signature(cfg: dict, *, extra: dict | None = None) -> str:
         data[parts[0]].pop(parts[1], None)
     if data.get("mlm", {}).get("train_rows") == "all":  # the default: earlier hashes stay valid
         data["mlm"].pop("train_rows")
+    if not data.get("mlm", {}).get("head_steps"):
+        data.get("mlm", {}).pop("head_steps", None)
+    # paths by their portable names: the same run hashes the same on every machine
+    data["base_model"] = model_id(str(cfg.get("base_model")))
+    if data.get("lexicon"):
+        data["lexicon"] = lexicon_id(data["lexicon"])
+    for key in ("train", "heldout"):
+        files = (data.get("text") or {}).get(key)
+        if isinstance(files, list):
+            data["text"][key] = [lexicon_id(f) for f in files]
     if extra:
         data["_extra"] = extra
     blob = json.dumps(data, sort_keys=True, default=str)

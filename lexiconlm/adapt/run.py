@@ -44,6 +44,7 @@ from lexiconlm.adapt.mlm import (
     make_blocks,
     resize_and_init,
     train_mlm,
+    warm_head,
 )
 from lexiconlm.adapt.plan import make_plan, read_plan, texts_digest
 from lexiconlm.adapt.vocab import NewPiece, extend_tokenizer
@@ -317,6 +318,23 @@ def adapt(
     loss_init = None
     init_eval: dict = {}
     ckpt = latest_checkpoint(out) if resume else None
+    head_losses: list[float] = []
+    if ckpt is None and fresh_head and m["head_steps"]:
+        head_losses = warm_head(
+            model,
+            new_tok,
+            train_blocks,
+            steps=m["head_steps"],
+            batch_size=m["batch_size"],
+            lr=max(m["lr"], 1e-3),
+            probability=m["mlm_probability"],
+            seed=cfg["seed"],
+            device=str(acc.device),
+        )
+        log(
+            f"fresh MLM head trained alone for {len(head_losses)} steps: "
+            f"loss {head_losses[0]:.3f} -> {head_losses[-1]:.3f}"
+        )
     if ckpt is None:
         model.to(acc.device)
         init_eval = evaluate_mlm_split(
@@ -385,6 +403,7 @@ def adapt(
         "base_vocab_size": plan.base_vocab_size,
         "new_vocab_size": plan.new_vocab_size,
         "fresh_head": fresh_head,
+        "head_steps": m["head_steps"] if fresh_head else 0,
         "frozen_body": m["freeze_body"],
         "mlm_loss_init": loss_init,
         "mlm_loss_final": loss_final,

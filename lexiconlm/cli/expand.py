@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 _STEPS_HELP = (
-    "Steps to run, comma-separated, out of: ingest, synth, model, adapt, train, evaluate, report (default: all)."
+    "Steps to run, comma-separated, out of: ingest, synth, model, adapt, train, train_base, evaluate, report "
+    "(default: all)."
 )
 
 
@@ -27,8 +28,32 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(..., "--config", "-c", help="YAML configuration (configs/expand/*.yaml)."),
         lang: str | None = typer.Option(None, "--lang", "-l", help="Language (ISO 639-3, BCP-47 or name), e.g. swh."),
         langs: str | None = typer.Option(
-            None, "--langs", help="Several languages, comma-separated, run one after another."
+            None,
+            "--langs",
+            help="Several languages: comma-separated codes, 'all' (every language with a lexicon in "
+            "data.lexicons) or @FILE (one code per line); run as a batch with a summary.",
         ),
+        family: str | None = typer.Option(
+            None, "--family", help="With --langs: keep languages of this family or genus (comma-separated)."
+        ),
+        script: str | None = typer.Option(
+            None, "--script", help="With --langs: keep languages whose main script is this (ISO 15924, e.g. Latn)."
+        ),
+        require: str | None = typer.Option(
+            None, "--require", help="With --langs: keep languages that have 'parallel' text or a MASSIVE 'test' set."
+        ),
+        sample: int | None = typer.Option(
+            None, "--sample", help="With --langs: a stable sample of this many languages (seeded by the config)."
+        ),
+        executor: str = typer.Option(
+            "process", "--executor", help="Batch executor: process (a local pool), serial, or ray."
+        ),
+        workers: int = typer.Option(0, "--workers", help="Batch: parallel languages (0: cores / --threads)."),
+        threads: int = typer.Option(1, "--threads", help="Batch: CPU threads per language."),
+        address: str | None = typer.Option(
+            None, "--address", help="Batch with --executor ray: the cluster (auto: the one `ray start` made)."
+        ),
+        retries: int = typer.Option(1, "--retries", help="Batch: times a language whose worker died is retried."),
         steps: str | None = typer.Option(None, "--steps", help=_STEPS_HELP),
         out: Path | None = typer.Option(
             None,
@@ -55,9 +80,49 @@ def register(app: typer.Typer) -> None:
         from lexiconlm.expand.config import language_inputs, load_config
         from lexiconlm.expand.pipeline import parse_steps, run_expand
 
-        names = [x.strip() for x in ",".join(filter(None, [lang, langs])).split(",") if x.strip()]
+        batch = langs is not None
+        names = [x.strip() for x in (lang or "").split(",") if x.strip()]
         cfg = load_config(config, overrides=set_ or (), languages=names or None)
         parse_steps(steps)
+        if batch:
+            from lexiconlm.expand.batch import run_batch, select_languages
+
+            if executor not in ("process", "serial", "ray"):
+                raise ConfigError([f"--executor -> expected process, serial or ray, got {executor!r}"])
+            chosen = select_languages(
+                cfg, [langs, *names], family=family, script=script, sample=sample, seed=cfg.get("seed"), require=require
+            )
+            if check:
+                for code in chosen:
+                    language_inputs(cfg, code)
+                typer.echo(f"config OK; {len(chosen)} language(s): {', '.join(chosen)}")
+                return
+            rows = run_batch(
+                cfg,
+                chosen,
+                out=out,
+                steps=parse_steps(steps),
+                force=force,
+                executor=executor,
+                workers=workers,
+                threads=threads,
+                address=address,
+                retries=retries,
+                progress=not quiet,
+            )
+            root = out if out is not None else Path("runs/expand") / cfg.name
+            failed = [r for r in rows if r.get("status") != "ok"]
+            typer.echo(f"summary: {root / 'summary.md'} ({len(rows) - len(failed)} done, {len(failed)} failed)")
+            if export is not None:
+                from lexiconlm.expand.report import export_runs
+
+                done = [root / f"{r['language']}-{cfg.name}" for r in rows if r.get("status") == "ok"]
+                typer.echo(f"exported to {export} ({export_runs(done, export)})")
+            if failed:
+                for r in failed:
+                    typer.echo(f"{r['language']}: failed: {r.get('error')}", err=True)
+                raise typer.Exit(1)
+            return
         if check:
             chosen = names or list(cfg.values["languages"])
             if not chosen:

@@ -17,20 +17,27 @@ Sections (see ``configs/expand/demo.yaml`` for a commented example):
     pseudo-monolingual text), ``target_text`` (folders or files of real text of the
     languages, for held-out evaluation and optional adaptation), ``massive_train`` and
     ``massive_dev`` (English MASSIVE files), ``massive_test`` (folders of
-    ``<locale>.tsv`` test files).
+    ``<locale>.tsv`` test files), ``parallel`` (``udhr``, ``bible``, ``flores``: the folders
+    of parallel text, :func:`lexiconlm.lexicon.parallel.find_parallel_files`; the held-out half
+    of a language's units is never trained on and is what retrieval is measured on).
 ``synth``
     translator settings (``sense``, ``oov``, ``hygiene``, ``join``, ``min_replaced``) and
-    limits (``mono_limit``, ``label_limit``).
+    limits (``mono_limit``, ``label_limit``); ``source_parallel`` adds the English side of the
+    language's training half of parallel units to the source text.
 ``model``
     ``base``: ``tiny`` (a small BERT built from ``model.tiny`` with a WordPiece
     tokenizer trained on the run's text), ``e5-small``, a local folder or a hub name.
 ``adapt``
-    ``enabled`` and ``config`` (handed to :func:`lexiconlm.adapt.run.adapt`).
+    ``enabled``, ``texts``, ``keep_model`` (``false``: remove the adapted model once evaluated,
+    for batches of many languages) and ``config`` (handed to :func:`lexiconlm.adapt.run.adapt`).
 ``nlu``
     ``config`` (handed to :func:`lexiconlm.nlu.train.train_joint`), ``train`` (which
-    sets to train on: ``source``, ``pseudo``), ``source_limit``.
+    sets to train on: ``source``, ``pseudo``), ``source_limit``, ``when`` (``always``, or
+    ``test``: only for languages with a MASSIVE test set).
 ``evaluate``
-    ``nlu``, ``tokenizer``, ``mlm`` and ``sigmorphon`` switches and sizes.
+    ``nlu``, ``base_nlu`` (also train the base model on the source only, same seed and
+    steps, for the before/after NLU figure), ``tokenizer``, ``mlm``, ``retrieval``
+    (parallel-sentence retrieval, base vs adapted model) and ``sigmorphon`` switches and sizes.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import copy
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +72,7 @@ from lexiconlm.io.massive import locale_from_path
 from lexiconlm.io.text import read_text, text_language
 from lexiconlm.io.unimorph import find_unimorph_tables
 from lexiconlm.languages import get_catalog
+from lexiconlm.lexicon.parallel import find_parallel_files
 from lexiconlm.nlu.train import DEFAULTS as NLU_DEFAULTS
 from lexiconlm.nlu.train import train_config_problems
 from lexiconlm.synth.translate import resolve_sense
@@ -93,6 +102,7 @@ DEFAULTS: dict[str, Any] = {
         "massive_train": None,
         "massive_dev": None,
         "massive_test": [],
+        "parallel": {"udhr": None, "bible": None, "flores": None},
     },
     "synth": {
         "sense": "random",
@@ -102,6 +112,7 @@ DEFAULTS: dict[str, Any] = {
         "min_replaced": 3,
         "mono_limit": None,
         "label_limit": None,
+        "source_parallel": False,
     },
     "model": {
         "base": "tiny",
@@ -114,13 +125,15 @@ DEFAULTS: dict[str, Any] = {
             "max_position_embeddings": 128,
         },
     },
-    "adapt": {"enabled": False, "texts": ["pseudo", "real"], "config": {}},
-    "nlu": {"train": ["source", "pseudo"], "source_limit": None, "config": {}},
+    "adapt": {"enabled": False, "texts": ["pseudo", "real"], "keep_model": True, "config": {}},
+    "nlu": {"train": ["source", "pseudo"], "source_limit": None, "when": "always", "config": {}},
     "evaluate": {
         "nlu": True,
         "tokenizer": True,
         "mlm": {"enabled": True, "max_segments": 200},
         "held_out_share": 0.5,
+        "base_nlu": True,
+        "retrieval": {"enabled": True, "prefix": "query: ", "max_units": None, "batch_size": 32, "max_length": 256},
         "sigmorphon": {
             "enabled": True,
             "dev_share": 0.1,
@@ -143,6 +156,9 @@ _PATH_KEYS = {
     "data.massive_train": "one",
     "data.massive_dev": "one",
     "data.massive_test": "list",
+    "data.parallel.udhr": "one",
+    "data.parallel.bible": "one",
+    "data.parallel.flores": "one",
 }
 _CHOICES = {
     "synth.oov": ("keep", "drop", "transliterate"),
@@ -162,10 +178,23 @@ _INTS = {
     "nlu.source_limit",
     "evaluate.mlm.max_segments",
     "evaluate.sigmorphon.max_entries",
+    "evaluate.retrieval.max_units",
+    "evaluate.retrieval.batch_size",
+    "evaluate.retrieval.max_length",
 }
-_OPTIONAL = {"synth.mono_limit", "synth.label_limit", "nlu.source_limit"}
+_OPTIONAL = {"synth.mono_limit", "synth.label_limit", "nlu.source_limit", "evaluate.retrieval.max_units"}
 _SHARES = {"evaluate.held_out_share", "evaluate.sigmorphon.dev_share"}
-_BOOLS = {"adapt.enabled", "evaluate.nlu", "evaluate.tokenizer", "evaluate.mlm.enabled", "evaluate.sigmorphon.enabled"}
+_BOOLS = {
+    "adapt.enabled",
+    "adapt.keep_model",
+    "synth.source_parallel",
+    "evaluate.nlu",
+    "evaluate.base_nlu",
+    "evaluate.tokenizer",
+    "evaluate.mlm.enabled",
+    "evaluate.retrieval.enabled",
+    "evaluate.sigmorphon.enabled",
+}
 #: Environment variable that replaces the folder of ``../shared/data`` in configs that use
 #: ``${DATA}``.
 DATA_ENV = "LEXICONLM_SHARED_DATA"
@@ -209,6 +238,8 @@ class LanguageInputs:
     target_text: tuple[Path, ...]
     massive_test: tuple[Path, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the language's files of parallel text (:class:`lexiconlm.lexicon.parallel.ParallelFile`)
+    parallel: tuple = ()
 
     def as_dict(self) -> dict:
         return {
@@ -219,6 +250,7 @@ class LanguageInputs:
             "unimorph": [str(p) for p in self.unimorph],
             "target_text": [str(p) for p in self.target_text],
             "massive_test": [str(p) for p in self.massive_test],
+            "parallel": [f"{f.corpus}:{f.path}" for f in self.parallel],
             "notes": list(self.notes),
         }
 
@@ -308,6 +340,9 @@ def _check_types(values: dict, problems: list[str]) -> None:
                 problems.append(f"{dotted} -> unknown name {x!r}.{hint}")
     check_choice(cfg.get("synth.oov"), "synth.oov", _CHOICES["synth.oov"], problems)
     check_choice(cfg.get("synth.join"), "synth.join", _CHOICES["synth.join"], problems)
+    check_choice(cfg.get("nlu.when"), "nlu.when", ("always", "test"), problems)
+    if not isinstance(cfg.get("evaluate.retrieval.prefix"), str):
+        problems.append(f"evaluate.retrieval.prefix -> expected text, got {cfg.get('evaluate.retrieval.prefix')!r}")
     try:
         resolve_sense(str(cfg.get("synth.sense")))
     except (LexiconLMError, KeyError, ValueError) as exc:
@@ -497,4 +532,22 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
         locale = locale_from_path(tests[0])
     else:
         locale = lang.iso639_1 or lang.iso639_3
-    return LanguageInputs(lang, locale, tuple(lexicons), tuple(unimorph), tuple(texts), tuple(tests), tuple(notes))
+    parallel = tuple(parallel_files(cfg).get(lang.iso639_3, ()))
+    return LanguageInputs(
+        lang, locale, tuple(lexicons), tuple(unimorph), tuple(texts), tuple(tests), tuple(notes), parallel
+    )
+
+
+def parallel_sources(cfg: ExpandConfig) -> dict[str, str]:
+    """``{corpus: folder}`` of the configured parallel text (``data.parallel``)."""
+    return {k: str(v) for k, v in cfg.get("data.parallel").items() if v is not None}
+
+
+@lru_cache(maxsize=4)
+def _parallel_files(sources: tuple[tuple[str, str], ...]) -> dict:
+    return find_parallel_files(dict(sources)) if sources else {}
+
+
+def parallel_files(cfg: ExpandConfig) -> dict:
+    """Every language's parallel-text files in ``data.parallel`` (read once per process)."""
+    return _parallel_files(tuple(sorted(parallel_sources(cfg).items())))

@@ -160,10 +160,68 @@ def _signature(ctx) -> str:
     )
 
 
+#: (section of metrics.json, key, label, higher is better, decimals) of every before/after figure.
+_COMPARED = (
+    ("retrieval", "top1", "retrieval top-1 (%)", True, 2),
+    ("retrieval", "top10", "retrieval top-10 (%)", True, 2),
+    ("tokenizer", "fertility", "fertility (pieces/word)", False, 3),
+    ("tokenizer", "unk_rate", "UNK rate", False, 4),
+    ("mlm", "loss", "MLM loss", False, 3),
+)
+_NLU = (("intent_accuracy", True), ("slot_f1", True), ("exact_match", True))
+
+
+def base_vs_expanded(metrics: dict) -> list[dict]:
+    """The before/after rows of a run's metrics: ``metric, group, base, expanded, difference,
+    higher_is_better`` for every figure measured with both the base and the expanded model
+    (retrieval, tokenizer and MLM: base vs adapted model; NLU: the base model fine-tuned on the
+    source only vs the expanded model, same seed and steps)."""
+    rows = []
+    for section, key, _label, higher, nd in _COMPARED:
+        sec = metrics.get(section) or {}
+        b, e = (sec.get("base") or {}).get(key), (sec.get("adapted") or {}).get(key)
+        if b is None or e is None:
+            continue
+        group = ""
+        if section == "retrieval":
+            group = f"{sec['base'].get('corpora', '')}, pool {sec['base'].get('pool')}"
+        elif section in ("tokenizer", "mlm"):
+            group = "held-out text"
+        rows.append(_row(f"{section}_{key}" if section != "tokenizer" else key, group, b, e, higher, nd))
+    base_nlu = metrics.get("nlu_base") or {}
+    for loc, scores in (metrics.get("nlu") or {}).items():
+        for key, higher in _NLU:
+            b = (base_nlu.get(loc) or {}).get(key)
+            e = scores.get(key)
+            if b is not None and e is not None:
+                rows.append(_row(key, loc, b, e, higher, 2))
+    return rows
+
+
+def _row(metric: str, group: str, b: float, e: float, higher: bool, nd: int) -> dict:
+    return {
+        "metric": metric,
+        "group": group,
+        "base": round(float(b), nd),
+        "expanded": round(float(e), nd),
+        "difference": round(float(e) - float(b), nd),
+        "higher_is_better": higher,
+    }
+
+
 def _plots(ev: dict) -> dict[str, str]:
     """SVG documents by file name, for the figures the run has."""
     tables = ev["tables"]
     out = {}
+    cmp = [
+        r for r in base_vs_expanded(ev["metrics"]) if r["metric"].startswith(("retrieval", "intent", "slot", "exact"))
+    ]
+    if cmp:
+        out["base_vs_expanded.svg"] = svg_bars(
+            "Base vs expanded",
+            [f"{r['metric']} ({r['group']})" if r["group"] else r["metric"] for r in cmp],
+            {"base": [r["base"] for r in cmp], "expanded": [r["expanded"] for r in cmp]},
+        )
     if tables.get("nlu"):
         rows = tables["nlu"]
         out["nlu.svg"] = svg_bars(
@@ -212,6 +270,15 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
             "detail": f"{ing['n_real_train']} for training, {ing['n_real_heldout']} held out",
         },
     ]
+    if ing.get("n_parallel_heldout") or ing.get("n_parallel_train"):
+        data_rows.append(
+            {
+                "what": "parallel units with English",
+                "value": ing["n_parallel_heldout"] + ing["n_parallel_train"],
+                "detail": f"{', '.join(ing.get('parallel_corpora', []))}; {ing['n_parallel_train']} for "
+                f"training, {ing['n_parallel_heldout']} held out for retrieval",
+            }
+        )
     if syn.get("mono"):
         m = syn["mono"]
         data_rows.append(
@@ -299,6 +366,32 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
     return out
 
 
+def _comparison_section(ctx, rows: list[dict]) -> tuple[str, str, list[dict], str | None]:
+    """The report's first section: every figure measured for both the base and the expanded model."""
+    adapted = not ctx.out("adapt").get("skipped", True)
+    text = (
+        "Every figure measured with both models, and the difference (expanded - base; an improvement "
+        "is a positive difference where higher is better, a negative one for fertility, UNK rate and "
+        "MLM loss). Retrieval: English->target and target->English parallel-sentence retrieval "
+        "(mean of both directions) over the language's held-out parallel units, never trained on; "
+        "NLU: the base model fine-tuned on the English source only vs the expanded model, same "
+        "seed and number of steps."
+    )
+    if not adapted:
+        text += " The tokenizer and encoder are not adapted in this configuration (adapt.enabled: false)."
+    if not rows:
+        text += " Nothing was measured for both models in this run."
+    shown = [{**r, "better": _better(r)} for r in rows]
+    return ("Base vs expanded", text, shown, "base_vs_expanded.svg")
+
+
+def _better(r: dict) -> str:
+    d = r["difference"]
+    if d == 0:
+        return "same"
+    return "yes" if (d > 0) == bool(r["higher_is_better"]) else "no"
+
+
 def write_report(ctx) -> dict:
     """Write every result file of the run folder; returns the file names written."""
 
@@ -338,6 +431,8 @@ def write_report(ctx) -> dict:
         },
         "not_evaluable": ev["not_evaluable"],
     }
+    comparison = base_vs_expanded(ev["metrics"])
+    metrics["base_vs_expanded"] = comparison
     adapt_out = ctx.out("adapt")
     if not adapt_out.get("skipped", True):
         am = adapt_out.get("metrics", {})
@@ -365,6 +460,8 @@ def write_report(ctx) -> dict:
         ev["tables"][name] = rows
         _write_csv(run_dir / f"{name}.csv", rows)
         written.append(f"{name}.csv")
+    _write_csv(run_dir / "base_vs_expanded.csv", comparison)
+    written.append("base_vs_expanded.csv")
     step_rows = []
     for name, rec in ctx.records.items():
         step_rows.append({"step": name, "seconds": round(rec.seconds, 1)})
@@ -380,15 +477,22 @@ def write_report(ctx) -> dict:
 
     # markdown + html
     sections = _sections(ctx, ev)
+    sections.insert(0, _comparison_section(ctx, comparison))
     times = ", ".join(f"{r['step']} {r['seconds']:.0f} s" for r in step_rows[:-1])
     model_line = f"`{cfg.get('model.base')}`" + (" adapted with continued MLM" if cfg.get("adapt.enabled") else "")
+    n_train = ctx.out("train").get("n_train") or {}
+    nlu_line = (
+        f"; NLU trained on {' + '.join(cfg.get('nlu.train'))}"
+        f" ({', '.join(f'{k}: {v}' for k, v in n_train.items())} utterances)"
+        if n_train
+        else "; no NLU model (no MASSIVE test set for the language)"
+    )
     head = [
         f"# lexiconlm expand: {inp.language.name} ({iso})",
         "",
         f"Config `{cfg.name}`"
         + (f" (`{_display_path(cfg.source)}`)" if cfg.source else "")
-        + f"; base model {model_line}; NLU trained on {' + '.join(cfg.get('nlu.train'))}"
-        + f" ({', '.join(f'{k}: {v}' for k, v in ctx.out('train')['n_train'].items())} utterances).",
+        + f"; base model {model_line}{nlu_line}.",
         "",
         f"Command: `lexiconlm expand --lang {iso} --config {_display_path(cfg.source) if cfg.source else '<config>'}`",
         "",
@@ -421,7 +525,13 @@ def write_report(ctx) -> dict:
         "",
         "Files: `metrics.json` (scores), `run.json`, `config.yaml` (resolved configuration), "
         "`data/` (lexicon, pseudo-monolingual and pseudo-labelled data, real-text split), "
-        f"`{ctx.out('train')['model_dir']}/` (the fine-tuned model, Hugging Face format), `*.csv` (tables), `plots/`.",
+        + (
+            f"`{ctx.out('train')['model_dir']}/` (the fine-tuned model, Hugging Face format; "
+            f'`lexiconlm nlu predict {_display_path(run_dir)} "..."` parses an utterance), '
+            if ctx.out("train").get("model_dir")
+            else ""
+        )
+        + "`*.csv` (tables; `base_vs_expanded.csv` first), `plots/`.",
         "",
     ]
     html_parts += ["<h2>Steps</h2>", html_table(step_rows)]

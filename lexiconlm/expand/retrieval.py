@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lexiconlm.lexicon.parallel import ParallelUnit
-from lexiconlm.models import embed_texts
+from lexiconlm.models import embed_texts, load_encoder, load_tokenizer
 
-__all__ = ["RetrievalResult", "dedupe_units", "retrieval_accuracy", "parallel_retrieval"]
+__all__ = ["RetrievalResult", "dedupe_units", "model_retrieval", "parallel_retrieval", "retrieval_accuracy"]
 
 
 def dedupe_units(units: Sequence[ParallelUnit]) -> list[ParallelUnit]:
@@ -123,3 +123,24 @@ def parallel_retrieval(
         corpora="+".join(sorted({u.corpus for u in units})),
         units_hash=digest,
     )
+
+
+def model_retrieval(
+    model_dir,
+    units: Sequence[ParallelUnit],
+    *,
+    prefix: str = "query: ",
+    batch_size: int = 32,
+    max_length: int = 256,
+    device: str = "auto",
+) -> dict:
+    """:func:`parallel_retrieval` with the encoder of a model folder (or name); the result as a dict
+    (``pool``, ``top1``, ``top10``, both directions, ``corpora``, ``units_hash``)."""
+    model = load_encoder(str(model_dir), device, pooler=False)
+    tokenizer = load_tokenizer(str(model_dir))
+    positions = getattr(model.config, "max_position_embeddings", None) or max_length
+    if getattr(model.config, "model_type", "") in ("roberta", "xlm-roberta"):
+        positions -= 2  # RoBERTa's positions start after the padding index
+    max_length = min(max_length, positions)
+    res = parallel_retrieval(units, model, tokenizer, prefix=prefix, batch_size=batch_size, max_length=max_length)
+    return res.as_dict()

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as _r
 from pathlib import Path
@@ -38,8 +39,8 @@ from typing import Any
 
 from lexiconlm.coverage.tokenizer import load_tokenizer, tokenizer_coverage
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
-from lexiconlm.expand.cache import StepRecord
-from lexiconlm.expand.config import ExpandConfig, LanguageInputs
+from lexiconlm.expand.cache import StepRecord, write_record
+from lexiconlm.expand.config import ExpandConfig, LanguageInputs, parallel_sources
 from lexiconlm.expand.report import write_report
 from lexiconlm.files import atomic_write_text
 from lexiconlm.inflection.affix import AffixBaseline
@@ -52,9 +53,12 @@ from lexiconlm.io.massive import read_massive, write_massive_tsv
 from lexiconlm.io.text import read_text
 from lexiconlm.io.unimorph import read_unimorph, write_unimorph
 from lexiconlm.leakage import LeakageGuard
+from lexiconlm.lexicon.parallel import ParallelUnit, parallel_units, select_units
+from lexiconlm.models import quiet_transformers
 from lexiconlm.registry import Registry
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
 from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
+from lexiconlm.unicode_scripts import dominant_script
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
 
@@ -69,6 +73,7 @@ BACKENDS = Registry(
         "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
         "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
         "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
+        "retrieval": "lexiconlm.expand.retrieval:model_retrieval",
     },
 )
 
@@ -202,8 +207,21 @@ def step_ingest(ctx: StepContext) -> dict:
         corpus = read_text(p, errors="collect", language=inp.language)
         segments.extend(s.text.strip() for s in corpus.segments if s.text.strip())
     segments = list(dict.fromkeys(segments))
-    held = [s for s in segments if split_share(s, share, seed)]
-    train = [s for s in segments if not split_share(s, share, seed)]
+    units = language_parallel_units(ctx.cfg, inp)
+    unit_held = select_units(units, "heldout", share)
+    unit_train = select_units(units, "train", share)
+    _write_units(data / "parallel_heldout.tsv", unit_held)
+    _write_units(data / "parallel_train.tsv", unit_train)
+    # text of a held-out parallel unit is held out whatever its own hash says (retrieval is
+    # measured on those units); other text is split by a hash of the segment
+    in_held = _TextIndex(u.target for u in unit_held)
+    in_train = _TextIndex(u.target for u in unit_train)
+    held, train = [], []
+    for seg in segments:
+        if in_held.contains(seg) or (not in_train.contains(seg) and split_share(seg, share, seed)):
+            held.append(seg)
+        else:
+            train.append(seg)
     _write_lines(data / "real_train.txt", train)
     _write_lines(data / "real_heldout.txt", held)
     return {
@@ -220,12 +238,70 @@ def step_ingest(ctx: StepContext) -> dict:
         "n_real_segments": len(segments),
         "n_real_train": len(train),
         "n_real_heldout": len(held),
+        "parallel_heldout": "data/parallel_heldout.tsv",
+        "parallel_train": "data/parallel_train.tsv",
+        "n_parallel_heldout": len(unit_held),
+        "n_parallel_train": len(unit_train),
+        "parallel_corpora": sorted({u.corpus for u in units}),
         "massive_test": [str(p) for p in inp.massive_test],
     }
 
 
 def _ingest_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
-    return [*inputs.lexicons, *inputs.unimorph, *inputs.target_text]
+    return [*inputs.lexicons, *inputs.unimorph, *inputs.target_text, *(f.path for f in inputs.parallel)]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class _TextIndex:
+    """Whether a text is one of, or part of, a set of texts (whitespace and case normalised)."""
+
+    def __init__(self, texts):
+        self.exact = {_norm(t) for t in texts}
+        self.blob = "\n".join(sorted(self.exact))
+
+    def contains(self, text: str) -> bool:
+        t = _norm(text)
+        return bool(t) and (t in self.exact or (len(t) >= 20 and t in self.blob))
+
+
+def language_parallel_units(cfg: ExpandConfig, inputs: LanguageInputs) -> list[ParallelUnit]:
+    """The English-target units of the language's parallel text in its main writing system."""
+    if not inputs.parallel:
+        return []
+    units = parallel_units(list(inputs.parallel), parallel_sources(cfg))
+    want = inputs.language.scripts[0] if inputs.language.scripts else ""
+    if want:
+        units = [u for u in units if (dominant_script([u.target]) or want) == want]
+    return units
+
+
+_UNIT_COLUMNS = ("corpus", "id", "group", "source", "target")
+
+
+def _write_units(path: Path, units: Sequence[ParallelUnit]) -> None:
+    def clean(x: str) -> str:
+        return " ".join(x.split())
+
+    lines = ["\t".join(_UNIT_COLUMNS)] + [
+        "\t".join((u.corpus, u.id, u.group, clean(u.source), clean(u.target))) for u in units
+    ]
+    _write_lines(path, lines)
+
+
+def read_units(path: Path) -> list[ParallelUnit]:
+    """The units a run's ``data/parallel_*.tsv`` holds."""
+    if not path.is_file():
+        return []
+    rows = path.read_text(encoding="utf-8").split("\n")[1:]
+    out = []
+    for r in rows:
+        if r:
+            c, i, g, src, tgt = r.split("\t")
+            out.append(ParallelUnit(c, i, src, tgt, g))
+    return out
 
 
 # --------------------------------------------------------------------------- synth
@@ -249,9 +325,11 @@ def step_synth(ctx: StepContext) -> dict:
     if held:
         guard.add_texts(held, source="real_heldout.txt")
     src = cfg.get("data.source_text")
-    if src is not None:
-        texts = read_source(src, limit=s["mono_limit"])
-        res = translate_corpus(translator(), encode_corpus(texts, name=str(src)), min_replaced=s["min_replaced"])
+    if src is not None or s["source_parallel"]:
+        texts, n_excluded = source_texts(ctx)
+        res = translate_corpus(
+            translator(), encode_corpus(texts, name=str(src or "parallel")), min_replaced=s["min_replaced"]
+        )
         lines = res.lines
         clean, leaks = guard.filter(lines) if len(guard) else (lines, [])
         if leaks:
@@ -259,6 +337,7 @@ def step_synth(ctx: StepContext) -> dict:
         write_result(res, data / "pseudo_mono.txt", extra={"source": str(src), "n_leaks_dropped": len(leaks)})
         out.update(
             pseudo_mono="data/pseudo_mono.txt",
+            n_source_heldout_excluded=n_excluded,
             mono=res.stats.as_dict(),
             mono_signature=res.signature,
             mono_leaks_dropped=len(leaks),
@@ -292,15 +371,35 @@ def _synth_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
     return files
 
 
+def source_texts(ctx: StepContext) -> tuple[list[str], int]:
+    """The English source text (``data.source_text``, plus the English of the language's training
+    half of parallel units with ``synth.source_parallel``), without the English of any held-out
+    unit; and how many source sentences were left out for that."""
+    cfg, ing = ctx.cfg, ctx.out("ingest")
+    src = cfg.get("data.source_text")
+    texts = read_source(src, limit=cfg.get("synth.mono_limit")) if src is not None else []
+    held = read_units(ctx.path(ing.get("parallel_heldout", "data/parallel_heldout.tsv")))
+    n_excluded = 0
+    if held:
+        index = _TextIndex(u.source for u in held)
+        kept = [t for t in texts if not index.contains(t)]
+        n_excluded, texts = len(texts) - len(kept), kept
+    if cfg.get("synth.source_parallel"):
+        seen = {_norm(t) for t in texts}
+        for u in read_units(ctx.path(ing.get("parallel_train", "data/parallel_train.tsv"))):
+            if _norm(u.source) not in seen:
+                seen.add(_norm(u.source))
+                texts.append(u.source)
+    return texts, n_excluded
+
+
 # --------------------------------------------------------------------------- model
 
 
 def run_texts(ctx: StepContext) -> list[str]:
     """Every training text of the run (English source, pseudo text, real training text); never held-out text."""
     cfg = ctx.cfg
-    texts: list[str] = []
-    if cfg.get("data.source_text") is not None:
-        texts += read_source(cfg.get("data.source_text"), limit=cfg.get("synth.mono_limit"))
+    texts: list[str] = source_texts(ctx)[0]
     syn = ctx.out("synth")
     if syn.get("pseudo_mono"):
         texts += _read_lines(ctx.path(syn["pseudo_mono"]))
@@ -379,6 +478,8 @@ def step_adapt(ctx: StepContext) -> dict:
         config, out_dir=out_dir, texts=texts, lexicon=lex, device=ctx.device, resume=True, progress=ctx.progress
     )
     model_dir = metrics.get("model_dir") or (out_dir / "model")
+    # checkpoints only serve to resume a killed run; the finished model is saved
+    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
     return {
         "model_dir": ctx.rel(Path(model_dir)),
         "skipped": False,
@@ -410,6 +511,8 @@ def nlu_datasets(ctx: StepContext) -> tuple[list, Any]:
 
 def step_train(ctx: StepContext) -> dict:
     """Fine-tune the joint intent/slot model (:func:`lexiconlm.nlu.train.train_joint`); resumes from checkpoints."""
+    if ctx.cfg.get("nlu.when") == "test" and not ctx.inputs.massive_test:
+        return {"skipped": True, "model_dir": None, "n_train": {}, "n_dev": 0}
     train_sets, dev = nlu_datasets(ctx)
     if not train_sets:
         raise LexiconLMError("train: no NLU training data (nlu.train names no set that exists)")
@@ -424,7 +527,46 @@ def step_train(ctx: StepContext) -> dict:
         "model_dir": ctx.rel(Path(model_dir)),
         "n_train": {d.locale: len(d) for d in train_sets},
         "n_dev": len(dev) if dev is not None else 0,
+        "n_steps": planned_steps(config, sum(len(d) for d in train_sets)),
     }
+
+
+def planned_steps(config: Mapping, n_utterances: int) -> int:
+    """Optimizer steps of a training run of ``n_utterances`` (epochs x batches, capped by max_steps)."""
+    merged = {"epochs": 2, "batch_size": 32, **{k: v for k, v in config.items() if v is not None}}
+    steps = int(merged["epochs"]) * math.ceil(n_utterances / int(merged["batch_size"]))
+    return min(steps, int(merged["max_steps"])) if merged.get("max_steps") else steps
+
+
+def step_train_base(ctx: StepContext) -> dict:
+    """The before figure for NLU: the *base* model fine-tuned on the English source only, with the
+    same configuration, seed and number of optimizer steps as the expanded model (the source
+    set is repeated for as many epochs as that takes)."""
+    cfg = ctx.cfg
+    tr = ctx.out("train")
+    wanted = cfg.get("evaluate.base_nlu") and cfg.get("evaluate.nlu") and ctx.inputs.massive_test
+    if tr.get("skipped") or not wanted or "source" not in cfg.get("nlu.train"):
+        return {"skipped": True, "model_dir": None}
+    sets, dev = nlu_datasets(ctx)
+    source = sets[:1]  # nlu_datasets puts the English source first
+    n_source = len(source[0])
+    n_steps = int(tr.get("n_steps") or planned_steps(cfg.section("nlu")["config"], sum(len(d) for d in sets)))
+    config = cfg.section("nlu")["config"]
+    config["model"] = str(_model_dir(ctx, "model"))
+    config.setdefault("seed", cfg.get("seed"))
+    per_epoch = math.ceil(n_source / int(config.get("batch_size") or 32))
+    config["epochs"] = max(1, math.ceil(n_steps / per_epoch))
+    config["max_steps"] = n_steps
+    model_dir = ctx.backend("train_joint")(
+        config,
+        train=source,
+        dev=dev,
+        out_dir=ctx.path("train_base"),
+        device=ctx.device,
+        resume=True,
+        progress=ctx.progress,
+    )
+    return {"model_dir": ctx.rel(Path(model_dir)), "n_train": {source[0].locale: n_source}, "n_steps": n_steps}
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -443,7 +585,8 @@ def mlm_loss(
 
     tok = AutoTokenizer.from_pretrained(str(model_dir))
     try:
-        model, info = AutoModelForMaskedLM.from_pretrained(str(model_dir), output_loading_info=True)
+        with quiet_transformers():  # a missing head is reported below, not as transformers' table
+            model, info = AutoModelForMaskedLM.from_pretrained(str(model_dir), output_loading_info=True)
     except (OSError, ValueError) as exc:
         return {"skipped": f"cannot load a masked-LM model from {model_dir}: {exc}"}
     missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
@@ -503,7 +646,6 @@ def step_evaluate(ctx: StepContext) -> dict:
     metrics: dict[str, Any] = {}
     tables: dict[str, list[dict]] = {}
     missing: list[str] = []
-    final_dir = _model_dir(ctx, "train")
     base_dir = _model_dir(ctx, "model")
     adapted = not ctx.out("adapt").get("skipped", True)
     adapt_dir = _model_dir(ctx, "adapt")
@@ -512,9 +654,14 @@ def step_evaluate(ctx: StepContext) -> dict:
     if ev["nlu"]:
         if inp.massive_test:
             sets = [read_massive(p) for p in inp.massive_test]
+            final_dir = _model_dir(ctx, "train")
             scores = ctx.backend("evaluate_nlu")(final_dir, sets, device=ctx.device)
-            tables["nlu"] = [{"locale": loc, **{k: v for k, v in s.items()}} for loc, s in scores.items()]
+            tables["nlu"] = [{"locale": loc, "model": "expanded", **dict(s)} for loc, s in scores.items()]
             metrics["nlu"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in scores.items()}
+            if ctx.out("train_base").get("model_dir"):
+                base_scores = ctx.backend("evaluate_nlu")(_model_dir(ctx, "train_base"), sets, device=ctx.device)
+                tables["nlu"] += [{"locale": loc, "model": "base", **dict(s)} for loc, s in base_scores.items()]
+                metrics["nlu_base"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in base_scores.items()}
         else:
             missing.append(
                 f"NLU (intent accuracy, slot F1): no MASSIVE test set for {inp.language.name} "
@@ -567,6 +714,31 @@ def step_evaluate(ctx: StepContext) -> dict:
             if rows:
                 tables["mlm"] = rows
                 metrics["mlm"] = {r["model"]: {"loss": r["mlm_loss"], "perplexity": r["perplexity"]} for r in rows}
+    if ev["retrieval"]["enabled"]:
+        units = read_units(ctx.path(ctx.out("ingest").get("parallel_heldout", "data/parallel_heldout.tsv")))
+        if not units:
+            missing.append(
+                f"parallel-sentence retrieval: no held-out {inp.language.name} units with English in data.parallel"
+            )
+        else:
+            rv = ev["retrieval"]
+            units = sample(units, rv["max_units"], seed, key=lambda u: u.key)
+            rows = []
+            models = [("base", base_dir)] + ([("adapted", adapt_dir)] if adapted else [])
+            for label, d in models:
+                res = ctx.backend("retrieval")(
+                    d,
+                    units,
+                    prefix=rv["prefix"],
+                    batch_size=rv["batch_size"],
+                    max_length=rv["max_length"],
+                    device=ctx.device,
+                )
+                rows.append({"language": inp.language.iso639_3, "model": label, **res})
+            tables["retrieval"] = rows
+            metrics["retrieval"] = {
+                r["model"]: {k: v for k, v in r.items() if k not in ("language", "model")} for r in rows
+            }
     sig = ev["sigmorphon"]
     if sig["enabled"]:
         uni = ctx.out("ingest").get("unimorph")
@@ -669,21 +841,41 @@ def _evaluate_files(inputs: LanguageInputs, cfg: ExpandConfig) -> list:
 
 
 def step_report(ctx: StepContext) -> dict:
-    """Write the run folder's results (see :mod:`lexiconlm.expand.report`)."""
-    return write_report(ctx)
+    """Write the run folder's results (see :mod:`lexiconlm.expand.report`); with
+    ``adapt.keep_model: false`` (batches of many languages), the adapted model is removed once
+    evaluated and the adapt step's record forgets its files, so the run stays cached."""
+    out = write_report(ctx)
+    rec = ctx.records.get("adapt")
+    if not ctx.cfg.get("adapt.keep_model") and rec is not None and not rec.outputs.get("skipped", True):
+        model_rel = rec.outputs["model_dir"].rstrip("/") + "/"
+        shutil.rmtree(ctx.path(model_rel), ignore_errors=True)
+        files = {k: v for k, v in (rec.files or {}).items() if not k.startswith(model_rel)}
+        rec = replace(rec, files=files, outputs={**rec.outputs, "model_removed": True})
+        ctx.records["adapt"] = rec
+        write_record(ctx.run_dir, rec)
+    return out
 
 
 #: Every step, in the order the pipeline runs them.
 STEPS: dict[str, Step] = {
     s.name: s
     for s in (
-        Step("ingest", step_ingest, (), ("seed", "evaluate.held_out_share"), _ingest_files, ("data",)),
+        Step(
+            "ingest",
+            step_ingest,
+            (),
+            ("seed", "evaluate.held_out_share", "data.parallel"),
+            _ingest_files,
+            ("data",),
+            version="v2",
+        ),
         Step(
             "synth",
             step_synth,
             ("ingest",),
             ("seed", "synth", "nlu.train", "data.source_text", "data.massive_train"),
             _synth_files,
+            version="v2",
         ),
         Step("model", step_model, ("synth",), ("seed", "model"), work=("base_model",)),
         Step("adapt", step_adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"), work=("adapt",)),
@@ -692,17 +884,33 @@ STEPS: dict[str, Step] = {
             step_train,
             ("adapt", "synth"),
             ("seed", "device", "nlu", "data.massive_train", "data.massive_dev"),
+            _evaluate_files,
             work=("train",),
+            version="v2",
+        ),
+        Step(
+            "train_base",
+            step_train_base,
+            ("train", "model", "synth"),
+            ("seed", "device", "nlu", "data.massive_train", "data.massive_dev", "evaluate.nlu", "evaluate.base_nlu"),
+            _evaluate_files,
+            ("train_base",),
         ),
         Step(
             "evaluate",
             step_evaluate,
-            ("train", "adapt", "model", "ingest"),
+            ("train", "train_base", "adapt", "model", "ingest"),
             ("seed", "device", "evaluate"),
             _evaluate_files,
             ("inflection",),
         ),
-        Step("report", step_report, ("evaluate", "train", "adapt", "model", "synth", "ingest"), ("name",)),
+        Step(
+            "report",
+            step_report,
+            ("evaluate", "train_base", "train", "adapt", "model", "synth", "ingest"),
+            ("name", "adapt.keep_model"),
+            version="v2",
+        ),
     )
 }
 STEP_ORDER: tuple[str, ...] = tuple(STEPS)

@@ -192,6 +192,12 @@ def find_parallel_files(sources: dict[str, str | os.PathLike]) -> dict[str, list
             raise DataFormatError.single(str(d), None, f"the {corpus} folder does not exist", "fix the path")
         if corpus == "udhr":
             index = _udhr_index(d)
+            if not index:  # a folder of ``<code>*.tsv`` files without the staged index
+                for p in sorted(d.glob("*.tsv")):
+                    iso = text_language(p).iso639_3
+                    n = sum(1 for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+                    if iso and iso not in ("und", "eng") and n >= 30:
+                        out[iso].append(ParallelFile("udhr", p, iso, n, {"code": iso}))
             for code, row in sorted(index.items()):
                 p = d / f"{code}.tsv"
                 n = int(row.get("n_blocks") or 0)
@@ -260,6 +266,14 @@ def _udhr_units(english: Corpus, target: Corpus) -> list[ParallelUnit]:
     return units
 
 
+def udhr_english(folder: Path) -> Path:
+    """The English UDHR of a folder: ``eng.tsv``, else the first ``eng_*.tsv``."""
+    if (folder / "eng.tsv").is_file():
+        return folder / "eng.tsv"
+    found = sorted(folder.glob("eng_*.tsv"))
+    return found[0] if found else folder / "eng.tsv"
+
+
 def _keyed_units(corpus_name: str, english: dict[str, str], target: Corpus) -> list[ParallelUnit]:
     return [
         ParallelUnit(corpus_name, seg.id, english[seg.id], seg.text, seg.id)
@@ -302,7 +316,7 @@ def parallel_units(
             if pivot_files is not None:
                 source = pivots["udhr"]
             else:
-                eng_path = Path(sources["udhr"]) / "eng.tsv"
+                eng_path = udhr_english(Path(sources["udhr"]))
                 if not eng_path.is_file():
                     raise DataFormatError.single(
                         str(eng_path), None, "no English UDHR", "stage eng.tsv beside the others"
