@@ -90,6 +90,7 @@ CORE = frozenset(
         "resources",
         "unicode_scripts",
         "devices",
+        "executors",
         "files",
         "config",
         "registry",

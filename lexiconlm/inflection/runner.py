@@ -46,7 +46,6 @@ system; the systems themselves live in affix, neural and transducer.
 from __future__ import annotations
 
 import csv
-import ctypes
 import difflib
 import hashlib
 import io
@@ -54,8 +53,6 @@ import json
 import multiprocessing
 import os
 import platform
-import signal
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -69,6 +66,7 @@ from lexiconlm import __version__
 from lexiconlm.config import read_config
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import ConfigError, DataFormatError
+from lexiconlm.executors import die_with_parent
 from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder_locks
 from lexiconlm.inflection import neural
 from lexiconlm.inflection.affix import AffixBaseline, variant_for_edition
@@ -538,17 +536,6 @@ def _transducer_setting(job: dict[str, Any]) -> dict[str, Any]:
     return {"setting": s.name, "log": lines}
 
 
-def _die_with_parent() -> None:
-    """Pool initializer: on Linux, a worker gets SIGTERM when the run's process dies (a killed run
-    leaves no worker writing into the folder the next call resumes from)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:  # pragma: no cover - no libc by that name
-            pass
-
-
 def _n_train(s: Setting) -> int:
     try:
         with open(s.train, encoding="utf-8") as f:
@@ -603,7 +590,7 @@ def _run_transducer(
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
     bar = tqdm(total=len(todo), desc="transducer", unit="setting", dynamic_ncols=True) if progress else None
     failures: list[str] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent) as pool:
         futures = {pool.submit(_transducer_task, job): job["setting"].name for job in jobs}
         for fut in as_completed(futures):
             name = futures[fut]

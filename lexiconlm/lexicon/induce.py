@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import resource
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,7 @@ from lexiconlm.config import (
     resolve_paths,
 )
 from lexiconlm.errors import LexiconLMError, MissingDependencyError
+from lexiconlm.executors import map_jobs
 from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder_locks
 from lexiconlm.io.lexicons import read_lexicon, write_lexicon
 from lexiconlm.io.locate import find_lexicons
@@ -489,10 +488,6 @@ def _job(iso: str, files: Sequence[ParallelFile], cfg: InduceConfig, signature: 
     return write_induced(induce_language(iso, files, cfg), cfg.out, signature)
 
 
-def _init_worker() -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-
 def map_languages(
     fn: Callable[..., Any],
     jobs: Sequence[tuple[str, tuple]],
@@ -500,33 +495,11 @@ def map_languages(
     workers: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[str, Any, BaseException | None]]:
-    """``fn(*args)`` for each ``(iso, args)`` job, in this process or on a spawn process pool
-    (``workers``: processes, 0 = the CPUs; one job or one worker runs here). Yields
+    """``fn(*args)`` for each ``(iso, args)`` job on :func:`lexiconlm.executors.map_jobs`' process
+    pool (``workers``: processes, 0 = the CPUs; one job or one worker runs here). Yields
     ``(iso, result, None)`` or ``(iso, None, error)`` as jobs finish, so one failing language
     does not stop the others; ``progress(iso)`` after each."""
-    n = workers or min(len(jobs), os.cpu_count() or 1) or 1
-    if n <= 1 or len(jobs) <= 1:
-        for iso, args in jobs:
-            try:
-                out: tuple = (iso, fn(*args), None)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller, per language
-                out = (iso, None, exc)
-            if progress:
-                progress(iso)
-            yield out
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker) as pool:
-        futures = {pool.submit(fn, *args): iso for iso, args in jobs}
-        for fut in as_completed(futures):
-            iso = futures[fut]
-            try:
-                out = (iso, fut.result(), None)
-            except Exception as exc:  # noqa: BLE001
-                out = (iso, None, exc)
-            if progress:
-                progress(iso)
-            yield out
+    return map_jobs(fn, jobs, executor="process", workers=workers, progress=progress)
 
 
 @holds_run_folder_locks
