@@ -125,6 +125,7 @@ def clear_caches() -> None:
     _language_files.clear()
     _aggregate.clear()
     _runs.clear()
+    _nlu_predictor.clear()
     _samples.clear()
     _tokenizers.clear()
 
@@ -219,8 +220,8 @@ def _runs(folders: tuple[str, ...], stamp: tuple[float, ...]) -> list[app_runs.R
 
 
 def runs(ctx: AppContext) -> list[app_runs.RunInfo]:
-    """Every run and benchmark table in the config's run folders (cached until a folder
-    changes); ``RunInfo.is_table`` tells them apart."""
+    """Every run, batch summary and benchmark table in the config's run folders (cached
+    until a folder changes); ``RunInfo.is_table`` and ``RunInfo.kind`` tell them apart."""
     return _runs(tuple(str(f) for f in ctx.run_folders), _runs_stamp(ctx.run_folders))
 
 
@@ -232,6 +233,26 @@ def _result_table(path: str, roots: tuple[str, ...], stamp: float) -> pd.DataFra
 def table_of(ctx: AppContext, path: Path) -> pd.DataFrame:
     """A run's CSV table (its path is checked to lie inside the run folders)."""
     return _result_table(str(path), tuple(str(r) for r in ctx.run_folders), _mtime(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _nlu_predictor(run_dir: str, which: str, stamp: float) -> Any:
+    # lexiconlm.nlu.predict imports torch: only when a parse is asked for
+    from lexiconlm.nlu.predict import load_nlu
+
+    return load_nlu(run_dir, which=which, device="cpu")
+
+
+def nlu_predictor(ctx: AppContext, run_dir: Path, which: str) -> Any:
+    """The NLU model of an expand run (``which``: ``"expanded"`` or ``"base"``), loaded on
+    CPU once per process (the run folder is checked to lie inside the run folders).
+
+    Raises:
+        ImportError: ``lexiconlm.nlu.predict`` (or torch) is not available.
+        LexiconLMError: the run has no such model (``PathNotAllowedError`` included).
+    """
+    folder = app_files.resolve_inside(run_dir, list(ctx.run_folders))
+    return _nlu_predictor(str(folder), which, _mtime(folder))
 
 
 # ---------------------------------------------------------------------- widgets

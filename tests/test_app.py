@@ -344,6 +344,88 @@ def _write_runs(root: Path) -> Path:
     return root
 
 
+#: The base-vs-expanded rows of an expand run (tables/base_vs_expanded.csv).
+BASE_VS_EXPANDED_ROWS = [
+    {
+        "metric": "retrieval_top1",
+        "group": "udhr+bible",
+        "base": 49.4,
+        "expanded": 52.1,
+        "difference": 2.7,
+        "higher_is_better": True,
+    },
+    {
+        "metric": "fertility",
+        "group": "held-out text",
+        "base": 2.31,
+        "expanded": 1.85,
+        "difference": -0.46,
+        "higher_is_better": False,
+    },
+    {
+        "metric": "intent_accuracy",
+        "group": "id-ID",
+        "base": 20.1,
+        "expanded": 17.433333333,
+        "difference": -2.666666667,
+        "higher_is_better": True,
+    },
+]
+
+#: A batch summary of `lexiconlm expand --langs ind,jav,amh,xyz`: Javanese is hurt on
+#: retrieval, Amharic has no intent scores, xyz is not a catalog language.
+BATCH_SUMMARY = (
+    "language,name,family,genus,script,status,seconds,retrieval_top1_base,retrieval_top1_expanded,"
+    "retrieval_top1_diff,fertility_base,fertility_expanded,fertility_diff,intent_accuracy_base,"
+    "intent_accuracy_expanded,intent_accuracy_diff\n"
+    "ind,Indonesian,Austronesian,Malayo-Sumbawan,Latn,ok,61.25,49.4,52.133333,2.733333,2.31,1.85,-0.46,20.1,27.4,7.3\n"
+    "jav,Javanese,Austronesian,Javanese,Latn,ok,58.0,40.0,38.5,-1.5,2.5,2.0,-0.5,30.0,31.0,1.0\n"
+    "amh,Amharic,Afro-Asiatic,Semitic,Ethi,ok,70.5,20.0,30.0,10.0,4.1,2.2,-1.9,,,\n"
+    "xyz,,,,,failed,1.0,,,,,,,,,\n"
+)
+
+
+def _write_expand_runs(root: Path) -> Path:
+    """A batch folder as `lexiconlm expand --langs ...` writes it: two expand runs (``ind`` with
+    a base-vs-expanded table and an NLU model, ``amh`` an older run without either) and
+    ``summary.csv`` / ``summary.md`` beside them."""
+    batch = root / "batch"
+    ind = batch / "ind"
+    (ind / "tables").mkdir(parents=True)
+    (ind / "steps").mkdir()
+    (ind / "train" / "model").mkdir(parents=True)
+    (ind / "train" / "model" / "nlu.json").write_text("{}", encoding="utf-8")
+    (ind / "run.json").write_text(
+        json.dumps({"kind": "expand", "name": "expand ind", "languages": ["ind"], "created": "2026-12-01"}),
+        encoding="utf-8",
+    )
+    (ind / "metrics.json").write_text(
+        json.dumps(
+            {
+                "language": "ind",
+                "nlu": {"id-ID": {"intent_accuracy": 17.433333333}},
+                "base_vs_expanded": BASE_VS_EXPANDED_ROWS,
+            }
+        ),
+        encoding="utf-8",
+    )
+    columns = list(BASE_VS_EXPANDED_ROWS[0])
+    lines = [",".join(columns)] + [",".join(str(r[c]) for c in columns) for r in BASE_VS_EXPANDED_ROWS]
+    (ind / "tables" / "base_vs_expanded.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    amh = batch / "amh"
+    amh.mkdir()
+    (amh / "run.json").write_text(
+        json.dumps({"kind": "expand", "name": "expand amh", "languages": ["amh"], "created": "2026-11-01"}),
+        encoding="utf-8",
+    )
+    (amh / "metrics.json").write_text(
+        json.dumps({"language": "amh", "tokenizer": {"base": {"fertility": 4.1}}}), encoding="utf-8"
+    )
+    (batch / "summary.csv").write_text(BATCH_SUMMARY, encoding="utf-8")
+    (batch / "summary.md").write_text("# lexiconlm expand: results per language\n", encoding="utf-8")
+    return root
+
+
 def test_runs_page_without_run_folders_explains_how_to_add_them(tmp_path, use_config):
     use_config(demo_config(tmp_path, runs=[]))
     at = open_page("pages/run_results.py")
@@ -358,8 +440,9 @@ def test_runs_page_lists_runs_apart_from_benchmark_tables(tmp_path, use_config):
     assert n_bench >= 5
     assert matches(at) == 3  # the runs; the benchmark tables are counted apart
     assert f"**{n_bench} of {n_bench} benchmark tables**" in [m.value for m in at.markdown]
-    assert [s.value for s in at.subheader][:3] == ["Runs", "Benchmark tables", "Details"]
-    summary, tables = frames_of(at)[:2]
+    assert [s.value for s in at.subheader] == ["Runs", "Benchmark tables"]
+    summary = frames_of(at)[0]
+    tables = next(f for f in frames_of(at) if "table" in f.columns)
     assert set(summary["kind"]) == {"sigmorphon", "massive", "unknown"}
     assert "dev.accuracy" in summary.columns
     assert "sigmorphon_affix_2023_dev.csv" in set(tables["table"])
@@ -384,7 +467,7 @@ def test_runs_page_lists_runs_apart_from_benchmark_tables(tmp_path, use_config):
     at.pills(key="runs_kind").set_value([]).run()
     at.text_input(key="runs_q").input("ind").run()
     run_names = set(frames_of(at)[0]["name"])
-    table_names = set(frames_of(at)[1]["name"])
+    table_names = set(next(f for f in frames_of(at) if "table" in f.columns)["name"])
     # by name, and by language (Indonesian is one of the 2021 affix-baseline languages)
     assert run_names == {"massive-ind"}
     assert "sigmorphon_affix_2021" in table_names and len(table_names) < n_bench
@@ -394,7 +477,8 @@ def test_runs_page_rounds_metrics_to_their_precision(tmp_path, use_config):
     runs = _write_runs(tmp_path / "runs")
     use_config(demo_config(tmp_path, runs=[str(runs), str(BENCHMARKS)]))
     at = open_page("pages/run_results.py", query={"run": "sigmorphon/affix-2023"})
-    summary, tables = frames_of(at)[:2]
+    summary = frames_of(at)[0]
+    tables = next(f for f in frames_of(at) if "table" in f.columns)
     assert sorted(summary["dev.accuracy"].dropna()) == [58.33, 61.54]
     assert summary["intent_accuracy"].dropna().tolist() == [0.81]
     assert all(round(v, 2) == v for v in tables["mean dev_accuracy"].dropna())
@@ -447,7 +531,8 @@ def test_runs_page_shows_problems_of_a_bad_run(tmp_path, use_config):
 def test_runs_page_opens_a_benchmark_table_from_the_url(tmp_path, use_config):
     use_config(demo_config(tmp_path, runs=[str(BENCHMARKS)]))
     at = open_page("pages/run_results.py", query={"run": "sigmorphon_affix_2022_dev.csv"})
-    assert at.selectbox(key="runs_pick").value == "sigmorphon_affix_2022_dev.csv"
+    assert at.selectbox(key="runs_table").value == "sigmorphon_affix_2022_dev.csv"
+    assert not [s for s in at.selectbox if s.key == "runs_pick"]  # no run in this folder
     table = next(f for f in frames_of(at) if "setting" in f.columns)
     assert "ang_large" in set(table["setting"])
     # settings such as ang_large are grouped under their language's family
@@ -614,7 +699,291 @@ def test_runs_filter_empty_state(tmp_path, use_config):
     use_config(demo_config(tmp_path, runs=[str(BENCHMARKS)]))
     at = open_page("pages/run_results.py")
     at.text_input(key="runs_q").input("no-such-run").run()
-    assert "No run or benchmark table matches these filters" in text_of(at)
+    assert "No run, batch or benchmark table matches these filters" in text_of(at)
+
+
+def test_discover_runs_separates_runs_batches_and_benchmark_tables(tmp_path):
+    runs = _write_expand_runs(tmp_path / "runs")
+    (runs / "loose.csv").write_text("language,accuracy\namh,50\nswh,70\n", encoding="utf-8")
+    # a summary.csv without base/expanded pairs (a SIGMORPHON summary) stays a benchmark table
+    (runs / "sig").mkdir()
+    (runs / "sig" / "summary.csv").write_text("language,dev_accuracy\namh,50\n", encoding="utf-8")
+    # an expand run whose run.json is missing: metrics.json beside steps/
+    bare = runs / "bare"
+    (bare / "steps").mkdir(parents=True)
+    (bare / "metrics.json").write_text(
+        json.dumps({"language": "swh", "mlm": {"base": {"loss": 7.1}}}), encoding="utf-8"
+    )
+    found = {r.run_id: r for r in app_runs.discover_runs([runs])}
+    assert set(found) == {"batch/ind", "batch/amh", "batch/summary.csv", "bare", "loose.csv", "sig/summary.csv"}
+    kinds = {i: r.kind for i, r in found.items()}
+    assert kinds == {
+        "batch/ind": "expand",
+        "batch/amh": "expand",
+        "bare": "expand",
+        "batch/summary.csv": "batch",
+        "loose.csv": "benchmark",
+        "sig/summary.csv": "benchmark",
+    }
+    assert [i for i, r in found.items() if not r.is_table] == ["batch/ind", "batch/amh", "bare"]  # newest first
+    assert [i for i, r in found.items() if r.is_batch] == ["batch/summary.csv"]
+    assert list(found)[-2:] == ["loose.csv", "sig/summary.csv"]  # benchmark tables last
+    batch = found["batch/summary.csv"]
+    assert batch.name == "batch" and batch.languages == ("ind", "jav", "amh") and batch.metrics["rows"] == 4
+    assert batch.notes.startswith("# lexiconlm expand")
+    ind, amh = found["batch/ind"], found["batch/amh"]
+    assert ind.nlu_model and not amh.nlu_model
+    assert [r["metric"] for r in ind.comparison] == ["retrieval_top1", "fertility", "intent_accuracy"]
+    assert amh.comparison == () and not amh.problems
+    assert not any(k.startswith("base_vs_expanded") for k in ind.metrics)  # a table, not a metric
+    assert "run.json: missing" in found["bare"].problems[0]
+
+
+def test_base_vs_expanded_is_read_from_the_table_then_from_metrics_json(tmp_path):
+    runs = _write_expand_runs(tmp_path / "runs")
+    ind = runs / "batch" / "ind"
+    [run] = [r for r in app_runs.discover_runs([runs]) if r.run_id == "batch/ind"]
+    rows = {r["metric"]: r for r in run.comparison}
+    assert rows["retrieval_top1"] == {
+        "metric": "retrieval_top1",
+        "group": "udhr+bible",
+        "base": 49.4,
+        "expanded": 52.1,
+        "difference": 2.7,
+        "higher_is_better": True,
+    }
+    assert rows["fertility"]["higher_is_better"] is False  # read as a bool from the CSV text "False"
+    frame = app_runs.comparison_frame(run)
+    assert list(frame.columns) == [*app_runs.COMPARISON_COLUMNS, "improved"]
+    assert frame["improved"].tolist() == [True, True, False]  # fertility fell: lower is better
+    assert frame.loc[2, ["expanded", "difference"]].tolist() == [17.43, -2.67]  # rounded per metric
+    assert app_runs.comparison_frame(run, rounded=False).loc[2, "expanded"] == 17.433333333
+    # the table at the top of the run folder is read too
+    (ind / "tables" / "base_vs_expanded.csv").rename(ind / "base_vs_expanded.csv")
+    (ind / "metrics.json").write_text(json.dumps({"language": "ind"}), encoding="utf-8")
+    [top] = [r for r in app_runs.discover_runs([runs]) if r.run_id == "batch/ind"]
+    assert top.comparison == run.comparison and not top.problems
+    # without the CSV, the list in metrics.json; a row without a difference gets one
+    (ind / "base_vs_expanded.csv").unlink()
+    listed = [dict(r) for r in BASE_VS_EXPANDED_ROWS]
+    del listed[0]["difference"], listed[0]["higher_is_better"]
+    listed.append({"group": "no metric"})
+    metrics = {"language": "ind", "base_vs_expanded": listed}
+    (ind / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    [run] = [r for r in app_runs.discover_runs([runs]) if r.run_id == "batch/ind"]
+    first = run.comparison[0]
+    assert round(first["difference"], 6) == 2.7 and first["higher_is_better"] is True  # from the name
+    assert len(run.comparison) == 3
+    assert run.problems == ("metrics.json: base_vs_expanded: row 4: no metric name; left out",)
+    # older runs: none, and an empty frame with the columns
+    empty = app_runs.comparison_frame(app_runs.RunInfo("x", "x", "expand", tmp_path, tmp_path))
+    assert empty.empty and "difference" in empty.columns
+
+
+def test_improvement_follows_higher_is_better():
+    assert app_runs.improved({"difference": 2.7, "higher_is_better": True}) is True
+    assert app_runs.improved({"difference": -0.46, "higher_is_better": False}) is True
+    assert app_runs.improved({"difference": -1.0, "higher_is_better": True}) is False
+    assert app_runs.improved({"difference": 0.3, "higher_is_better": False}) is False
+    assert app_runs.improved({"difference": 0.0, "higher_is_better": True}) is None
+    assert app_runs.improved({"difference": None, "higher_is_better": True}) is None
+    assert app_runs.improved({"difference": 1.0, "higher_is_better": None}) is None
+    hib = app_runs.higher_is_better
+    assert [hib(m) for m in ("retrieval_top1", "intent_accuracy", "slot_f1", "p@1", "exact_match")] == [True] * 5
+    assert [hib(m) for m in ("fertility", "mlm_loss", "perplexity", "unk_rate", "dev_levenshtein")] == [False] * 5
+    assert hib("rows") is None and hib("seconds") is False
+
+
+def test_a_comparison_needs_two_things_to_compare():
+    assert app_runs.MIN_COMPARED == 2
+    one = pd.DataFrame({"name": ["only"], "intent_accuracy": [27.43]})
+    assert app_runs.comparable_metrics(one, ["name"]) == []
+    two = pd.DataFrame(
+        {"name": ["a", "b"], "intent_accuracy": [27.43, 30.0], "other": [1.5, None], "ok": [True, False]}
+    )
+    assert app_runs.comparable_metrics(two, ["name"]) == ["intent_accuracy"]  # "other": one run only
+    assert app_runs.comparable_metrics(two, ["name", "intent_accuracy"]) == []
+
+
+def test_batch_summary_loading_and_where_expansion_hurt(tmp_path):
+    cols = ["language", "retrieval_top1_base", "retrieval_top1_expanded", "retrieval_top1_diff", "x_base"]
+    assert app_runs.batch_metrics(cols) == ["retrieval_top1"]
+    assert app_runs.is_batch_summary("summary.csv", cols)
+    assert not app_runs.is_batch_summary("results.csv", cols)
+    assert not app_runs.is_batch_summary("summary.csv", ["language", "x_base"])
+    assert not app_runs.is_batch_summary("summary.csv", ["iso", "a_base", "a_expanded"])
+    path = tmp_path / "summary.csv"
+    path.write_text(BATCH_SUMMARY, encoding="utf-8")
+    df = app_runs.batch_frame(app_files.read_result_table(path, [tmp_path]))
+    assert app_runs.batch_metrics(df.columns) == ["retrieval_top1", "fertility", "intent_accuracy"]
+    assert df["name"].tolist() == ["Indonesian", "Javanese", "Amharic", "xyz"]
+    assert df["family"].tolist()[-1] == "(unknown)" and df["script"].tolist()[-1] == "(unknown)"
+    assert app_runs.filter_batch(df, scripts=["Latn"])["language"].tolist() == ["ind", "jav"]
+    assert app_runs.filter_batch(df, families=["Afro-Asiatic"], scripts=["Latn"]).empty
+    assert len(app_runs.filter_batch(df)) == 4
+    means = app_runs.batch_means(df, "family").set_index("family")
+    assert means.loc["Austronesian", "languages"] == 2
+    assert means.loc["Austronesian", "retrieval_top1_base"] == pytest.approx(44.7)
+    assert means.loc["Austronesian", "intent_accuracy_expanded"] == pytest.approx(29.2)
+    scatter = app_runs.batch_scatter(df, "intent_accuracy")
+    assert scatter["language"].tolist() == ["ind", "jav"]  # Amharic has no intent scores
+    assert list(scatter.columns) == ["language", "name", "family", "script", "base", "expanded", "difference"]
+    hurt = app_runs.hurt_languages(df)
+    # Javanese lost retrieval; every fertility fell, which is not a score (lower is better)
+    assert hurt[["language", "metric", "difference"]].values.tolist() == [["jav", "retrieval_top1", -1.5]]
+    assert hurt["name"].tolist() == ["Javanese"]
+    # a missing diff is computed from base and expanded
+    no_diff = df.drop(columns=["retrieval_top1_diff"])
+    assert app_runs.batch_frame(no_diff)["retrieval_top1_diff"].round(2).tolist()[:2] == [2.73, -1.5]
+    assert app_runs.hurt_languages(df[df["language"] == "ind"]).empty
+
+
+def test_parse_view_of_an_nlu_parse():
+    parse = _FakeParse("set an alarm for seven", "alarm_set")
+    view = app_runs.parse_view(parse)
+    assert view["intent"] == "alarm_set" and view["intent_score"] == 0.875
+    assert view["slots"] == [{"slot": "time", "text": "seven", "start": 17, "end": 22}]
+    assert view["tokens"][-1] == {"token": "seven", "tag": "B-time"}
+
+
+class _FakeSlot:
+    def __init__(self, slot, text, start, end):
+        self.slot, self.text, self.start, self.end = slot, text, start, end
+
+
+class _FakeParse:
+    """What lexiconlm.nlu.predict's Parse offers the page (intent, score, tokens, tags, slots)."""
+
+    def __init__(self, text: str, intent: str):
+        self.intent, self.intent_score = intent, 0.875
+        self.tokens = text.split()
+        self.tags = ["O"] * (len(self.tokens) - 1) + ["B-time"]
+        start = text.rindex(self.tokens[-1])
+        self.slots = [_FakeSlot("time", self.tokens[-1], start, start + len(self.tokens[-1]))]
+
+    def as_dict(self):
+        return {"intent": self.intent}
+
+
+def _fake_predict_module(monkeypatch, *, base: bool):
+    """Stand in for lexiconlm.nlu.predict: an expanded model, and a base one when ``base``."""
+    import types
+
+    from lexiconlm.errors import LexiconLMError
+
+    class Predictor:
+        def __init__(self, which):
+            self.which = which
+
+        def predict(self, texts):
+            return [_FakeParse(t, f"{self.which}_intent") for t in texts]
+
+    def load_nlu(run_dir, which="expanded", device="cpu"):
+        assert device == "cpu" and Path(run_dir).is_dir()
+        if which == "base" and not base:
+            raise LexiconLMError(f"{run_dir} has no base model: rerun lexiconlm expand")
+        return Predictor(which)
+
+    module = types.ModuleType("lexiconlm.nlu.predict")
+    module.load_nlu = load_nlu
+    monkeypatch.setitem(sys.modules, "lexiconlm.nlu.predict", module)
+
+
+def test_runs_page_opens_an_expand_run_on_base_vs_expanded(tmp_path, use_config):
+    runs = _write_expand_runs(tmp_path / "runs")
+    use_config(demo_config(tmp_path, runs=[str(runs), str(BENCHMARKS)]))
+    at = open_page("pages/run_results.py", query={"run": "batch/ind"})
+    assert [s.value for s in at.subheader] == ["Runs", "Batches", "Benchmark tables"]
+    assert matches(at) == 2  # the batch summary is not a run
+    assert at.selectbox(key="runs_pick").value == "batch/ind"
+    markdown = [str(m.value) for m in at.markdown]
+    # the base-vs-expanded table comes first, before the run's scores and tables
+    assert markdown.index("##### Base vs expanded") < markdown.index("##### Try the model")
+    comparison = frames_of(at)[1]
+    assert comparison["metric"].tolist() == ["retrieval_top1", "fertility", "intent_accuracy"]
+    assert "tables/base_vs_expanded.csv" not in " ".join(markdown)  # not repeated as a plain table
+    styled = at.dataframe[1].proto.arrow_data.styler
+    assert "#1a7f37" in styled.styles and "#cf222e" in styled.styles  # green and red differences
+    assert "17.433333" not in text_of(at) and "-2.67" in styled.display_values.decode("latin-1")
+    assert "green where it is an improvement" in text_of(at)
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert any("facet" in c and c["facet"]["row"]["field"] == "metric" for c in charts)
+    # the older run has no comparison: a caption, no table
+    at.selectbox(key="runs_pick").set_value("batch/amh").run()
+    assert not at.exception
+    assert "This run has no base-vs-expanded table" in text_of(at)
+    assert "##### Try the model" not in [m.value for m in at.markdown]  # no NLU model in it
+    assert at.query_params["run"] in ("batch/amh", ["batch/amh"])  # the choice goes into the link
+
+
+def test_runs_page_batches(tmp_path, use_config):
+    runs = _write_expand_runs(tmp_path / "runs")
+    use_config(demo_config(tmp_path, runs=[str(runs)]))
+    at = open_page("pages/run_results.py")
+    assert "**1 of 1 batches**" in [m.value for m in at.markdown]
+    assert "**4 of 4 languages in this batch**" in [m.value for m in at.markdown]
+    table = next(f for f in frames_of(at) if "retrieval_top1_base" in f.columns)
+    assert table["retrieval_top1_expanded"].tolist()[0] == 52.13  # rounded
+    assert table["seconds"].tolist()[0] == 61.2
+    means = next(f for f in frames_of(at) if "languages" in f.columns and "family" in f.columns)
+    assert set(means["family"]) == {"Austronesian", "Afro-Asiatic", "(unknown)"}
+    hurt = next(f for f in frames_of(at) if "metric" in f.columns and "name" in f.columns)
+    assert hurt["name"].tolist() == ["Javanese"]
+    assert "**Expansion hurt 1 language**: a lower retrieval_top1 or intent_accuracy than the base model" in [
+        m.value for m in at.markdown
+    ]
+    scatter = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "layer" in json.loads(c.proto.spec)]
+    assert len(scatter) == 1
+    layers = scatter[0]["layer"]
+    assert layers[0]["mark"]["type"] == "line"  # the y = x diagonal
+    assert layers[1]["encoding"]["color"]["field"] == "script"
+    assert {t["field"] for t in layers[1]["encoding"]["tooltip"]} >= {"name", "base", "expanded"}
+    # filters by family and script
+    at.multiselect(key="batch_script").set_value(["Ethi"]).run()
+    assert "**1 of 4 languages in this batch**" in [m.value for m in at.markdown]
+    assert "Expansion lowered no score (retrieval_top1, intent_accuracy) in these languages." in text_of(at)
+    assert "plotted per language when two or more languages report both" in text_of(at)  # one point
+    at.multiselect(key="batch_family").set_value(["Austronesian"]).run()
+    assert "No language of this batch is in these families and scripts." in text_of(at)
+
+
+def test_runs_page_try_the_model(tmp_path, use_config, monkeypatch):
+    runs = _write_expand_runs(tmp_path / "runs")
+    use_config(demo_config(tmp_path, runs=[str(runs)]))
+    _fake_predict_module(monkeypatch, base=False)
+    at = open_page("pages/run_results.py", query={"run": "batch/ind"})
+    assert "Type an utterance and press Parse" in text_of(at)
+    at.text_input(key="nlu_text").input("set an alarm for seven")
+    at.button(key="nlu_parse").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [str(m.value) for m in at.markdown]
+    assert "**expanded**" in shown and "**base**" in shown
+    assert "Intent: **expanded_intent** (0.875)" in shown
+    assert "No base model to try" in text_of(at) and "has no base model" in text_of(at)
+    assert any(f.columns.tolist() == ["slot", "text", "start", "end"] for f in frames_of(at))
+
+
+def test_runs_page_try_the_model_with_both_models(tmp_path, use_config, monkeypatch):
+    runs = _write_expand_runs(tmp_path / "runs")
+    use_config(demo_config(tmp_path, runs=[str(runs)]))
+    _fake_predict_module(monkeypatch, base=True)
+    at = open_page("pages/run_results.py", query={"run": "batch/ind"})
+    at.text_input(key="nlu_text").input("set an alarm for seven")
+    at.button(key="nlu_parse").click().run()
+    shown = [str(m.value) for m in at.markdown]
+    assert "Intent: **expanded_intent** (0.875)" in shown and "Intent: **base_intent** (0.875)" in shown
+
+
+def test_runs_page_try_the_model_without_the_predict_module(tmp_path, use_config, monkeypatch):
+    runs = _write_expand_runs(tmp_path / "runs")
+    use_config(demo_config(tmp_path, runs=[str(runs)]))
+    monkeypatch.setitem(sys.modules, "lexiconlm.nlu.predict", None)  # importing it raises ImportError
+    at = open_page("pages/run_results.py", query={"run": "batch/ind"})
+    at.text_input(key="nlu_text").input("set an alarm")
+    at.button(key="nlu_parse").click().run()
+    assert not at.exception
+    assert "The models cannot be loaded in this app" in text_of(at)
+    assert "##### Base vs expanded" in [m.value for m in at.markdown]  # the rest is still shown
 
 
 # ---------------------------------------------------------------------- downloads
@@ -808,17 +1177,42 @@ def test_metric_precision():
     assert app_tables.format_metric("dev.accuracy", 27.430555555555557) == "27.43"
     assert app_tables.format_metric("mean dev_levenshtein", 0.78333) == "0.78"
     assert app_tables.format_metric("slot_f1", 0.6612) == "0.66"
-    assert app_tables.format_metric("unk_rate", 0.01234) == "0.012"
-    assert app_tables.format_metric("unk_rate", 0.00012345) == "0.00012"  # not 0.000
+    assert app_tables.format_metric("unk_rate", 0.01234) == "0.0123"
+    assert app_tables.format_metric("unk_rate", 0.00012345) == "0.0001"
+    assert app_tables.format_metric("unk_rate", 0.0000123) == "0.000012"  # not 0.0000
     assert app_tables.format_metric("mlm_loss", 2.0) == "2.000"
+    assert app_tables.format_metric("mlm.base.perplexity", 1478.4531) == "1,478.453"
+    assert app_tables.format_metric("fertility_diff", -0.45678) == "-0.457"
+    assert app_tables.format_metric("retrieval_top1", 49.43333) == "49.43"
+    assert app_tables.format_metric("eng2tgt_top10", 65.2) == "65.20"
     assert app_tables.format_metric("wall_s", 12.345) == "12.3"
+    assert app_tables.format_metric("seconds", 61.25) == "61.2"
     assert app_tables.format_metric("rows", 5888) == "5,888"
+    assert app_tables.format_metric("n_train", 1234.0) == "1,234"  # a count stored as a float
+    assert app_tables.round_metric("data.lexicon_entries", 1978.0) == 1978
+    assert isinstance(app_tables.round_metric("data.lexicon_entries", 1978.0), int)
+    assert {
+        name: app_tables.metric_decimals(name)
+        for name in ("intent_accuracy", "slot_f1", "p@1", "fertility", "loss", "perplexity", "unk_rate", "seconds")
+    } == {
+        "intent_accuracy": 2,
+        "slot_f1": 2,
+        "p@1": 2,
+        "fertility": 3,
+        "loss": 3,
+        "perplexity": 3,
+        "unk_rate": 4,
+        "seconds": 1,
+    }
     assert app_tables.format_metric("dev.accuracy", None) == "-"
     assert app_tables.format_metric("note", "text") == "text"
     assert app_tables.round_metric("dev.accuracy", 27.430555555555557) == 27.43
     assert app_tables.round_metric("n", 3) == 3 and app_tables.round_metric("ok", True) is True
     df = pd.DataFrame({"accuracy": [27.430555555555557], "unk_rate": [0.012345], "language": ["amh"]})
-    assert app_tables.rounded_frame(df).iloc[0].tolist() == [27.43, 0.012, "amh"]
+    assert app_tables.rounded_frame(df).iloc[0].tolist() == [27.43, 0.0123, "amh"]
+    counts = app_tables.rounded_frame(pd.DataFrame({"n_train": [12.0, float("nan")], "seconds": [3.14159, 2.0]}))
+    assert str(counts["n_train"].dtype) == "Int64" and counts["n_train"].tolist()[0] == 12
+    assert counts["seconds"].tolist() == [3.1, 2.0]
 
 
 def test_resource_labels_use_the_coverage_resources():

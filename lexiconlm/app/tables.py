@@ -5,7 +5,9 @@ Example:
     >>> format_metric("dev.accuracy", 27.430555555555557)
     '27.43'
     >>> format_metric("unk_rate", 0.00012345)
-    '0.00012'
+    '0.0001'
+    >>> format_metric("unk_rate", 0.0000123)
+    '0.000012'
 """
 
 from __future__ import annotations
@@ -52,23 +54,32 @@ _LANGUAGE_COLUMNS = (
 #: Numeric columns worth a chart; others (counts, seconds) are still listed.
 _METRIC_HINT = re.compile(
     r"acc|f1|exact|score|levenshtein|bleu|chrf|ppl|perplexity|loss|unk|fertility|coverage|micro"
-    r"|macro",
+    r"|macro|top_?\d|p@\d",
     re.IGNORECASE,
 )
-#: Decimals a metric is shown with, by the first pattern its name matches: rates and
-#: shares (0-1) with 3, losses and fertility with 3, scores and percentages with 2, times
-#: with 1; any other float with 3.
+#: Decimals a metric is shown with, by the first pattern its name matches: times with 1;
+#: losses, perplexity and fertility with 3; rates and shares in [0, 1] (``unk_rate``,
+#: coverage) with 4; scores and percentages (accuracy, F1, top-k, exact match) with 2;
+#: counts as integers; any other float with 3.
 _DECIMALS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"seconds|(^|[._])(time|secs?|s)$", re.IGNORECASE), 1),
-    (re.compile(r"unk|rate|ratio|share|fraction|coverage|overlap", re.IGNORECASE), 3),
-    (re.compile(r"loss|fertility|tokens_per", re.IGNORECASE), 3),
+    (re.compile(r"seconds|minutes|hours|(^|[._ ])(time|secs?|s|mins?)$", re.IGNORECASE), 1),
+    (re.compile(r"loss|fertility|tokens_per|perplexity|ppl", re.IGNORECASE), 3),
+    (re.compile(r"unk|rate|ratio|share|frac|coverage|overlap", re.IGNORECASE), 4),
     (
         re.compile(
-            r"acc|f1|exact|score|levenshtein|bleu|chrf|ppl|perplexity|precision|recall"
-            r"|micro|macro|official|percent|pct",
+            r"acc|f1|exact|score|levenshtein|(^|_)lev(_|$)|bleu|chrf|precision|recall|top_?\d|top_?k|p@\d|hits?@"
+            r"|mrr|micro|macro|official|percent|pct",
             re.IGNORECASE,
         ),
         2,
+    ),
+    (
+        re.compile(
+            r"(^|[._ ])(n|num|count)(_|$)|count|rows|entries|sentences|segments|utterances|words"
+            r"|tokens|vocab_size|languages|lemmas|forms|pairs|items|steps|epochs|params",
+            re.IGNORECASE,
+        ),
+        0,
     ),
 )
 _DEFAULT_DECIMALS = 3
@@ -104,8 +115,18 @@ def numeric_columns(df: pd.DataFrame) -> list[str]:
 
 
 def metric_decimals(name: str) -> int:
-    """How many decimals a float metric called ``name`` is shown with (2 for scores and
-    percentages such as ``dev.accuracy``, 3 for rates such as ``unk_rate`` and losses)."""
+    """How many decimals a metric called ``name`` is shown with: the one precision rule of
+    the app.
+
+    2 for scores and percentages (``dev.accuracy``, ``slot_f1``, ``retrieval_top1``), 3 for
+    losses, perplexity and fertility, 4 for rates in [0, 1] (``unk_rate``, coverage), 1 for
+    times (``seconds``, ``wall_s``), 0 for counts (``n_train``, ``rows``, ``lexicon_entries``);
+    3 for any other float.
+
+    Example:
+        >>> metric_decimals("retrieval_top1_diff"), metric_decimals("fertility_base")
+        (2, 3)
+    """
     for pattern, decimals in _DECIMALS:
         if pattern.search(str(name)):
             return decimals
@@ -126,17 +147,19 @@ def _decimals(name: str, value: float) -> int:
 
 
 def round_metric(name: str, value: Any) -> Any:
-    """``value`` rounded to :func:`metric_decimals` of ``name``; a small non-zero value keeps
-    two significant digits instead of becoming 0. Integers and non-numbers are returned as is."""
+    """``value`` rounded to :func:`metric_decimals` of ``name`` (a float count becomes an
+    ``int``); a small non-zero value keeps two significant digits instead of becoming 0.
+    Integers and non-numbers are returned as is."""
     if not _is_number(value) or isinstance(value, int) or not math.isfinite(value):
         return value
-    return round(float(value), _decimals(name, value))
+    decimals = _decimals(name, value)
+    return int(round(value)) if decimals == 0 else round(float(value), decimals)
 
 
 def format_metric(name: str, value: Any) -> str:
     """A metric as the pages show it: floats with their metric's decimals
-    (:func:`metric_decimals`), integers with thousands separators, ``-`` for a missing
-    value, anything else as text."""
+    (:func:`metric_decimals`), integers (and float counts) with thousands separators, ``-``
+    for a missing value, anything else as text."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, bool) or not _is_number(value):
@@ -150,11 +173,15 @@ def format_metric(name: str, value: Any) -> str:
 
 def rounded_frame(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A copy of ``df`` with each float column (or only ``columns``) rounded to its metric's
-    decimals, for display; downloads keep the full values."""
+    decimals (:func:`round_metric`; a count column becomes integers), for display; downloads
+    keep the full values."""
     out = df.copy()
     for c in columns if columns is not None else df.columns:
         if c in out.columns and out[c].dtype.kind == "f":
-            out[c] = out[c].map(lambda v, c=c: round_metric(str(c), v))
+            rounded = out[c].map(lambda v, c=c: round_metric(str(c), v))
+            if metric_decimals(str(c)) == 0 and (rounded.dropna() % 1 == 0).all():
+                rounded = rounded.astype("Int64")
+            out[c] = rounded
     return out
 
 
