@@ -160,10 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     n_parallel = None
     if args.udhr:
         n_parallel = len(find_parallel_files({"udhr": args.udhr}))
-    g = [{"group": "all", **{k: v for k, v in group(ok, lambda r: "all")[0].items() if k != "group"}}] if ok else []
-    print(
-        f"languages: {len(rows)} run, {len(ok)} with retrieval figures, {len(rows) - len([r for r in rows if r['status'] == 'ok'])} failed"
-    )
+    g = group(ok, lambda r: "all")
+    n_failed = sum(1 for r in rows if r["status"] != "ok")
+    print(f"languages: {len(rows)} run, {len(ok)} with retrieval figures, {n_failed} failed")
     print("\n### Mean over languages\n")
     print(md_table(g, [(c, c) for c in gcols]))
     for title, table in (
