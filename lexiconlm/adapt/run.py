@@ -21,7 +21,6 @@ writes the files, all of them train.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import sys
@@ -52,7 +51,7 @@ from lexiconlm.errors import ConfigError, LexiconLMError
 from lexiconlm.files import atomic_write_text, hold_run_folder, holds_run_folder_locks, publish_folder
 from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.text import read_text
-from lexiconlm.models import resolve_model
+from lexiconlm.models import quiet_transformers, resolve_model
 from lexiconlm.resources import resource_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -450,12 +449,7 @@ def _save_model(model: Any, tokenizer: Any, folder: Path) -> None:
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    quiet = logging.getLogger("transformers.distributed.tensor_parallel")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # "layers were not sharded": irrelevant for a single-device save
-    try:
+    with quiet_transformers():  # "layers were not sharded", the shard-writing bar: nothing to act on
         model.save_pretrained(tmp)
-    finally:
-        quiet.setLevel(level)
-    tokenizer.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     publish_folder(tmp, folder)

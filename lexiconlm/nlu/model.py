@@ -101,8 +101,9 @@ class JointModel(nn.Module):
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(out_dir / "encoder", safe_serialization=True)
-        tokenizer.save_pretrained(out_dir / "encoder")
+        with quiet_transformers():  # no "Writing model shards" bar at every checkpoint
+            self.encoder.save_pretrained(out_dir / "encoder", safe_serialization=True)
+            tokenizer.save_pretrained(out_dir / "encoder")
         tmp = out_dir / (HEADS_FILE + ".tmp")
         save_file(self.heads_state(), str(tmp))
         tmp.replace(out_dir / HEADS_FILE)
