@@ -134,3 +134,41 @@ def test_cli_batch_check_and_bad_executor(tmp_path):
     assert "1 language(s): ind" in res.output
     res = runner.invoke(app, ["expand", "--config", str(TINY), "--langs", "ind", "--executor", "dask"])
     assert res.exit_code != 0 and "--executor" in res.output + str(res.exception)
+
+
+def test_batch_on_ray_gives_the_same_rows(run, tmp_path):
+    """The same batch as Ray tasks on a local Ray instance: same rows as the process pool."""
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'lexiconlm[scale]')")
+    import shutil
+
+    cfg = load_config(TINY)
+    out = tmp_path / "ray"
+    shutil.copytree(run.run_dir, out / "ind-tiny")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        rows = batch.run_batch(cfg, ["ind"], out=out, executor="ray", progress=False)
+    finally:
+        if started:
+            ray.shutdown()
+    assert rows[0]["status"] == "ok", rows[0].get("error")
+    assert rows[0]["retrieval_top1_base"] == batch.batch_row(run.run_dir)["retrieval_top1_base"]
+    assert (out / "summary.csv").is_file()
+
+
+def test_signatures_name_models_portably(tmp_path):
+    """The same run on two machines (the model in two cache folders) has one signature."""
+    import copy
+
+    from lexiconlm.adapt.config import DEFAULTS, config_signature
+    from lexiconlm.models import model_id
+
+    sigs = []
+    for home in ("alice", "bob"):
+        cfg = copy.deepcopy(DEFAULTS)
+        cfg.update(base_model=f"/home/{home}/.cache/lexiconlm/models/multilingual-e5-small", language="amh")
+        cfg["lexicon"] = f"/home/{home}/data/lexicons/gatitos/en_am.tsv"
+        sigs.append(config_signature(cfg))
+    assert sigs[0] == sigs[1] and "/home" not in sigs[0]
+    assert model_id("e5-small") == "e5-small"

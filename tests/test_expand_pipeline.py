@@ -28,7 +28,7 @@ def tiny_run(tmp_path_factory):
 
 def test_run_folder_holds_every_result(tiny_run):
     d = tiny_run.run_dir
-    assert tiny_run.ran == ["ingest", "synth", "model", "adapt", "train", "train_base", "evaluate", "report"]
+    assert tiny_run.ran == ["ingest", "synth", "model", "train_base", "adapt", "train", "evaluate", "report"]
     run = json.loads((d / "run.json").read_text())
     assert run["kind"] == "expand" and run["languages"] == ["ind"]
     assert run["signature"].startswith("expand:tiny|lang:ind|lex:lexicons/indonesian.txt")

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from lexiconlm.files import atomic_write_text
+from lexiconlm.models import model_id
 from lexiconlm.signature import Signature, lexicon_id
 
 __all__ = ["html_table", "machine_description", "markdown_table", "svg_bars", "write_report"]
@@ -151,7 +152,7 @@ def _signature(ctx) -> str:
                 ("lex", "+".join(lexicon_id(p) for p in ctx.inputs.lexicons)),
                 ("sense", cfg.get("synth.sense")),
                 ("oov", cfg.get("synth.oov")),
-                ("model", cfg.get("model.base")),
+                ("model", model_id(str(cfg.get("model.base")))),
                 ("adapt", "on" if cfg.get("adapt.enabled") else "off"),
                 ("train", "+".join(cfg.get("nlu.train"))),
                 ("seed", cfg.get("seed")),

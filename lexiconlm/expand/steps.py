@@ -543,14 +543,16 @@ def step_train_base(ctx: StepContext) -> dict:
     same configuration, seed and number of optimizer steps as the expanded model (the source
     set is repeated for as many epochs as that takes)."""
     cfg = ctx.cfg
-    tr = ctx.out("train")
     wanted = cfg.get("evaluate.base_nlu") and cfg.get("evaluate.nlu") and ctx.inputs.massive_test
-    if tr.get("skipped") or not wanted or "source" not in cfg.get("nlu.train"):
+    if cfg.get("nlu.when") == "test" and not ctx.inputs.massive_test:
+        wanted = False
+    if not wanted or "source" not in cfg.get("nlu.train"):
         return {"skipped": True, "model_dir": None}
     sets, dev = nlu_datasets(ctx)
     source = sets[:1]  # nlu_datasets puts the English source first
     n_source = len(source[0])
-    n_steps = int(tr.get("n_steps") or planned_steps(cfg.section("nlu")["config"], sum(len(d) for d in sets)))
+    # the expanded model's steps (step_train), so this step does not wait for it nor rerun with it
+    n_steps = planned_steps(cfg.section("nlu")["config"], sum(len(d) for d in sets))
     config = cfg.section("nlu")["config"]
     config["model"] = str(_model_dir(ctx, "model"))
     config.setdefault("seed", cfg.get("seed"))
@@ -878,6 +880,14 @@ STEPS: dict[str, Step] = {
             version="v2",
         ),
         Step("model", step_model, ("synth",), ("seed", "model"), work=("base_model",)),
+        Step(
+            "train_base",
+            step_train_base,
+            ("model", "synth"),
+            ("seed", "device", "nlu", "data.massive_train", "data.massive_dev", "evaluate.nlu", "evaluate.base_nlu"),
+            _evaluate_files,
+            ("train_base",),
+        ),
         Step("adapt", step_adapt, ("model", "synth", "ingest"), ("seed", "device", "adapt"), work=("adapt",)),
         Step(
             "train",
@@ -887,14 +897,6 @@ STEPS: dict[str, Step] = {
             _evaluate_files,
             work=("train",),
             version="v2",
-        ),
-        Step(
-            "train_base",
-            step_train_base,
-            ("train", "model", "synth"),
-            ("seed", "device", "nlu", "data.massive_train", "data.massive_dev", "evaluate.nlu", "evaluate.base_nlu"),
-            _evaluate_files,
-            ("train_base",),
         ),
         Step(
             "evaluate",
