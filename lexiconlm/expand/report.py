@@ -335,6 +335,18 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
                 "nlu.svg",
             )
         )
+    if tables.get("retrieval"):
+        out.append(
+            (
+                "Parallel-sentence retrieval (held-out units)",
+                "Each English unit ranked against every held-out target unit of the language by cosine "
+                "similarity of the encoder's mean-pooled embeddings (eng2tgt), and the other way round "
+                "(tgt2eng); top-1 and top-10 accuracy in percent (top1/top10: mean of both directions); "
+                "`pool`: the number of candidates (chance top-1 = 1/pool). The units are never trained on.",
+                [{k: v for k, v in r.items() if k != "units_hash"} for r in tables["retrieval"]],
+                None,
+            )
+        )
     if tables.get("tokenizer"):
         out.append(
             (

@@ -911,7 +911,7 @@ STEPS: dict[str, Step] = {
             step_report,
             ("evaluate", "train_base", "train", "adapt", "model", "synth", "ingest"),
             ("name", "adapt.keep_model"),
-            version="v2",
+            version="v3",
         ),
     )
 }
