@@ -172,3 +172,22 @@ def test_signatures_name_models_portably(tmp_path):
         sigs.append(config_signature(cfg))
     assert sigs[0] == sigs[1] and "/home" not in sigs[0]
     assert model_id("e5-small") == "e5-small"
+
+
+def test_text_in_another_script_than_the_catalogs_is_used_when_it_is_all_there_is(tmp_path):
+    """Bamun's UDHR is in Latin letters, the catalog's first script is Bamum: the text is used, with a note."""
+    from lexiconlm.expand.config import config_from_dict, language_inputs
+
+    texts = tmp_path / "text"
+    texts.mkdir()
+    (texts / "ind.tsv").write_text("".join(f"a{i}\tسلام دنيا كتاب {i}\n" for i in range(40)), encoding="utf-8")
+    cfg = config_from_dict(
+        {
+            "data": {"lexicons": str(REPO / "resources/demo/lexicons"), "target_text": str(texts)},
+            "nlu": {"train": []},
+        },
+        base_dir=REPO,
+    )
+    inp = language_inputs(cfg, "ind")
+    assert [p.name for p in inp.target_text] == ["ind.tsv"]
+    assert any("the Arab text is used" in n for n in inp.notes)

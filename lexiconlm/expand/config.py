@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -512,6 +513,7 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     unimorph = find_unimorph_tables(lang, cfg.get("data.unimorph"))
     want_script = lang.scripts[0] if lang.scripts else ""
     texts = []
+    other: list[tuple[Path, str]] = []
     for p in data_files(cfg.get("data.target_text")):
         tl = text_language(p)
         if tl.iso639_3 != lang.iso639_3:
@@ -520,9 +522,17 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
         segs = read_text(p, errors="collect", language=lang).segments[:50]
         scr = dominant_script([x.text for x in segs]) or ""
         if scr and want_script and scr != want_script:
-            notes.append(f"real text {p.name} left out: written in {scr}, not {want_script}")
+            other.append((p, scr))
             continue
         texts.append(p)
+    if not texts and other:
+        # none in the catalog's script: the text is written in another one (Bamun in Latin
+        # letters, Hakka in Han characters); the commonest script of the files is used
+        common = Counter(scr for _, scr in other).most_common(1)[0][0]
+        texts = [p for p, scr in other if scr == common]
+        notes.append(f"no real text in {want_script}; the {common} text is used ({', '.join(p.name for p in texts)})")
+        other = [(p, scr) for p, scr in other if scr != common]
+    notes += [f"real text {p.name} left out: written in {scr}, not {want_script}" for p, scr in other]
     tests = []
     for p in data_files(cfg.get("data.massive_test")):
         loc = locale_from_path(p)

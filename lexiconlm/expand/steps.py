@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as _r
@@ -272,9 +273,13 @@ def language_parallel_units(cfg: ExpandConfig, inputs: LanguageInputs) -> list[P
     if not inputs.parallel:
         return []
     units = parallel_units(list(inputs.parallel), parallel_sources(cfg))
+    scripts = [dominant_script([u.target]) or "" for u in units]
     want = inputs.language.scripts[0] if inputs.language.scripts else ""
+    if want and want not in scripts and any(scripts):
+        # the language's text is in another script than the catalog's first one: its commonest
+        want = Counter(x for x in scripts if x).most_common(1)[0][0]
     if want:
-        units = [u for u in units if (dominant_script([u.target]) or want) == want]
+        units = [u for u, x in zip(units, scripts) if (x or want) == want]
     return units
 
 
