@@ -191,3 +191,21 @@ def test_text_in_another_script_than_the_catalogs_is_used_when_it_is_all_there_i
     inp = language_inputs(cfg, "ind")
     assert [p.name for p in inp.target_text] == ["ind.tsv"]
     assert any("the Arab text is used" in n for n in inp.notes)
+
+
+def test_a_removed_adapted_model_is_rebuilt_when_evaluate_reruns(tmp_path):
+    out = tmp_path / "ind-tiny"
+    [first] = run_expand(TINY, languages=["ind"], out=out, progress=False, overrides=["adapt.keep_model=false"])
+    rec = json.loads((out / "steps" / "adapt.json").read_text())
+    assert rec["outputs"]["model_removed"] and not (out / rec["outputs"]["model_dir"]).exists()
+    [again] = run_expand(TINY, languages=["ind"], out=out, progress=False, overrides=["adapt.keep_model=false"])
+    assert again.ran == []  # all cached: the removed model is not "damage"
+    [changed] = run_expand(
+        TINY,
+        languages=["ind"],
+        out=out,
+        progress=False,
+        overrides=["adapt.keep_model=false", "evaluate.retrieval.max_units=20"],
+    )
+    assert changed.ran[:1] == ["adapt"] and "evaluate" in changed.ran
+    assert json.loads((out / "metrics.json").read_text())["retrieval"]["adapted"]["pool"] <= 20

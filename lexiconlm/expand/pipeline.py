@@ -198,6 +198,12 @@ def _run_steps(
                 _warn(f"{name}: {line}; the step and the steps after it run again")
             continue
         records[name] = rec
+    # an adapted model removed after its evaluation (adapt.keep_model: false) is only as good as
+    # that evaluation: when evaluate has to run again, so does adapt
+    adapt = records.get("adapt")
+    if adapt is not None and adapt.outputs.get("model_removed") and "evaluate" not in records:
+        for later in STEP_ORDER[STEP_ORDER.index("adapt") :]:
+            records.pop(later, None)
     missing = []
     for name in wanted:
         for d in STEPS[name].depends:
