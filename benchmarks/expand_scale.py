@@ -9,8 +9,8 @@ language with parallel text.
     python benchmarks/expand_scale.py runs/expand/survey-sample --out docs/results/scale
 
 Reads each run folder of the batch (``metrics.json``, ``steps.csv``, ``steps/ingest.json``);
-the batch's wall time comes from ``batch.done`` (``wall_s=...``) when the batch was started by
-the command in docs/results/scale.md, else from the runs' own times.
+the batch's wall time comes from ``batch.done`` (``wall_s=...``) in each batch folder when the
+batch was started by the command in docs/results/scale.md (several folders: the times add up).
 """
 
 from __future__ import annotations
@@ -122,11 +122,11 @@ def scatter_svg(rows: list[dict], path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("batch", type=Path, help="the batch folder (lexiconlm expand --langs ... --out)")
+    ap.add_argument("batch", type=Path, nargs="+", help="batch folders (lexiconlm expand --langs ... --out)")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "scale")
     ap.add_argument("--udhr", default=None, help="UDHR folder, to count every language with parallel text")
     args = ap.parse_args(argv)
-    rows = rows_of(args.batch)
+    rows = [r for b in args.batch for r in rows_of(b)]
     ok = [r for r in rows if r["status"] == "ok" and r.get("retrieval_top1_base") is not None]
     args.out.mkdir(parents=True, exist_ok=True)
     cols = [
@@ -153,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     # time
     secs = [r["run_seconds"] for r in ok if r.get("run_seconds")]
     wall = None
-    done = args.batch / "batch.done"
-    if done.is_file():
-        m = re.search(r"wall_s=(\d+)", done.read_text())
-        wall = int(m.group(1)) if m else None
+    for b in args.batch:  # batch.done: `rc=... wall_s=...` written by the command in docs/results/scale.md
+        done = b / "batch.done"
+        m = re.search(r"wall_s=(\d+)", done.read_text()) if done.is_file() else None
+        if m:
+            wall = (wall or 0) + int(m.group(1))
     n_parallel = None
     if args.udhr:
         n_parallel = len(find_parallel_files({"udhr": args.udhr}))
