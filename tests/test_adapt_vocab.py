@@ -146,6 +146,15 @@ def test_unigram_appends_scored_pieces_and_new_script_stops_being_unk():
     assert _unk(new, ethiopic) == 0
 
 
+def test_unigram_pieces_for_a_script_of_thousands_of_characters():
+    """Han text has more distinct characters than the default trainer vocabulary (2 x 50 + 1000):
+    the trainer gets room for all of them instead of failing ("vocabulary is not large enough")."""
+    base = unigram_tok()
+    han = ["".join(chr(0x4E00 + (i * 7 + j) % 1500) for j in range(12)) for i in range(400)]
+    pieces = train_new_pieces(base, han, 50)
+    assert 0 < len(pieces) <= 50
+
+
 def test_wordpiece_adds_continuation_pieces():
     base = wordpiece_tok()
     pieces = train_new_pieces(base, TARGET, 80)

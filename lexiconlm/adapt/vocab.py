@@ -277,6 +277,9 @@ def train_new_pieces(
     known = _vocab_strings(model_json)
     known |= {t["content"] for t in base.get("added_tokens") or []}
     size = trainer_vocab_size or (2 * n_new + 1000)
+    if kind == "Unigram" and not trainer_vocab_size:
+        # the Unigram trainer keeps every character: a script with thousands of them (Han) needs room
+        size = max(size, len({c for t in texts for c in t}) + 2 * n_new)
     trainer_tok = _trainer_tokenizer(base, kind)
     byte_level = kind == "BPE" and _byte_level(base)
     if kind == "Unigram":

@@ -289,7 +289,13 @@ def run_batch(
     if bar is not None:
         bar.close()
     ordered = [rows[iso] for iso in languages if iso in rows]
-    write_summary(ordered, root, cfg=cfg, wall_seconds=time.perf_counter() - t0, executor=executor)
+    # the summary covers every language of the folder: earlier batches' languages too
+    earlier = []
+    for d in sorted(root.glob(f"*-{cfg.name}")):
+        iso = d.name[: -len(cfg.name) - 1]
+        if iso not in rows and (d / "metrics.json").is_file():
+            earlier.append(batch_row(d))
+    write_summary(ordered + earlier, root, cfg=cfg, wall_seconds=time.perf_counter() - t0, executor=executor)
     return ordered
 
 
