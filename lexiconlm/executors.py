@@ -213,7 +213,11 @@ def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
         return fn(*args)
     except Exception as exc:
         try:
-            pickle.loads(pickle.dumps(exc))
+            # what unpickling in the parent does: rebuild from __reduce__ (an exception whose
+            # constructor takes other arguments than its message fails here)
+            pickle.dumps(exc)
+            rebuild, args = exc.__reduce__()[:2]
+            rebuild(*args)
         except Exception:  # noqa: BLE001 - any failure to round-trip
             raise JobError(f"{type(exc).__name__}: {exc}") from exc
         raise

@@ -53,6 +53,7 @@ from lexiconlm.app.tables import (
     round_metric,
 )
 from lexiconlm.coverage.table import sources_path
+from lexiconlm.expand.report import improved
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -635,16 +636,6 @@ def comparison_rows(raw: Iterable[Any]) -> tuple[list[dict[str, Any]], list[str]
             }
         )
     return rows, problems
-
-
-def improved(row: Mapping[str, Any]) -> bool | None:
-    """Whether the expanded model is better than the base on a base-vs-expanded row: the
-    difference has the sign ``higher_is_better`` asks for. ``None`` when the difference is
-    0 or missing, or the direction is unknown."""
-    diff, hib = row.get("difference"), row.get("higher_is_better")
-    if diff is None or hib is None or (isinstance(diff, float) and math.isnan(diff)) or diff == 0:
-        return None
-    return (diff > 0) == bool(hib)
 
 
 def comparison_frame(run: RunInfo, *, rounded: bool = True) -> pd.DataFrame:

@@ -39,9 +39,9 @@ from tqdm.auto import tqdm
 
 from lexiconlm.errors import ConfigError
 from lexiconlm.executors import map_jobs
-from lexiconlm.expand.config import ExpandConfig, check_languages, language_inputs, parallel_files
+from lexiconlm.expand.config import ExpandConfig, check_inputs, check_languages, language_inputs, parallel_files
 from lexiconlm.expand.pipeline import run_language
-from lexiconlm.expand.report import markdown_table
+from lexiconlm.expand.report import improved, markdown_table
 from lexiconlm.files import atomic_write_text
 from lexiconlm.io.locate import _resolve as _lexicon_file_language
 from lexiconlm.io.locate import scan_lexicon_dir
@@ -253,14 +253,7 @@ def run_batch(
     """
     root = Path(out) if out is not None else Path("runs/expand") / cfg.name
     root.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for lang in languages:
-        try:
-            language_inputs(cfg, lang)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems, str(cfg.source or ""))
+    check_inputs(cfg, languages)
     jobs = [(iso, (cfg, iso, str(root / f"{iso}-{cfg.name}"), steps, force)) for iso in languages]
     rows: dict[str, dict] = {}
     t0 = time.perf_counter()
@@ -327,9 +320,12 @@ def _group_means(rows: list[dict], by: str) -> list[dict]:
 def hurt(rows: list[dict], stem: str = "retrieval_top1") -> list[dict]:
     """Languages whose expanded model is worse than the base on ``stem`` (worst first)."""
     higher = dict(_metric_stems())[stem]
-    bad = [r for r in rows if r.get(f"{stem}_diff") not in (None, "") and (float(r[f"{stem}_diff"]) < 0) == higher]
-    bad = [r for r in bad if float(r[f"{stem}_diff"]) != 0]
-    return sorted(bad, key=lambda r: float(r[f"{stem}_diff"]) * (1 if higher else -1))
+
+    def worse(r: dict) -> bool:
+        d = r.get(f"{stem}_diff")
+        return d not in (None, "") and improved({"difference": float(d), "higher_is_better": higher}) is False
+
+    return sorted(filter(worse, rows), key=lambda r: float(r[f"{stem}_diff"]) * (1 if higher else -1))
 
 
 def _columns(rows: list[dict]) -> list[str]:

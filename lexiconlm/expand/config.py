@@ -85,6 +85,7 @@ __all__ = [
     "LanguageInputs",
     "apply_overrides",
     "config_from_dict",
+    "check_inputs",
     "language_inputs",
     "load_config",
 ]
@@ -546,6 +547,22 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
     return LanguageInputs(
         lang, locale, tuple(lexicons), tuple(unimorph), tuple(texts), tuple(tests), tuple(notes), parallel
     )
+
+
+def check_inputs(cfg: ExpandConfig, languages: Sequence[str]) -> None:
+    """Find every language's inputs before any work, so that a missing lexicon stops a run at once.
+
+    Raises:
+        ConfigError: listing every language without a lexicon (one problem each).
+    """
+    problems: list[str] = []
+    for lang in languages:
+        try:
+            language_inputs(cfg, lang)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems, str(cfg.source or ""))
 
 
 def parallel_sources(cfg: ExpandConfig) -> dict[str, str]:

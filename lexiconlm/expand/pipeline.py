@@ -45,7 +45,7 @@ from lexiconlm.expand.cache import (
     step_key,
     write_record,
 )
-from lexiconlm.expand.config import ExpandConfig, language_inputs, load_config
+from lexiconlm.expand.config import ExpandConfig, check_inputs, language_inputs, load_config
 from lexiconlm.expand.steps import STEP_ORDER, STEPS, StepContext, config_part
 from lexiconlm.files import atomic_write_text, run_folder_lock
 from lexiconlm.languages import get_catalog
@@ -315,15 +315,7 @@ def run_expand(
             ["no language given: pass --lang (or --langs), or list languages in the config"], str(cfg.source or "")
         )
     wanted = parse_steps(steps)
-    # find every language's inputs before any work, so a missing lexicon stops the run at once
-    problems = []
-    for lang in langs:
-        try:
-            language_inputs(cfg, lang)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems, str(cfg.source or ""))
+    check_inputs(cfg, langs)
     results = []
     for lang in langs:
         if out is None:

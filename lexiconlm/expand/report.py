@@ -15,11 +15,12 @@ import csv
 import html
 import io
 import json
+import math
 import os
 import platform
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -398,11 +399,18 @@ def _comparison_section(ctx, rows: list[dict]) -> tuple[str, str, list[dict], st
     return ("Base vs expanded", text, shown, "base_vs_expanded.svg")
 
 
+def improved(row: Mapping[str, Any]) -> bool | None:
+    """Whether the expanded model is better than the base on a base-vs-expanded row: the
+    difference has the sign ``higher_is_better`` asks for. ``None`` when the difference is
+    0 or missing, or the direction is unknown."""
+    diff, hib = row.get("difference"), row.get("higher_is_better")
+    if diff is None or hib is None or (isinstance(diff, float) and math.isnan(diff)) or diff == 0:
+        return None
+    return (diff > 0) == bool(hib)
+
+
 def _better(r: dict) -> str:
-    d = r["difference"]
-    if d == 0:
-        return "same"
-    return "yes" if (d > 0) == bool(r["higher_is_better"]) else "no"
+    return {True: "yes", False: "no", None: "same"}[improved(r)]
 
 
 def write_report(ctx) -> dict:
