@@ -143,3 +143,27 @@ def test_validation_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_optional_lexicons_join_when_present_and_are_a_note_when_absent(tmp_path):
+    train = str(DEMO / "massive/en-US/train.tsv")
+    absent = tmp_path / "induced"
+    raw = {"data": {"lexicons": str(DEMO / "lexicons"), "optional_lexicons": [str(absent)], "massive_train": train}}
+    cfg = config_from_dict(raw)  # an absent optional lexicon folder is not a problem
+    assert [p.name for p in cfg.get("data.lexicons")] == ["lexicons"]
+    inp = language_inputs(cfg, "id-ID")
+    assert [p.name for p in inp.lexicons] == ["indonesian.txt"]
+    assert any("optional lexicon" in n and "absent" in n for n in inp.notes)
+
+    absent.mkdir()
+    (absent / "en_ind.tsv").write_text("water\tair\n", encoding="utf-8")
+    cfg = config_from_dict(raw)
+    assert [p.name for p in cfg.get("data.lexicons")] == ["lexicons", "induced"]
+    inp = language_inputs(cfg, "id-ID")
+    assert sorted(p.name for p in inp.lexicons) == ["en_ind.tsv", "indonesian.txt"]
+    assert not any("optional lexicon" in n for n in inp.notes)
+
+    # only optional lexicons, none of them there: nothing to synthesise from
+    with pytest.raises(ConfigError) as err:
+        config_from_dict({"data": {"optional_lexicons": [str(tmp_path / "nope")], "massive_train": train}})
+    assert "data.optional_lexicons -> none of" in str(err.value)

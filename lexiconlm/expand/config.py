@@ -12,7 +12,9 @@ Sections (see ``configs/expand/demo.yaml`` for a commented example):
     the run's name (default: the file's stem), default languages, seed, device.
 ``data``
     ``lexicons`` (folders or files of English-to-X lexicons, found per language with
-    :func:`lexiconlm.io.locate.find_lexicons`), ``unimorph`` (folders or files of
+    :func:`lexiconlm.io.locate.find_lexicons`), ``optional_lexicons`` (the same, used when
+    they exist: outputs of other commands such as ``lexiconlm lexicon induce``; an absent one
+    is a note in each language's inputs, not a problem), ``unimorph`` (folders or files of
     UniMorph tables, ``<iso>.tsv``), ``source_text`` (English text translated into
     pseudo-monolingual text), ``target_text`` (folders or files of real text of the
     languages, for held-out evaluation and optional adaptation), ``massive_train`` and
@@ -98,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "device": "auto",
     "data": {
         "lexicons": [],
+        "optional_lexicons": [],
         "unimorph": [],
         "source_text": None,
         "target_text": [],
@@ -374,7 +377,16 @@ def _check_types(values: dict, problems: list[str]) -> None:
     elif not isinstance(langs, list):
         problems.append(f"languages -> expected a list of language codes, got {langs!r}")
     if not cfg.get("data.lexicons"):
-        problems.append("data.lexicons -> at least one lexicon folder or file is needed (nothing to synthesise from)")
+        if cfg.get("data.optional_lexicons"):
+            where = ", ".join(str(p) for p in cfg.get("data.optional_lexicons"))
+            problems.append(
+                f"data.optional_lexicons -> none of {where} exists, and data.lexicons is empty"
+                " (nothing to synthesise from)"
+            )
+        else:
+            problems.append(
+                "data.lexicons -> at least one lexicon folder or file is needed (nothing to synthesise from)"
+            )
     train_sets = cfg.get("nlu.train") if isinstance(cfg.get("nlu.train"), list) else []
     if "pseudo" in train_sets and cfg.get("data.massive_train") is None:
         problems.append("nlu.train -> 'pseudo' needs data.massive_train (the English utterances to project)")
@@ -416,6 +428,12 @@ def _validate(
     if values["name"] is None:
         values["name"] = name
     resolve_paths(values, _PATH_KEYS, base, problems, variables=_variables())
+    resolve_paths(values, {"data.optional_lexicons": "list"}, base, problems, must_exist=False, variables=_variables())
+    # the optional lexicons that exist join the others (for finding, `--langs all` and signatures)
+    present = [p for p in values["data"]["optional_lexicons"] if p.exists()]
+    values["data"]["lexicons"] = list(values["data"]["lexicons"]) + [
+        p for p in present if p not in values["data"]["lexicons"]
+    ]
     _check_types(values, problems)
     _check_sub_configs(values, base, problems)
     if isinstance(values.get("languages"), list):
@@ -498,7 +516,9 @@ def language_inputs(cfg: ExpandConfig, language: str) -> LanguageInputs:
         ConfigError: no lexicon of the language is in ``data.lexicons``.
     """
     lang = get_catalog().lookup(language)
-    notes: list[str] = []
+    notes: list[str] = [
+        f"optional lexicon {p} is absent (left out)" for p in cfg.get("data.optional_lexicons") or [] if not p.exists()
+    ]
     lex_dirs = [p for p in cfg.get("data.lexicons") if p.is_dir()]
     lex_files = [p for p in cfg.get("data.lexicons") if p.is_file()]
     lexicons = list(find_lexicons(lang, lex_dirs)) if lex_dirs else []
