@@ -83,6 +83,35 @@ def test_other_language_control_never_uses_an_evaluated_language(shared_data):
     assert len(set(picked)) == 3 and not set(picked) & banned
 
 
+def test_all_lexicons_of_a_language_are_merged_for_both_sides(tmp_path):
+    from lexiconlm.nlu.experiments import control_lexicons, lexicon_label, matched_lexicons, read_merged
+
+    wik, gat = tmp_path / "wiktionary", tmp_path / "gatitos"
+    wik.mkdir()
+    gat.mkdir()
+    (wik / "en_de.tsv").write_text("dog\tHund\nhouse\tHaus\ncat\tKatze\n", encoding="utf-8")
+    (gat / "en_de.tsv").write_text("dog\tHund\nlight\tLicht\n", encoding="utf-8")
+    (wik / "en_nl.tsv").write_text("dog\thond\nhouse\thuis\ncat\tkat\nbig\tgroot\n", encoding="utf-8")
+    (gat / "en_nl.tsv").write_text("light\tlicht\n", encoding="utf-8")
+    dirs = [wik, gat]
+    largest = matched_lexicons(["de-DE"], dirs)
+    assert largest["de-DE"] == wik / "en_de.tsv"
+    both = matched_lexicons(["de-DE"], dirs, which="all")
+    assert both["de-DE"] == (wik / "en_de.tsv", gat / "en_de.tsv")
+    lex = read_merged(both["de-DE"])
+    assert [(e.source, e.target) for e in lex.entries] == [
+        ("dog", "Hund"),
+        ("house", "Haus"),
+        ("cat", "Katze"),
+        ("light", "Licht"),
+    ]
+    assert lex.tgt.iso639_3 == "deu" and lexicon_label(both["de-DE"]) == "wiktionary/en_de.tsv+gatitos/en_de.tsv"
+    # the control picks its language by the largest file and merges every file of it
+    ctl = control_lexicons(["de-DE"], both, dirs, which="all")
+    assert ctl["de-DE"] == (wik / "en_nl.tsv", gat / "en_nl.tsv")
+    assert control_lexicons(["de-DE"], largest, dirs)["de-DE"] == wik / "en_nl.tsv"
+
+
 def test_baseline_learns_english_intents():
     from lexiconlm.io.massive import read_massive
     from lexiconlm.nlu.baseline import evaluate_baseline, train_baseline

@@ -21,6 +21,10 @@ Systems (``systems:`` in the config, run in the order given, each resumable):
     same 26 lexicons, only assigned to other locale tags);
   - ``derange.v1``: target locale *i* (sorted) gets the lexicon of locale *i+1* (a fixed
     derangement); meaningful for per-locale models only.
+
+  ``pseudo.lexicons``: ``largest`` (default: a language's largest lexicon file) or ``all``
+  (every file of the language in ``lexicon_dirs`` merged, e.g. Wiktionary + GATITOS; the
+  control merges every file of its language the same way);
 * ``translate-train+morph`` — translate-train whose pseudo-labelled utterances are also
   morphologically augmented (:class:`lexiconlm.synth.morph_augment.MorphAugmenter`) for every
   locale whose language has a UniMorph table in ``morph.unimorph``: an inflected English word
@@ -91,6 +95,7 @@ from lexiconlm.config import (
 )
 from lexiconlm.errors import ConfigError, UnknownNameError
 from lexiconlm.files import atomic_write_text, file_sha256, hold_run_folder, holds_run_folder_locks
+from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.locate import find_lexicons, scan_lexicon_dir
 from lexiconlm.io.massive import read_massive, write_massive_tsv
 from lexiconlm.io.unimorph import find_unimorph_tables, read_unimorph
@@ -103,7 +108,7 @@ from lexiconlm.nlu.train import DEFAULTS as TRAIN_DEFAULTS
 from lexiconlm.nlu.train import _signature, label_maps_for, train_config_problems, train_joint
 from lexiconlm.synth.morph_augment import make_augmenter, morph_report
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
-from lexiconlm.types import NLUDataset
+from lexiconlm.types import Lexicon, NLUDataset, Provenance
 
 __all__ = [
     "SYSTEMS",
@@ -162,6 +167,7 @@ _PSEUDO = {
     "control": "other-language.v1",
     "control_exclude": [],
     "join": "script",
+    "lexicons": "largest",
 }
 
 
@@ -227,6 +233,7 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
     check_int(pseudo["cap"], "pseudo.cap", problems, minimum=1)
     check_choice(pseudo["control"], "pseudo.control", CONTROLS, problems)
     check_choice(pseudo["join"], "pseudo.join", ("script", "spaces"), problems)
+    check_choice(pseudo["lexicons"], "pseudo.lexicons", ("largest", "all"), problems)
     train = merge(TRAIN_DEFAULTS, cfg["train"], problems=problems, loc="train")
     resolve_existing(train, ("model",), base)
     if data.get("intents") and not train.get("intents_file"):
@@ -291,16 +298,57 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
 # --------------------------------------------------------------------------- lexicons
 
 
-def matched_lexicons(locales: Sequence[str], lexicon_dirs: Sequence[Path]) -> dict[str, Path | None]:
-    """The largest English-to-X lexicon per locale (``None`` when there is none), as ``synth label -d`` picks it."""
-    out: dict[str, Path | None] = {}
+def matched_lexicons(
+    locales: Sequence[str], lexicon_dirs: Sequence[Path], *, which: str = "largest"
+) -> dict[str, Path | tuple[Path, ...] | None]:
+    """The English-to-X lexicon per locale (``None`` when there is none).
+
+    ``which="largest"``: the largest file, as ``synth label -d`` picks it; ``"all"``: every file of
+    the locale's language in ``lexicon_dirs``, largest first (merged by :func:`read_merged`).
+    """
+    out: dict[str, Path | tuple[Path, ...] | None] = {}
     for loc in locales:
         try:
             found = find_lexicons(loc, lexicon_dirs)
         except UnknownNameError:
             found = []
-        out[loc] = sorted(found, key=lambda p: -p.stat().st_size)[0] if found else None
+        ranked = sorted(found, key=lambda p: (-p.stat().st_size, str(p)))
+        if not ranked:
+            out[loc] = None
+        else:
+            out[loc] = ranked[0] if which == "largest" else tuple(ranked)
     return out
+
+
+def _size(lex: Path | tuple[Path, ...]) -> int:
+    return sum(p.stat().st_size for p in lex) if isinstance(lex, tuple) else lex.stat().st_size
+
+
+def lexicon_label(lex: Path | tuple[Path, ...]) -> str:
+    """``wiktionary/welsh.txt`` (``+``-joined for several files), as the summaries name a lexicon."""
+    paths = lex if isinstance(lex, tuple) else (lex,)
+    return "+".join(f"{Path(p).parent.name}/{Path(p).name}" for p in paths)
+
+
+def read_merged(lex: Path | tuple[Path, ...]) -> Lexicon:
+    """One lexicon from one file, or from several files of the same language pair: every
+    (source, target) pair once, in the order of the files (largest first) and their lines.
+    """
+    if not isinstance(lex, tuple):
+        return read_lexicon(lex, errors="collect")
+    parts = [read_lexicon(p, errors="collect") for p in lex]
+    seen: set[tuple[str, str]] = set()
+    entries = []
+    for part in parts:
+        for e in part.entries:
+            k = (e.source, e.target)
+            if k not in seen:
+                seen.add(k)
+                entries.append(e)
+    first = parts[0]
+    prov = Provenance("+".join(str(p) for p in lex), "merged", n_lines=sum(x.provenance.n_lines for x in parts))
+    problems = tuple(pr for x in parts for pr in x.problems)
+    return Lexicon(first.src, first.tgt, tuple(entries), prov, problems)
 
 
 def control_lexicons(
@@ -310,8 +358,13 @@ def control_lexicons(
     *,
     method: str = "other-language.v1",
     exclude_locales: Sequence[str] = (),
-) -> dict[str, Path | None]:
-    """A mismatched lexicon for each locale that has a matched one (see the module docstring)."""
+    which: str = "largest",
+) -> dict[str, Path | tuple[Path, ...] | None]:
+    """A mismatched lexicon for each locale that has a matched one (see the module docstring).
+
+    With ``which="all"`` (the matched side merges every file of a language) the control language
+    is picked the same way, by its largest file, and every file of it is merged too.
+    """
     have = sorted(loc for loc in locales if matched.get(loc) is not None)
     if method == "derange.v1":
         if len(have) < 2:
@@ -347,12 +400,15 @@ def control_lexicons(
             script = ""
         # same script only with a lexicon at least half the size of the matched one (a tiny lexicon would
         # leave the text English, a different control); else the largest unused lexicon of any script
-        floor = matched[loc].stat().st_size / 2
+        floor = _size(matched[loc]) / 2
         pick = next((c for c in cands if c[2] not in used_langs and c[1] == script and c[0] >= floor), None)
         pick = pick or next((c for c in cands if c[2] not in used_langs), None)
         if pick is not None:
             used_langs.add(pick[2])
-            out[loc] = pick[3]
+            if which == "largest":
+                out[loc] = pick[3]
+            else:
+                out[loc] = tuple(c[3] for c in cands if c[2] == pick[2])
     return out
 
 
@@ -382,7 +438,7 @@ def _subset(n: int, cap: int, seed: int, locale: str) -> list[int]:
 
 def build_pseudo(
     source: NLUDataset,
-    lexicons: Mapping[str, Path | None],
+    lexicons: Mapping[str, Path | tuple[Path, ...] | None],
     out_dir: Path,
     pseudo: Mapping,
     *,
@@ -427,7 +483,7 @@ def build_pseudo(
         meta_path = out_dir / f"{loc}.json"
         table = (tables or {}).get(loc) if morph is not None else None
         key = {
-            "lexicon": str(lex),
+            "lexicon": [str(p) for p in lex] if isinstance(lex, tuple) else str(lex),
             "cap": pseudo["cap"],
             "seed": pseudo["seed"],
             "sense": pseudo["sense"],
@@ -446,7 +502,11 @@ def build_pseudo(
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() and path.exists() else None
         if meta is None or meta.get("key") != key:
             tr = make_translator(
-                lex, sense=pseudo["sense"], oov=pseudo["oov"], seed=int(pseudo["seed"]), hygiene=pseudo["hygiene"]
+                read_merged(lex),
+                sense=pseudo["sense"],
+                oov=pseudo["oov"],
+                seed=int(pseudo["seed"]),
+                hygiene=pseudo["hygiene"],
             )
             aug, extra_sig = None, []
             if table is not None:
@@ -486,7 +546,7 @@ def build_pseudo(
             {
                 "locale": loc,
                 "mode": mode,
-                "lexicon": f"{Path(lex).parent.name}/{Path(lex).name}",
+                "lexicon": lexicon_label(lex),
                 "lexicon_language": meta["lexicon_language"],
                 "n": meta["n"],
                 "token_ratio": meta["token_ratio"],
@@ -636,7 +696,7 @@ def run_experiments(
         if mode in pseudo_cache:  # built for an earlier system of this run
             return pseudo_cache[mode]
         lex_dirs = cfg["lexicon_dirs"]
-        matched = matched_lexicons(targets, lex_dirs)
+        matched = matched_lexicons(targets, lex_dirs, which=cfg["pseudo"]["lexicons"])
         tables = None
         if mode in ("matched", "morph"):
             lexes = matched
@@ -660,6 +720,7 @@ def run_experiments(
                 lex_dirs,
                 method=cfg["pseudo"]["control"],
                 exclude_locales=cfg["pseudo"]["control_exclude"],
+                which=cfg["pseudo"]["lexicons"],
             )
         ds, rows = build_pseudo(
             train,
@@ -805,6 +866,8 @@ def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) ->
         )
         if p.get("join", "script") != "script":
             sig += f",join={p['join']}"
+        if p.get("lexicons", "largest") != "largest":
+            sig += f",lexicons={p['lexicons']}"
     if base_system(system) == "translate-train+morph":
         m = cfg["morph"]
         sig += (
