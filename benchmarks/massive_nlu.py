@@ -54,6 +54,8 @@ PAIRS = (
     ("translate-train+morph", "control"),
     ("translate-train+adapt", "translate-train"),
     ("translate-train:seed14", "control:seed14"),
+    ("translate-train+morph:seed14", "control:seed14"),
+    ("translate-train+morph:seed14", "translate-train:seed14"),
 )
 
 
@@ -240,6 +242,58 @@ def spread(results: list[dict], pseudo: list[dict], adapted: set[str]) -> str:
     return out
 
 
+#: (column, system, control) of a reference run: each lever's gain over the control of its own run
+REFERENCE_LEVERS = (
+    ("250/locale s13", "translate-train", "control"),
+    ("250/locale s14", "translate-train:seed14", "control:seed14"),
+    ("+morph s13", "translate-train+morph", "control"),
+    ("+adapt (km) s13", "translate-train+adapt", "control"),
+)
+#: the same for this run
+LEVERS = (
+    ("s13", "translate-train", "control"),
+    ("s14", "translate-train:seed14", "control:seed14"),
+    ("+morph s13", "translate-train+morph", "control"),
+    ("+morph s14", "translate-train+morph:seed14", "control:seed14"),
+)
+
+
+def weak_locales(results: list[dict], reference: list[dict], *, below: float = 55.0, label: str = "this run") -> str:
+    """Per locale whose zero-shot intent accuracy (in ``reference``) is below ``below``: each lever's
+    intent-accuracy gain over the mismatched-lexicon control trained beside it (same seed, same steps)."""
+    ref = {(r["locale"], r["system"]): r for r in reference}
+    by = {(r["locale"], r["system"]): r for r in results}
+    weak = sorted(
+        loc
+        for (loc, sys_), r in ref.items()
+        if sys_ == "zero-shot" and loc != "en-US" and float(r["intent_accuracy"]) < below
+    )
+    if not weak:
+        return ""
+    rows = []
+    cols = [("locale", "locale"), ("zero-shot", "zero-shot intent")]
+    for name, x, y in REFERENCE_LEVERS:
+        cols.append((name, f"{name} − control"))
+    for name, x, y in LEVERS:
+        cols.append((f"new {name}", f"{label} {name} − control"))
+    for loc in weak:
+        row = {"locale": loc, "zero-shot": _f(ref[(loc, "zero-shot")]["intent_accuracy"])}
+        for name, x, y in REFERENCE_LEVERS:
+            if (loc, x) in ref and (loc, y) in ref:
+                row[name] = f"{float(ref[(loc, x)]['intent_accuracy']) - float(ref[(loc, y)]['intent_accuracy']):+.1f}"
+        for name, x, y in LEVERS:
+            if (loc, x) in by and (loc, y) in by:
+                d = float(by[(loc, x)]["intent_accuracy"]) - float(by[(loc, y)]["intent_accuracy"])
+                row[f"new {name}"] = f"{d:+.1f}"
+        rows.append(row)
+    cols = [c for c in cols if any(c[0] in r for r in rows)]
+    return (
+        f"### locales where zero-shot intent accuracy is below {below:g}: each lever's gain over its control\n\n"
+        "Intent accuracy; every system minus the mismatched-lexicon control trained with the same seed and steps "
+        "(the reference run's levers against its control, this run's against its own).\n\n" + md_table(rows, cols)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", default=str(REPO / "configs" / "nlu" / "massive-e5-small.yaml"))
@@ -248,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--systems", help="comma-separated systems (default: the config's)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-run", action="store_true", help="only tabulate the run folder's finished systems")
+    ap.add_argument(
+        "--reference",
+        help="results.csv of an earlier run with zero-shot (e.g. docs/results/massive-full/results.csv): adds the "
+        "table of the locales whose zero-shot intent is below 55, each lever against its control",
+    )
     args = ap.parse_args(argv)
     from lexiconlm.files import atomic_write_text
     from lexiconlm.nlu.experiments import _epoch_seconds, run_experiments
@@ -301,9 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         adapted = {
             r["locale"] for r in _read(results_csv) if lang and getattr(cat.find(r["locale"]), "iso639_3", None) == lang
         }
-    atomic_write_text(
-        out / "tables.md", header + tables(_read(results_csv), _read(run / "summary.csv"), pseudo, adapted)
-    )
+    text = tables(_read(results_csv), _read(run / "summary.csv"), pseudo, adapted)
+    if args.reference:
+        text += "\n" + weak_locales(_read(results_csv), _read(Path(args.reference)), label=run.name) + "\n"
+    atomic_write_text(out / "tables.md", header + text)
     from lexiconlm.nlu.plots import plot_results
 
     for metric in METRICS:

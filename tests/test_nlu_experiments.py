@@ -298,6 +298,36 @@ def test_morph_system_inflects_plurals_and_is_validated(tmp_path):
         assert part in text, part
     ok = load_experiment_config({**base, "morph": {"unimorph": [str(um)], "english": [str(eng)]}}, base=tmp_path)
     assert ok["morph"]["plural_nouns"] is True and ok["morph"]["unimorph"] == [um]
+    assert ok["morph"]["without_table"] == "plain"
+    with pytest.raises(ConfigError, match="morph.without_table"):
+        load_experiment_config(
+            {**base, "morph": {"unimorph": [str(um)], "english": [str(eng)], "without_table": "yes"}}, base=tmp_path
+        )
+
+    # a locale without a table: with without_table: lemma its inflected English words get the translated lemma
+    no_table = {"id-ID": None}
+    plain, rows = build_pseudo(
+        read_massive(train),
+        {"id-ID": lex_dir / "indonesian.txt"},
+        tmp_path / "plain",
+        pseudo,
+        mode="morph",
+        progress=False,
+        tables=no_table,
+        morph={**morph, "without_table": "plain"},
+    )
+    assert "show my alarms" in {u.text for u in plain[0]} and rows[0]["unimorph"] == ""
+    lem, rows = build_pseudo(
+        read_massive(train),
+        {"id-ID": lex_dir / "indonesian.txt"},
+        tmp_path / "lemma",
+        pseudo,
+        mode="morph",
+        progress=False,
+        tables=no_table,
+        morph={**morph, "without_table": "lemma"},
+    )
+    assert "show my alarm" in {u.text for u in lem[0]} and rows[0]["unimorph"] == "(lemmas only)"
 
 
 def test_pseudo_text_for_adaptation_drops_english_and_short_sentences(tmp_path):

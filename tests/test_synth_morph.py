@@ -393,3 +393,20 @@ def test_plural_nouns_get_the_plain_plural_not_a_possessed_form():
     assert ("eng-pl", "on") in aug.signature_pairs
     plain = MorphAugmenter(EnglishAnalyser(ENGLISH), lex, TargetMorphology(table(rows)))
     assert plain(["show", "my", "houses"], 2) is None and ("eng-pl", "on") not in plain.signature_pairs
+
+
+def test_without_a_table_inflected_english_words_get_the_translated_lemma():
+    lex = lexicon([("alarm", "alarmu"), ("cook", "masak"), ("play", "dolan"), ("me", "aku")])
+    a = EnglishAnalyser(ENGLISH)
+    aug = MorphAugmenter(a, lex, TargetMorphology(()), generate_english=True, plural_nouns=True)
+    assert aug.lemma_only and ("um", "none") in aug.signature_pairs
+    assert aug.n_plurals >= 3 and aug.n_generated >= 1  # every lexicon word: no table says verb or noun
+    assert aug(["set", "my", "alarms"], 2) == "alarmu"  # a plural the lexicon lacks
+    assert aug(["they", "cooked"], 1) == "masak"  # a generated verb form
+    assert aug(["they", "played"], 1) == "dolan"  # a form of the English tables
+    assert aug(["play"], 0) is None  # the lexicon has it as it is: left to the translator
+    assert aug.stats.n_inflected == 0 and aug.stats.n_no_form == 3
+    tr = LexiconTranslator(lex, sense="first")
+    u = utterance_from_annotation("wake me with [device_type : alarms]", id="1", intent="alarm_set")
+    p = project_utterance(u, tr, inflect=aug)
+    assert p.utterance.annot_utt == "wake aku with [device_type : alarmu]" and p.stats.n_morph == 1

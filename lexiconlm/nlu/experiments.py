@@ -30,8 +30,10 @@ Systems (``systems:`` in the config, run in the order given, each resumable):
   locale whose language has a UniMorph table in ``morph.unimorph``: an inflected English word
   the lexicon does not list (``booked``, ``playing``) gets the target form of its translated
   lemma with the matching features (from the table, else the table-trained affix model).
-  Locales without a table get the plain translate-train data; the same utterances, senses and
-  seed as ``translate-train``, so the difference between the two is morphology alone;
+  Locales without a table get the plain translate-train data, or with ``morph.without_table:
+  lemma`` the translated lemma of every inflected English word the lexicon lacks (``alarms`` ->
+  the translation of ``alarm``); the same utterances, senses and seed as ``translate-train``, so
+  the difference between the two is morphology alone;
 * ``translate-train+adapt`` — translate-train on an encoder adapted by
   :func:`lexiconlm.adapt.run.adapt` (``adapt.config``: one target language), when that module is
   installed. With ``adapt.pseudo_text: N`` the adaptation also trains on a pseudo-monolingual
@@ -156,6 +158,7 @@ _MORPH = {
     "use_inflector": True,
     "lemma_fallback": True,
     "plural_nouns": True,
+    "without_table": "plain",
 }
 _MORPH_FLAGS = ("generate_english", "use_inflector", "lemma_fallback", "plural_nouns")
 _PSEUDO = {
@@ -278,6 +281,7 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
             )
     for k in _MORPH_FLAGS:
         check_bool(morph[k], f"morph.{k}", problems)
+    check_choice(morph["without_table"], "morph.without_table", ("plain", "lemma"), problems)
     raise_problems(problems, source)
     out = _path(base, cfg["out"]) if cfg.get("out") else None
     return {
@@ -482,6 +486,8 @@ def build_pseudo(
         path = out_dir / f"{loc}.tsv"
         meta_path = out_dir / f"{loc}.json"
         table = (tables or {}).get(loc) if morph is not None else None
+        # a locale without a table: the plain data, or (without_table: lemma) translated lemmas
+        use_morph = morph is not None and (table is not None or morph.get("without_table") == "lemma")
         key = {
             "lexicon": [str(p) for p in lex] if isinstance(lex, tuple) else str(lex),
             "cap": pseudo["cap"],
@@ -492,13 +498,15 @@ def build_pseudo(
             "join": pseudo["join"],
             "source": source.provenance.sha256,
         }
-        if table is not None:
+        if use_morph:
             key["morph"] = {
-                "table": str(table),
-                "table_sha256": file_sha256(table),
+                "table": str(table) if table is not None else "",
+                "table_sha256": file_sha256(table) if table is not None else "",
                 "english": [str(e) for e in morph["english"]],
                 **{k: morph[k] for k in _MORPH_FLAGS},
             }
+            if table is None:
+                key["morph"]["without_table"] = morph["without_table"]
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() and path.exists() else None
         if meta is None or meta.get("key") != key:
             tr = make_translator(
@@ -509,7 +517,7 @@ def build_pseudo(
                 hygiene=pseudo["hygiene"],
             )
             aug, extra_sig = None, []
-            if table is not None:
+            if use_morph:
                 aug, extra_sig = _augmenter(tr, table, morph)
             res = project_utterances(
                 [src[i] for i in idx],
@@ -529,13 +537,13 @@ def build_pseudo(
                 "token_ratio": round(st.token_ratio, 4),
                 "slot_ratio": round(st.slot_ratio, 4),
                 "signature": res.signature,
-                "unimorph": Path(table).name if table is not None else "",
+                "unimorph": Path(table).name if table is not None else ("(lemmas only)" if aug is not None else ""),
                 "n_inflected": aug.stats.n_inflected if aug is not None else "",
             }
             if aug is not None:
                 report_path = path.with_name(f"{loc}.morph.json")
                 atomic_write_text(report_path, json.dumps(morph_report(aug, res), ensure_ascii=False, indent=1) + "\n")
-                if aug.target.problems:
+                if aug.target.problems and table is not None:
                     log(
                         f"warning: {loc}: {len(aug.target.problems)} bad line(s) of {Path(table).name} skipped, listed "
                         f"in {report_path}; first: {aug.target.problems[0]}"
@@ -558,11 +566,12 @@ def build_pseudo(
     return datasets, rows
 
 
-def _augmenter(translator, table: Path, morph: Mapping):
-    """The MorphAugmenter of one locale and its signature pairs (the table is read with every bad line reported)."""
+def _augmenter(translator, table: Path | None, morph: Mapping):
+    """The MorphAugmenter of one locale and its signature pairs (the table is read with every bad line
+    reported; ``None``: no table, translated lemmas only)."""
     return make_augmenter(
         translator.lexicon,
-        read_unimorph(table, errors="collect"),
+        read_unimorph(table, errors="collect") if table is not None else None,
         morph["english"],
         **{k: bool(morph[k]) for k in _MORPH_FLAGS},
     )
@@ -875,6 +884,8 @@ def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) ->
             f"eng={','.join(Path(e).name for e in m['english'])},"
             f"gen={m['generate_english']},infl={m['use_inflector']},lemma={m['lemma_fallback']},pl={m['plural_nouns']}"
         )
+        if m.get("without_table", "plain") != "plain":
+            sig += f",without_table={m['without_table']}"
     if base_system(system) == "translate-train+adapt":
         sig += f"|adapt:{cfg['adapt']['config']}"
         if cfg["adapt"].get("pseudo_text"):

@@ -122,6 +122,12 @@ class MorphAugmenter:
         plural_nouns: extend the analyser with the regular plurals (``N;PL``) of English
             lexicon words whose translation has a noun paradigm in the target table
             (``alarms`` -> the plural of the translation of ``alarm``; this changes ``analyser``).
+
+    With an empty target table (``make_augmenter(lexicon, None, ...)``: a language without
+    UniMorph data) the augmenter gives the translated lemma of every inflected English word the
+    lexicon lacks (``alarms``, ``playing`` -> the translation of ``alarm``, ``play``, the first in
+    file order): ``generate_english`` and ``plural_nouns`` then extend the analyser with the forms
+    of every single-word lexicon source, since no table says which are verbs or nouns.
     """
 
     def __init__(
@@ -151,11 +157,13 @@ class MorphAugmenter:
         self.generate_english = generate_english
         self.lemma_fallback = lemma_fallback
         self.n_generated = 0
+        #: no target table: translated lemmas only (see the class docstring)
+        self.lemma_only = target.is_empty
         if generate_english:
             verbs = [
                 src
                 for src, tgts in self._translations.items()
-                if not analyser.is_lemma(src) and any(target.has_paradigm(t, "V") for t in tgts)
+                if not analyser.is_lemma(src) and (self.lemma_only or any(target.has_paradigm(t, "V") for t in tgts))
             ]
             self.n_generated = analyser.add_generated(verbs)
         self.plural_nouns = plural_nouns
@@ -164,7 +172,7 @@ class MorphAugmenter:
             nouns = [
                 src
                 for src, tgts in self._translations.items()
-                if src.isalpha() and any(target.has_paradigm(t, "N") for t in tgts)
+                if src.isalpha() and (self.lemma_only or any(target.has_paradigm(t, "N") for t in tgts))
             ]
             self.n_plurals = analyser.add_plurals(nouns)
         self.stats = MorphStats()
@@ -175,6 +183,8 @@ class MorphAugmenter:
         pairs: list[tuple[str, object]] = [("morph", MORPH_VERSION)]
         if self.target.source:
             pairs.append(("um", Path(self.target.source).name))
+        elif self.lemma_only:
+            pairs.append(("um", "none"))
         if not self.target.use_inflector:
             pairs.append(("morph-infl", "off"))
         elif self.target.inflector_system != "affix":
@@ -274,7 +284,7 @@ def guard_table(
 
 def make_augmenter(
     lexicon: Lexicon | Iterable[LexiconEntry],
-    table: InflectionTable,
+    table: InflectionTable | None,
     english: Sequence[str | os.PathLike],
     *,
     generate_english: bool = False,
@@ -289,9 +299,13 @@ def make_augmenter(
     ``english``: the English inflection files (:meth:`EnglishAnalyser.from_files`); a fresh
     analyser is read for every augmenter, since ``generate_english`` and ``plural_nouns`` extend it
     with the target's lexicon words. ``inflector``/``inflector_dir``: see :class:`TargetMorphology`.
+    ``table=None``: no target morphology, translated lemmas only (see :class:`MorphAugmenter`).
     """
     analyser = EnglishAnalyser.from_files(english)
-    target = TargetMorphology(table, use_inflector=use_inflector, inflector=inflector, inflector_dir=inflector_dir)
+    if table is None:
+        target = TargetMorphology((), use_inflector=False)
+    else:
+        target = TargetMorphology(table, use_inflector=use_inflector, inflector=inflector, inflector_dir=inflector_dir)
     aug = MorphAugmenter(
         analyser,
         lexicon,

@@ -201,6 +201,11 @@ class TargetMorphology:
     def __len__(self) -> int:
         return sum(self._pos_count.values())
 
+    @property
+    def is_empty(self) -> bool:
+        """No entries: nothing to inflect from (a language without a table)."""
+        return not self._paradigms
+
     def has_paradigm(self, lemma: str, pos: str | None = None) -> bool:
         par = self._paradigms.get(word_key(lemma))
         return bool(par) and (pos is None or any(pos_of(t) == pos for _, t in par))
