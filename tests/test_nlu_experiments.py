@@ -356,3 +356,28 @@ def test_pseudo_text_for_adaptation_drops_english_and_short_sentences(tmp_path):
         load_experiment_config({**base, "adapt": {"pseudo_text": -1, "size": 3}}, base=tmp_path)
     for part in ("adapt.config -> required", "adapt.pseudo_text -> expected", "adapt.size -> unknown key"):
         assert part in str(exc.value), part
+
+
+def test_oov_drop_leaves_out_utterances_with_no_word_left(tmp_path):
+    from lexiconlm.io.massive import read_massive
+    from lexiconlm.nlu.experiments import build_pseudo
+
+    lex_dir, _, _, train = _morph_fixture(tmp_path)
+    pseudo = {"cap": 10, "seed": 13, "sense": "first", "oov": "drop", "hygiene": None, "join": "script"}
+    (tmp_path / "train2.tsv").write_text(
+        train.read_text(encoding="utf-8") + "4\tgeneral_joke\ttell me a joke\n", encoding="utf-8"
+    )
+    ds, rows = build_pseudo(
+        read_massive(tmp_path / "train2.tsv"),
+        {"id-ID": lex_dir / "indonesian.txt"},
+        tmp_path / "pseudo",
+        pseudo,
+        mode="matched",
+        progress=False,
+    )
+    texts = sorted(u.text for u in ds[0])
+    # "show my alarms" and "tell me a joke" have no word of the lexicon (alarms is not alarm): left out;
+    # a slot value the lexicon does not translate stays as it is (adele)
+    assert texts == ["pasang", "putar adele"]
+    meta = json.loads((tmp_path / "pseudo" / "matched" / "id-ID.json").read_text(encoding="utf-8"))
+    assert rows[0]["n"] == 2 and meta["n_empty_dropped"] == 2

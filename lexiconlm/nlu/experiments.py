@@ -527,13 +527,16 @@ def build_pseudo(
                 signature_extra=extra_sig,
                 script="" if pseudo["join"] == "spaces" else None,
             )
-            write_massive_tsv([p.utterance for p in res.items], path)
+            # with oov: drop an utterance whose every word was dropped is left out (nothing to learn from)
+            kept = [p.utterance for p in res.items if p.utterance.text.strip()]
+            write_massive_tsv(kept, path)
             atomic_write_text(path.with_name(path.name + ".signature"), res.signature + "\n")
             st = res.stats
             meta = {
                 "key": key,
                 "lexicon_language": tr.lexicon.tgt.code,
-                "n": len(res.items),
+                "n": len(kept),
+                "n_empty_dropped": len(res.items) - len(kept),
                 "token_ratio": round(st.token_ratio, 4),
                 "slot_ratio": round(st.slot_ratio, 4),
                 "signature": res.signature,
