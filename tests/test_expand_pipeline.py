@@ -93,6 +93,19 @@ def test_rerun_is_cached_and_a_changed_setting_reruns_only_what_depends_on_it(ti
     assert json.loads((d / "metrics.json").read_text())["inflection"] != tiny_run.metrics["inflection"]
 
 
+def test_oov_drop_leaves_out_empty_pseudo_utterances(tiny_run, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(tiny_run.run_dir, d)
+    [res] = run_expand(
+        TINY, languages=["ind"], out=d, steps="ingest,synth", progress=False, overrides=["synth.oov=drop"]
+    )
+    assert res.ran == ["synth"]
+    synth = json.loads((d / "steps" / "synth.json").read_text())["outputs"]
+    rows = (d / "data" / "pseudo_train.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    assert rows and all(r.split("\t")[2].strip() for r in rows)  # no empty annot_utt
+    assert synth["n_pseudo_utterances"] == len(rows) and synth["n_pseudo_empty_dropped"] >= 0
+
+
 def test_steps_subset(tiny_run, tmp_path):
     d = tmp_path / "copy"
     shutil.copytree(tiny_run.run_dir, d)

@@ -353,7 +353,9 @@ def step_synth(ctx: StepContext) -> dict:
         ds = read_massive(train_path)
         utts = sample(list(ds.utterances), s["label_limit"], cfg.get("seed"))
         res = project_utterances(utts, translator(), locale=inp.locale, script="" if s["join"] == "spaces" else None)
-        projected = [p.utterance for p in res.items]
+        # with oov: drop an utterance whose every word was dropped is left out (nothing to learn from)
+        projected = [p.utterance for p in res.items if p.utterance.text.strip()]
+        n_empty = len(res.items) - len(projected)
         clean, leaks = guard.filter(projected) if len(guard) else (projected, [])
         write_massive_tsv(clean, data / "pseudo_train.tsv")
         atomic_write_text(data / "pseudo_train.tsv.signature", res.signature + "\n")
@@ -362,6 +364,7 @@ def step_synth(ctx: StepContext) -> dict:
             pseudo_train="data/pseudo_train.tsv",
             label_signature=res.signature,
             n_pseudo_utterances=len(clean),
+            n_pseudo_empty_dropped=n_empty,
             label_leaks_dropped=len(leaks),
             projection={"token_ratio": round(st.token_ratio, 6), "slot_ratio": round(st.slot_ratio, 6)},
         )
