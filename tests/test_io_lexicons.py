@@ -573,3 +573,17 @@ def test_real_wiktionary_all_files_read_without_errors(shared_data):
     print(f"wiktionary target languages resolved: {resolved:.2%}")
     assert resolved > 0.99
     assert not math.isnan(resolved)
+
+
+def test_merge_lexicons_keeps_each_pair_once_in_order():
+    from lexiconlm.io.lexicons import merge_lexicons
+    from lexiconlm.types import Language, Lexicon, LexiconEntry, Provenance
+
+    eng, deu = Language("eng", "English"), Language("deu", "German")
+    a = Lexicon(eng, deu, (LexiconEntry("dog", "Hund"), LexiconEntry("cat", "Katze")), Provenance("a.tsv", "tsv"))
+    b = Lexicon(eng, deu, (LexiconEntry("dog", "Hund"), LexiconEntry("light", "Licht")), Provenance("b.tsv", "tsv"))
+    m = merge_lexicons([a, b])
+    assert [(e.source, e.target) for e in m.entries] == [("dog", "Hund"), ("cat", "Katze"), ("light", "Licht")]
+    assert m.provenance.path == "a.tsv" and merge_lexicons([a, b], provenance=b.provenance).provenance.path == "b.tsv"
+    with pytest.raises(ValueError, match="at least one"):
+        merge_lexicons([])

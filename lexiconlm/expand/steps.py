@@ -49,7 +49,7 @@ from lexiconlm.inflection.choose import fit_inflector
 from lexiconlm.inflection.metrics import evaluate as score_inflection
 from lexiconlm.inflection.neural import LanguageData, NeuralConfig, NeuralInflector
 from lexiconlm.inflection.neural import train as train_neural
-from lexiconlm.io.lexicons import read_lexicon, write_lexicon
+from lexiconlm.io.lexicons import merge_lexicons, read_lexicon, write_lexicon
 from lexiconlm.io.massive import read_massive, write_massive_tsv
 from lexiconlm.io.text import read_text
 from lexiconlm.io.unimorph import read_unimorph, write_unimorph
@@ -173,15 +173,7 @@ def _read_lines(path: Path) -> list[str]:
 def merged_lexicon(inputs: LanguageInputs):
     """One :class:`Lexicon` from every lexicon file of the language (duplicates dropped, file order)."""
     lexicons = [read_lexicon(p, errors="collect", tgt=inputs.language) for p in inputs.lexicons]
-    seen: set = set()
-    entries = []
-    for lex in lexicons:
-        for e in lex.entries:
-            if (e.source, e.target) not in seen:
-                seen.add((e.source, e.target))
-                entries.append(e)
-    first = lexicons[0]
-    return replace(first, entries=tuple(entries), problems=tuple(p for lx in lexicons for p in lx.problems)), lexicons
+    return merge_lexicons(lexicons), lexicons
 
 
 # --------------------------------------------------------------------------- ingest

@@ -67,7 +67,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lexiconlm.errors import DataFormatError, LexiconLMError, Problem
@@ -91,6 +91,7 @@ __all__ = [
     "detect_lexicon_format",
     "gatitos_pos",
     "iter_lexicon_files",
+    "merge_lexicons",
     "read_lexicon",
     "read_lexicons",
     "write_lexicon",
@@ -1014,6 +1015,32 @@ def _check_field(value: object, what: str, i: int, *, first: bool, spaces: bool)
             "fields of a MUSE file; write format='tsv' instead"
         )
     return value
+
+
+def merge_lexicons(lexicons: Sequence[Lexicon], *, provenance: Provenance | None = None) -> Lexicon:
+    """One lexicon from several of the same language pair: every (source, target) pair once, in
+    the order of the lexicons and their entries; the problems of all of them; the first one's
+    languages and (unless ``provenance`` is given) provenance.
+
+    Raises:
+        ValueError: no lexicon given.
+    """
+    if not lexicons:
+        raise ValueError("merge_lexicons needs at least one lexicon")
+    seen: set[tuple[str, str]] = set()
+    entries = []
+    for lex in lexicons:
+        for e in lex.entries:
+            if (e.source, e.target) not in seen:
+                seen.add((e.source, e.target))
+                entries.append(e)
+    first = lexicons[0]
+    return replace(
+        first,
+        entries=tuple(entries),
+        problems=tuple(p for lx in lexicons for p in lx.problems),
+        provenance=provenance or first.provenance,
+    )
 
 
 def write_lexicon(

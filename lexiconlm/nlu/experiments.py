@@ -97,7 +97,7 @@ from lexiconlm.config import (
 )
 from lexiconlm.errors import ConfigError, UnknownNameError
 from lexiconlm.files import atomic_write_text, file_sha256, hold_run_folder, holds_run_folder_locks
-from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.io.lexicons import merge_lexicons, read_lexicon
 from lexiconlm.io.locate import find_lexicons, scan_lexicon_dir
 from lexiconlm.io.massive import read_massive, write_massive_tsv
 from lexiconlm.io.unimorph import find_unimorph_tables, read_unimorph
@@ -341,18 +341,8 @@ def read_merged(lex: Path | tuple[Path, ...]) -> Lexicon:
     if not isinstance(lex, tuple):
         return read_lexicon(lex, errors="collect")
     parts = [read_lexicon(p, errors="collect") for p in lex]
-    seen: set[tuple[str, str]] = set()
-    entries = []
-    for part in parts:
-        for e in part.entries:
-            k = (e.source, e.target)
-            if k not in seen:
-                seen.add(k)
-                entries.append(e)
-    first = parts[0]
     prov = Provenance("+".join(str(p) for p in lex), "merged", n_lines=sum(x.provenance.n_lines for x in parts))
-    problems = tuple(pr for x in parts for pr in x.problems)
-    return Lexicon(first.src, first.tgt, tuple(entries), prov, problems)
+    return merge_lexicons(parts, provenance=prov)
 
 
 def control_lexicons(
