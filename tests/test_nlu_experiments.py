@@ -373,3 +373,80 @@ def test_oov_drop_leaves_out_utterances_with_no_word_left(tmp_path):
     assert texts == ["pasang", "putar adele"]
     meta = json.loads((tmp_path / "pseudo" / "matched" / "id-ID.json").read_text(encoding="utf-8"))
     assert rows[0]["n"] == 2 and meta["n_empty_dropped"] == 2
+
+
+def test_translate_test_is_a_second_evaluation_of_each_model(tmp_path):
+    """eval.translate_test adds `<system>+translate-test` rows; the plain figures are unchanged, the
+    control reads through its own (mismatched) lexicon, and a finished run is evaluated again
+    without training when translate-test is switched on later."""
+    pytest.importorskip("torch")
+    import yaml
+
+    from lexiconlm.nlu.experiments import run_experiments
+
+    cfg = yaml.safe_load((REPO / "configs" / "nlu" / "tiny-cpu.yaml").read_text(encoding="utf-8"))
+    base = REPO / "configs" / "nlu"
+    for k in ("train", "dev", "test_dir"):
+        cfg["data"][k] = str((base / cfg["data"][k]).resolve())
+    cfg["lexicon_dirs"] = [str((base / d).resolve()) for d in cfg["lexicon_dirs"]]
+    out = tmp_path / "run"
+
+    def rows() -> dict[str, dict]:
+        with open(out / "results.csv", encoding="utf-8") as fh:
+            return {r["system"]: r for r in csv.DictReader(fh)}
+
+    run_experiments(cfg, out_dir=out, systems=["zero-shot"], device="cpu", progress=False, log=lambda *a: None)
+    plain = rows()
+    assert set(plain) == {"zero-shot"}
+    mtime = (out / "zero-shot" / "model" / "heads.safetensors").stat().st_mtime_ns
+    cfg["eval"]["translate_test"] = True
+    cfg["eval"]["translate_test_slot_weight"] = 1.0
+    logs: list[str] = []
+    run_experiments(cfg, out_dir=out, systems=["zero-shot"], device="cpu", progress=False, log=logs.append)
+    both = rows()
+    assert set(both) == {"zero-shot", "zero-shot+translate-test"}
+    assert (out / "zero-shot" / "model" / "heads.safetensors").stat().st_mtime_ns == mtime  # not trained again
+    assert any("translate-test evaluation" in m for m in logs)
+    for k in ("intent_accuracy", "slot_f1", "exact_match"):
+        assert both["zero-shot"][k] == plain["zero-shot"][k]
+    # slot_weight 1: the slots are the original reading's
+    assert both["zero-shot+translate-test"]["slot_f1"] == plain["zero-shot"]["slot_f1"]
+    res = json.loads((out / "zero-shot" / "results.json").read_text(encoding="utf-8"))
+    assert 0 < res["per_locale_translate_test"]["id-ID"]["read_ratio"] <= 100
+    summary = (out / "summary.csv").read_text(encoding="utf-8")
+    assert "zero-shot+translate-test,mean" in summary
+
+
+def test_translate_test_config_is_validated(tmp_path):
+    from lexiconlm.nlu.experiments import load_experiment_config
+
+    with pytest.raises(ConfigError) as exc:
+        load_experiment_config(
+            {
+                "data": {"train": "a.tsv", "dev": "a.tsv", "test_dir": "."},
+                "systems": ["zero-shot"],
+                "eval": {"translate_test": "yes", "translate_test_weight": 1.5},
+            },
+            base=tmp_path,
+        )
+    text = str(exc.value)
+    assert "eval.translate_test -> expected true or false" in text
+    assert "eval.translate_test_weight -> expected a number in [0, 1]" in text
+
+
+def test_combine_averages_and_scales_by_the_read_share():
+    import numpy as np
+
+    from lexiconlm.nlu.translate_test import combine
+    from lexiconlm.synth.reverse import Reading
+
+    ip, rip = np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [0.0, 1.0]])
+    tp = [np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[1.0, 0.0]])]
+    rtp = [np.array([[0.0, 1.0]]), np.array([[0.0, 1.0], [0.0, 1.0]])]
+    readings = [Reading(("a",), (0, -1), 2, 2), Reading(("b", "c"), (1,), 2, 1)]
+    ci, ct = combine(ip, tp, rip, rtp, readings, weight=0.6, slot_weight=0.5)
+    assert np.allclose(ci, [[0.6, 0.4], [0.6, 0.4]])
+    # word 2 of utterance 1 has no word of its own in the reading: its own distribution stays
+    assert np.allclose(ct[0], [[0.5, 0.5], [1.0, 0.0]]) and np.allclose(ct[1], [[0.5, 0.5]])
+    ci, _ = combine(ip, tp, rip, rtp, readings, weight=0.6, by_ratio=True)
+    assert np.allclose(ci, [[0.6, 0.4], [0.8, 0.2]])  # utterance 2 read half: half the reading's share

@@ -37,6 +37,8 @@ __all__ = [
     "read_test_dir",
     "line_numbers",
     "check_labels",
+    "predict_probs",
+    "decode",
     "predict_tags",
     "tags_to_utterance",
     "predict",
@@ -158,6 +160,69 @@ def check_labels(
     return problems
 
 
+def predict_probs(
+    model,
+    tokenizer,
+    words: Sequence[Sequence[str]],
+    *,
+    max_len: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+    progress: bool = False,
+    desc: str = "predict",
+):
+    """Softmax distributions of pre-split utterances, in input order.
+
+    Returns:
+        ``(intent_probs, tag_probs)``: an ``[N, n_intents]`` float32 array, and per utterance an
+        ``[n_words, n_tags]`` array read at each word's first subword (a word cut off by ``max_len``
+        gets all its mass on ``O``). Utterances are batched by length (sorted), which cuts padding.
+    """
+    import numpy as np
+    import torch
+
+    from lexiconlm.nlu.model import encode_batch
+
+    labels = model.labels
+    n_tags = len(labels.tags)
+    order = sorted(range(len(words)), key=lambda i: (len(words[i]), sum(len(w) for w in words[i])))
+    intent_probs = np.zeros((len(words), len(labels.intents)), dtype=np.float32)
+    tag_probs: list = [None] * len(words)
+    was_training = model.training
+    model.eval()
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if str(device).startswith("cuda")
+        else torch.autocast("cpu", enabled=False)
+    )
+    with torch.inference_mode(), autocast:
+        for b in tqdm(range(0, len(order), batch_size), disable=not progress, desc=desc, unit="batch"):
+            idx = order[b : b + batch_size]
+            enc, firsts = encode_batch(tokenizer, [list(words[i]) or ["."] for i in idx], max_len)
+            il, sl = model(**{k: v.to(device) for k, v in enc.items()})
+            intent_probs[idx] = il.float().softmax(-1).cpu().numpy()
+            sp = sl.float().softmax(-1).cpu().numpy()
+            for r, i in enumerate(idx):
+                rows = np.zeros((len(words[i]), n_tags), dtype=np.float32)
+                rows[:, 0] = 1.0  # O, for a word with no subword position
+                for w, pos in enumerate(firsts[r][: len(words[i])]):
+                    if pos >= 0:
+                        rows[w] = sp[r, pos]
+                tag_probs[i] = rows
+    model.train(was_training)
+    return intent_probs, tag_probs
+
+
+def decode(labels, intent_probs, tag_probs) -> tuple[list[str], list[list[str]], list[float]]:
+    """``(intents, per-word BIO tags, intent probabilities)``: the argmax of :func:`predict_probs` output."""
+    tags = labels.tags
+    best = intent_probs.argmax(-1)
+    intents = [labels.intents[int(k)] for k in best]
+    probs = [float(intent_probs[i, k]) for i, k in enumerate(best)]
+    out_tags = [[tags[int(k)] for k in rows.argmax(-1)] if len(rows) else [] for rows in tag_probs]
+    return intents, out_tags, probs
+
+
 def predict_tags(
     model,
     tokenizer,
@@ -172,48 +237,16 @@ def predict_tags(
 ) -> tuple[list[str], list[list[str]]] | tuple[list[str], list[list[str]], list[float]]:
     """Predicted intents and per-word BIO tags, in input order (words past ``max_len`` get ``O``).
 
-    Utterances are batched by length (sorted), which cuts padding; the order of the
-    result is the input order. With ``scores``, a third list gives each predicted intent's
-    softmax probability (what :mod:`lexiconlm.nlu.predict` reports).
+    With ``scores``, a third list gives each predicted intent's softmax probability (what
+    :mod:`lexiconlm.nlu.predict` reports).
     """
-    import torch
-
-    from lexiconlm.nlu.model import encode_batch
-
-    labels = model.labels
-    tags = labels.tags
-    order = sorted(range(len(utterances)), key=lambda i: (len(utterances[i].tokens), len(utterances[i].text)))
-    intents: list[str] = [""] * len(utterances)
-    probs: list[float] = [0.0] * len(utterances)
-    out_tags: list[list[str]] = [[] for _ in utterances]
-    was_training = model.training
-    model.eval()
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if str(device).startswith("cuda")
-        else torch.autocast("cpu", enabled=False)
+    words = [list(u.tokens) or [u.text or "."] for u in utterances]
+    ip, tp = predict_probs(
+        model, tokenizer, words, max_len=max_len, batch_size=batch_size, device=device, progress=progress, desc=desc
     )
-    with torch.inference_mode(), autocast:
-        for b in tqdm(range(0, len(order), batch_size), disable=not progress, desc=desc, unit="batch"):
-            idx = order[b : b + batch_size]
-            words = [list(utterances[i].tokens) or [utterances[i].text or "."] for i in idx]
-            enc, firsts = encode_batch(tokenizer, words, max_len)
-            il, sl = model(**{k: v.to(device) for k, v in enc.items()})
-            best = il.float().argmax(-1)
-            pi = best.tolist()
-            if scores:
-                pp = il.float().softmax(-1).gather(-1, best.unsqueeze(-1)).squeeze(-1).tolist()
-                for r, i in enumerate(idx):
-                    probs[i] = pp[r]
-            ps = sl.float().argmax(-1).tolist()
-            for r, i in enumerate(idx):
-                intents[i] = labels.intents[pi[r]]
-                n = len(utterances[i].tokens)
-                out_tags[i] = [tags[ps[r][pos]] if pos >= 0 else "O" for pos in firsts[r][:n]] + ["O"] * max(
-                    0, n - len(firsts[r])
-                )
-    model.train(was_training)
-    return (intents, out_tags, probs) if scores else (intents, out_tags)
+    intents, tags, probs = decode(model.labels, ip, tp)
+    tags = [t[: len(u.tokens)] for t, u in zip(tags, utterances)]
+    return (intents, tags, probs) if scores else (intents, tags)
 
 
 def tags_to_utterance(gold: Utterance, intent: str, tags: Sequence[str]) -> Utterance:

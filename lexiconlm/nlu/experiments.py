@@ -42,6 +42,15 @@ Systems (``systems:`` in the config, run in the order given, each resumable):
   lexicon lacks are dropped, so that no English piece enters the new vocabulary; sentences with
   fewer than 3 translated words are left out), written to ``adapt/pseudo_text.txt``.
 
+With ``eval.translate_test: true`` every joint model is also evaluated with lexicon translate-test
+(:mod:`lexiconlm.nlu.translate_test`): each test utterance is read into English word by word
+through the locale's lexicon read backwards (a control reads through its own, mismatched
+lexicon) and the model's distributions on both readings are averaged
+(``eval.translate_test_weight``: the original reading's share of the intent distribution;
+``eval.translate_test_slot_weight``: of the tag distributions, default the same). Its figures are
+the result rows ``<system>+translate-test`` (``translate-train+translate-test:seed14``); a
+finished system is evaluated again without training when it is switched on later.
+
 A system name may carry a label, ``zero-shot:1ep``: a variant of ``zero-shot`` with its own run
 folder and its own ``overrides``. ``overrides: {system: {train settings}}`` changes settings
 for one system (e.g. fewer epochs for the larger translate-train set, to give every model the
@@ -62,9 +71,9 @@ Run folder::
     results.csv                      locale, system, intent_accuracy, slot_f1, exact_match, n, ...
     summary.csv                      means over non-training locales, by script and family
 
-Why one module of about 880 lines: the experiment runner: each system (zero-shot, translate-
-train, controls, +morph, +adapt) is a short function over the same cached pseudo data and result
-tables.
+Why one module of about 1,050 lines: the experiment runner: each system (zero-shot, translate-
+train, controls, +morph, +adapt, translate-test) is a short function over the same cached pseudo
+data, lexicons and result tables.
 """
 
 from __future__ import annotations
@@ -108,8 +117,12 @@ from lexiconlm.nlu.evaluate import check_labels, evaluate, read_test_dir
 from lexiconlm.nlu.metrics import aggregate, locale_script_family
 from lexiconlm.nlu.train import DEFAULTS as TRAIN_DEFAULTS
 from lexiconlm.nlu.train import _signature, label_maps_for, train_config_problems, train_joint
+from lexiconlm.nlu.translate_test import evaluate_translate_test
+from lexiconlm.synth.hygiene import HygieneConfig
 from lexiconlm.synth.morph_augment import make_augmenter, morph_report
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
+from lexiconlm.synth.reverse import ReverseTranslator
+from lexiconlm.synth.translate import count_words
 from lexiconlm.types import Lexicon, NLUDataset, Provenance
 
 __all__ = [
@@ -124,6 +137,8 @@ __all__ = [
     "run_experiments",
     "results_rows",
     "summary_rows",
+    "reverse_translators",
+    "translate_test_name",
 ]
 
 SYSTEMS = ("baseline", "zero-shot", "translate-train", "control", "translate-train+morph", "translate-train+adapt")
@@ -183,7 +198,13 @@ _DEFAULTS: dict[str, Any] = {
     "systems": None,
     "train": {},
     "overrides": {},
-    "eval": {"batch_size": 128, "limit": None},
+    "eval": {
+        "batch_size": 128,
+        "limit": None,
+        "translate_test": False,
+        "translate_test_weight": 0.5,
+        "translate_test_slot_weight": None,
+    },
     "baseline": {},
     "adapt": {"config": None, "pseudo_text": 0},
     "morph": _MORPH,
@@ -282,6 +303,16 @@ def load_experiment_config(config: Mapping | str | os.PathLike, *, base: Path | 
     for k in _MORPH_FLAGS:
         check_bool(morph[k], f"morph.{k}", problems)
     check_choice(morph["without_table"], "morph.without_table", ("plain", "lemma"), problems)
+    ev = cfg["eval"]
+    check_bool(ev["translate_test"], "eval.translate_test", problems)
+    for k in ("translate_test_weight", "translate_test_slot_weight"):
+        v = ev[k]
+        if v is None and k.endswith("slot_weight"):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+            problems.append(f"eval.{k} -> expected a number in [0, 1] (the original reading's share), got {v!r}")
+    if ev["translate_test"] and not lex_dirs:
+        problems.append("lexicon_dirs -> required for eval.translate_test (the lexicons read the test text back)")
     raise_problems(problems, source)
     out = _path(base, cfg["out"]) if cfg.get("out") else None
     return {
@@ -694,11 +725,38 @@ def run_experiments(
     ratios: dict[str, dict[str, dict]] = {}
     pseudo_cache: dict[str, list[NLUDataset]] = {}
 
+    lex_cache: dict[str, dict] = {}
+
+    def lexicons_for(kind: str) -> dict:
+        """``matched`` or ``control``: the lexicon (file or files) of each target locale."""
+        if "matched" not in lex_cache:
+            lex_cache["matched"] = matched_lexicons(targets, cfg["lexicon_dirs"], which=cfg["pseudo"]["lexicons"])
+        if kind == "control" and "control" not in lex_cache:
+            lex_cache["control"] = control_lexicons(
+                targets,
+                lex_cache["matched"],
+                cfg["lexicon_dirs"],
+                method=cfg["pseudo"]["control"],
+                exclude_locales=cfg["pseudo"]["control_exclude"],
+                which=cfg["pseudo"]["lexicons"],
+            )
+        return lex_cache[kind]
+
+    reader_cache: dict[str, dict] = {}
+
+    def readers_for(system: str) -> dict:
+        """Translate-test's reverse translators: the control's lexicons for a control, else the matched ones."""
+        kind = "control" if base_system(system) == "control" else "matched"
+        if kind not in reader_cache:
+            reader_cache[kind] = reverse_translators(
+                lexicons_for(kind), train, hygiene=cfg["pseudo"]["hygiene"], progress=progress
+            )
+        return reader_cache[kind]
+
     def pseudo_for(mode: str) -> list[NLUDataset]:
         if mode in pseudo_cache:  # built for an earlier system of this run
             return pseudo_cache[mode]
-        lex_dirs = cfg["lexicon_dirs"]
-        matched = matched_lexicons(targets, lex_dirs, which=cfg["pseudo"]["lexicons"])
+        matched = lexicons_for("matched")
         tables = None
         if mode in ("matched", "morph"):
             lexes = matched
@@ -716,14 +774,7 @@ def run_experiments(
                     )
                 )
         else:
-            lexes = control_lexicons(
-                targets,
-                matched,
-                lex_dirs,
-                method=cfg["pseudo"]["control"],
-                exclude_locales=cfg["pseudo"]["control_exclude"],
-                which=cfg["pseudo"]["lexicons"],
-            )
+            lexes = lexicons_for("control")
         ds, rows = build_pseudo(
             train,
             lexes,
@@ -767,18 +818,34 @@ def run_experiments(
         mode = PSEUDO_MODES.get(base)
         extra = pseudo_for(mode) if mode else []
         sig = _system_signature(system, cfg, extra)
+        tt_sig = _translate_test_signature(cfg) if cfg["eval"]["translate_test"] and base != "baseline" else ""
         if res_path.exists():
             done = json.loads(res_path.read_text(encoding="utf-8"))
             if done.get("signature") == sig and set(done["per_locale"]) == {t.locale for t in tests}:
-                log(f"{system}: done earlier ({res_path})")
+                if tt_sig and done.get("translate_test_signature") != tt_sig and (sdir / "model").is_dir():
+                    log(f"{system}: done earlier; translate-test evaluation ({tt_sig})")
+                    t1 = time.perf_counter()
+                    _, done["per_locale_translate_test"] = _translate_test(
+                        cfg, sdir / "model", tests, readers_for(system), device, progress
+                    )
+                    done["translate_test_signature"] = tt_sig
+                    done["translate_test_eval_seconds"] = round(time.perf_counter() - t1, 1)
+                    atomic_write_text(res_path, json.dumps(done, indent=2) + "\n")
+                else:
+                    log(f"{system}: done earlier ({res_path})")
                 all_rows += results_rows(system, done["per_locale"], signature=sig, ratios=ratios.get(mode or "", {}))
                 all_summary += summary_rows(system, done["per_locale"], train_locale=train.locale)
+                if tt_sig and done.get("translate_test_signature") == tt_sig:
+                    name = translate_test_name(system)
+                    all_rows += results_rows(name, done["per_locale_translate_test"], signature=f"{sig}|{tt_sig}")
+                    all_summary += summary_rows(name, done["per_locale_translate_test"], train_locale=train.locale)
                 continue
         log(
             f"{system}: training on {len(train) + sum(len(d) for d in extra):,} utterances "
             f"({len(extra)} pseudo-labelled locales)"
         )
         timing: dict[str, float] = {}
+        per_tt = None
         if base == "baseline":
             pipe = train_baseline(train, cfg["baseline"])
             timing["train_seconds"] = round(time.perf_counter() - t0, 1)
@@ -796,28 +863,31 @@ def run_experiments(
             # the trainer's own epoch times, over every call (a resumed or finished run counts whole)
             timing["train_seconds_epochs"] = _epoch_seconds(sdir / "history.jsonl")
             t1 = time.perf_counter()
-            per = evaluate(
-                model_dir, tests, device=device, batch_size=int(cfg["eval"]["batch_size"]), progress=progress
-            )
+            if tt_sig:  # one pass gives both: the plain figures and translate-test's
+                per, per_tt = _translate_test(cfg, model_dir, tests, readers_for(system), device, progress)
+            else:
+                per = evaluate(
+                    model_dir, tests, device=device, batch_size=int(cfg["eval"]["batch_size"]), progress=progress
+                )
             timing["eval_seconds"] = round(time.perf_counter() - t1, 1)
         sdir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(
-            res_path,
-            json.dumps(
-                {
-                    "system": system,
-                    "signature": sig,
-                    "per_locale": per,
-                    **timing,
-                    "n_train": len(train) + sum(len(d) for d in extra),
-                },
-                indent=2,
-            )
-            + "\n",
-        )
+        record = {
+            "system": system,
+            "signature": sig,
+            "per_locale": per,
+            **timing,
+            "n_train": len(train) + sum(len(d) for d in extra),
+        }
+        if per_tt is not None:
+            record.update(per_locale_translate_test=per_tt, translate_test_signature=tt_sig)
+        atomic_write_text(res_path, json.dumps(record, indent=2) + "\n")
         log(f"{system}: {timing}")
         all_rows += results_rows(system, per, signature=sig, ratios=ratios.get(mode or "", {}))
         all_summary += summary_rows(system, per, train_locale=train.locale)
+        if per_tt is not None:
+            name = translate_test_name(system)
+            all_rows += results_rows(name, per_tt, signature=f"{sig}|{tt_sig}")
+            all_summary += summary_rows(name, per_tt, train_locale=train.locale)
     atomic_write_text(out / "results.csv", _csv(all_rows, RESULT_COLUMNS))
     atomic_write_text(out / "summary.csv", _csv(all_summary, SUMMARY_COLUMNS))
     # the run-folder layout the app reads (docs/run-folders.md): one run of kind "massive"
@@ -886,6 +956,51 @@ def _system_signature(system: str, cfg: Mapping, extra: Sequence[NLUDataset]) ->
     if cfg["eval"]["limit"]:
         sig += f"|eval_sample:{cfg['eval']['limit']}"
     return sig
+
+
+def translate_test_name(system: str) -> str:
+    """The result name of a system evaluated with translate-test: ``translate-train:seed14`` ->
+    ``translate-train+translate-test:seed14``."""
+    base, _, label = system.partition(":")
+    return f"{base}+translate-test" + (f":{label}" if label else "")
+
+
+def _translate_test_signature(cfg: Mapping) -> str:
+    ev, p = cfg["eval"], cfg["pseudo"]
+    sw = ev["translate_test_slot_weight"]
+    return (
+        f"translate-test.v1:weight={float(ev['translate_test_weight'])},"
+        f"slot_weight={float(sw) if sw is not None else float(ev['translate_test_weight'])},"
+        f"hyg={p['hygiene']},lexicons={p['lexicons']},control={p['control']}"
+    )
+
+
+def reverse_translators(
+    lexicons: Mapping[str, Path | tuple[Path, ...] | None], source: NLUDataset, *, hygiene: str, progress: bool = False
+) -> dict[str, ReverseTranslator | None]:
+    """A :class:`~lexiconlm.synth.reverse.ReverseTranslator` per locale with a lexicon, its senses
+    chosen by the English word counts of ``source`` (the English training utterances)."""
+    counts = count_words(u.text for u in source)
+    config = HygieneConfig(hygiene) if hygiene and hygiene != "none" else None
+    out: dict[str, ReverseTranslator | None] = {}
+    for loc in tqdm(sorted(lexicons), disable=not progress, desc="translate-test lexicons"):
+        lex = lexicons[loc]
+        out[loc] = ReverseTranslator(read_merged(lex), english_counts=counts, hygiene=config) if lex else None
+    return out
+
+
+def _translate_test(cfg: Mapping, model_dir: Path, tests, readers, device: str, progress: bool):
+    ev = cfg["eval"]
+    return evaluate_translate_test(
+        model_dir,
+        tests,
+        readers,
+        weight=float(ev["translate_test_weight"]),
+        slot_weight=ev["translate_test_slot_weight"],
+        device=device,
+        batch_size=int(ev["batch_size"]),
+        progress=progress,
+    )
 
 
 def base_system(name: str) -> str:
