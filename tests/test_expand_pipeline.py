@@ -34,7 +34,10 @@ def test_run_folder_holds_every_result(tiny_run):
     assert run["signature"].startswith("expand:tiny|lang:ind|lex:lexicons/indonesian.txt")
     m = json.loads((d / "metrics.json").read_text())
     nlu = m["nlu"]["id-ID"]
-    assert set(nlu) == {"intent_accuracy", "slot_f1", "exact_match"} and all(0 <= v <= 100 for v in nlu.values())
+    # translate-test (the default): both readings averaged, the text as written beside them
+    assert set(nlu) == {"intent_accuracy", "slot_f1", "exact_match", "read_ratio"}
+    assert all(0 <= v <= 100 for v in nlu.values()) and nlu["read_ratio"] > 0
+    assert set(m["nlu_as_written"]["id-ID"]) == {"intent_accuracy", "slot_f1", "exact_match"}
     assert set(m["tokenizer"]) == {"base", "adapted"} and m["tokenizer"]["base"]["fertility"] > 1
     assert m["mlm"]["adapted"]["loss"] > 0
     assert 0 <= m["inflection"]["affix"]["accuracy"] <= 100
@@ -140,6 +143,7 @@ def test_backends_are_injected(tiny_run, tmp_path):
             "adapt.enabled=false",
             "evaluate.mlm.enabled=false",
             "evaluate.sigmorphon.enabled=false",
+            "evaluate.translate_test.enabled=false",  # the model on the text as written: evaluate_nlu alone
         ],
         backends={"resolve_model": resolve, "evaluate_nlu": fake_eval},
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lexiconlm.synth.hygiene import EmptyLexiconError
 from lexiconlm.languages import get_catalog
+from lexiconlm.synth.hygiene import EmptyLexiconError
 from lexiconlm.synth.reverse import ReverseTranslator
 from lexiconlm.types import Lexicon, LexiconEntry, Provenance
 

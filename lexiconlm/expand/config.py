@@ -39,7 +39,11 @@ Sections (see ``configs/expand/demo.yaml`` for a commented example):
 ``evaluate``
     ``nlu``, ``base_nlu`` (also train the base model on the source only, same seed and
     steps, for the before/after NLU figure), ``tokenizer``, ``mlm``, ``retrieval``
-    (parallel-sentence retrieval, base vs adapted model) and ``sigmorphon`` switches and sizes.
+    (parallel-sentence retrieval, base vs adapted model), ``translate_test`` (``enabled``: the
+    expanded model also reads each test utterance into English through the language's lexicon
+    and averages both readings, :mod:`lexiconlm.nlu.translate_test`; ``weight`` and
+    ``slot_weight``: the original reading's share of the intent and tag distributions) and
+    ``sigmorphon`` switches and sizes.
 """
 
 from __future__ import annotations
@@ -139,6 +143,7 @@ DEFAULTS: dict[str, Any] = {
         "held_out_share": 0.5,
         "base_nlu": True,
         "retrieval": {"enabled": True, "prefix": "query: ", "max_units": None, "batch_size": 32, "max_length": 256},
+        "translate_test": {"enabled": True, "weight": 0.6, "slot_weight": 0.7},
         "sigmorphon": {
             "enabled": True,
             "dev_share": 0.1,
@@ -189,6 +194,8 @@ _INTS = {
 }
 _OPTIONAL = {"synth.mono_limit", "synth.label_limit", "nlu.source_limit", "evaluate.retrieval.max_units"}
 _SHARES = {"evaluate.held_out_share", "evaluate.sigmorphon.dev_share"}
+#: the original reading's share of translate-test's averaged distributions (0 and 1 allowed)
+_WEIGHTS = {"evaluate.translate_test.weight", "evaluate.translate_test.slot_weight"}
 _BOOLS = {
     "adapt.enabled",
     "adapt.keep_model",
@@ -198,6 +205,7 @@ _BOOLS = {
     "evaluate.tokenizer",
     "evaluate.mlm.enabled",
     "evaluate.retrieval.enabled",
+    "evaluate.translate_test.enabled",
     "evaluate.sigmorphon.enabled",
 }
 #: Environment variable that replaces the folder of ``../shared/data`` in configs that use
@@ -331,6 +339,8 @@ def _check_types(values: dict, problems: list[str]) -> None:
         check_int(cfg.get(dotted), dotted, problems, minimum=0, optional=dotted in _OPTIONAL)
     for dotted in sorted(_SHARES):
         check_number(cfg.get(dotted), dotted, problems, low=0, high=1, low_open=True, high_open=True)
+    for dotted in sorted(_WEIGHTS):
+        check_number(cfg.get(dotted), dotted, problems, low=0, high=1)
     for dotted in sorted(_BOOLS):
         check_bool(cfg.get(dotted), dotted, problems)
     for dotted, allowed in _SETS.items():

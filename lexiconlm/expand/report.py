@@ -228,7 +228,7 @@ def _plots(ev: dict) -> dict[str, str]:
         rows = tables["nlu"]
         out["nlu.svg"] = svg_bars(
             "NLU on the test set (%)",
-            [r["locale"] for r in rows],
+            [f"{r['locale']} ({r['model']})" if r.get("model") else r["locale"] for r in rows],
             {k: [r.get(k) for r in rows] for k in ("intent_accuracy", "slot_f1", "exact_match")},
         )
     if tables.get("tokenizer"):
@@ -331,7 +331,11 @@ def _sections(ctx, ev: dict) -> list[tuple[str, str, list[dict], str | None]]:
             (
                 "NLU (MASSIVE test)",
                 "Intent accuracy, slot F1 (seqeval-style BIO spans) and exact match, "
-                "in percent, of the fine-tuned model on the language's real test set.",
+                "in percent, of the fine-tuned model on the language's real test set. With translate-test "
+                "(evaluate.translate_test), 'expanded' is the model reading each utterance as written and "
+                "in English through the lexicon (both readings averaged; read_ratio: percent of the words "
+                "the lexicon read), 'expanded, as written' the same model on the text alone; 'base' is "
+                "the model fine-tuned on English only.",
                 tables["nlu"],
                 "nlu.svg",
             )

@@ -72,6 +72,7 @@ BACKENDS = Registry(
         "adapt": "lexiconlm.adapt.run:adapt",
         "train_joint": "lexiconlm.nlu.train:train_joint",
         "evaluate_nlu": "lexiconlm.nlu.evaluate:evaluate",
+        "evaluate_nlu_translate_test": "lexiconlm.nlu.translate_test:evaluate_translate_test",
         "build_tiny_model": "lexiconlm.expand.steps:build_tiny_model",
         "mlm_loss": "lexiconlm.expand.steps:mlm_loss",
         "retrieval": "lexiconlm.expand.retrieval:model_retrieval",
@@ -640,6 +641,27 @@ def _inflection_split(entries, share: float, seed: int, max_entries: int):
     return train, dev
 
 
+def _reverse_translators(ctx: StepContext, sets) -> dict:
+    """Translate-test's reader for each test set: the language's merged lexicon read backwards, its
+    English senses chosen by the English training utterances (else the source text)."""
+    from lexiconlm.synth.hygiene import HygieneConfig
+    from lexiconlm.synth.reverse import ReverseTranslator
+    from lexiconlm.synth.translate import count_words
+
+    cfg = ctx.cfg
+    if cfg.get("data.massive_train") is not None:
+        english = [u.text for u in read_massive(cfg.get("data.massive_train")).utterances]
+    else:
+        english = read_source(cfg.get("data.source_text")) if cfg.get("data.source_text") is not None else []
+    hyg = cfg.get("synth.hygiene")
+    reader = ReverseTranslator(
+        merged_lexicon(ctx.inputs)[0],
+        english_counts=count_words(english),
+        hygiene=HygieneConfig(hyg) if hyg and hyg != "none" else None,
+    )
+    return {ds.locale: reader for ds in sets}
+
+
 def step_evaluate(ctx: StepContext) -> dict:
     """Everything that can be evaluated for the language; what cannot is listed with the reason."""
     cfg, inp = ctx.cfg, ctx.inputs
@@ -657,8 +679,21 @@ def step_evaluate(ctx: StepContext) -> dict:
         if inp.massive_test:
             sets = [read_massive(p) for p in inp.massive_test]
             final_dir = _model_dir(ctx, "train")
-            scores = ctx.backend("evaluate_nlu")(final_dir, sets, device=ctx.device)
+            tt = ev["translate_test"]
+            if tt["enabled"] and inp.lexicons:
+                # the recipe's figures: both readings averaged; the model on the text as written beside them
+                readers = _reverse_translators(ctx, sets)
+                plain, scores = ctx.backend("evaluate_nlu_translate_test")(
+                    final_dir, sets, readers, weight=tt["weight"], slot_weight=tt["slot_weight"], device=ctx.device
+                )
+                metrics["nlu_as_written"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in plain.items()}
+            else:
+                plain, scores = None, ctx.backend("evaluate_nlu")(final_dir, sets, device=ctx.device)
             tables["nlu"] = [{"locale": loc, "model": "expanded", **dict(s)} for loc, s in scores.items()]
+            if plain is not None:
+                tables["nlu"] += [
+                    {"locale": loc, "model": "expanded, as written", **dict(s)} for loc, s in plain.items()
+                ]
             metrics["nlu"] = {loc: {k: v for k, v in s.items() if k != "n"} for loc, s in scores.items()}
             if ctx.out("train_base").get("model_dir"):
                 base_scores = ctx.backend("evaluate_nlu")(_model_dir(ctx, "train_base"), sets, device=ctx.device)
