@@ -56,6 +56,16 @@ PAIRS = (
     ("translate-train:seed14", "control:seed14"),
     ("translate-train+morph:seed14", "control:seed14"),
     ("translate-train+morph:seed14", "translate-train:seed14"),
+    # translate-test: against the control read through its own lexicon, against the plain control,
+    # and against the same model on the text as written
+    ("translate-train+translate-test", "control+translate-test"),
+    ("translate-train+translate-test", "control"),
+    ("translate-train+translate-test", "translate-train"),
+    ("translate-train+translate-test:seed14", "control+translate-test:seed14"),
+    ("translate-train+translate-test:seed14", "control:seed14"),
+    ("translate-train+translate-test:seed14", "translate-train:seed14"),
+    ("translate-train+morph+translate-test", "control+translate-test"),
+    ("translate-train+morph+translate-test:seed14", "control+translate-test:seed14"),
 )
 
 
@@ -255,6 +265,10 @@ LEVERS = (
     ("s14", "translate-train:seed14", "control:seed14"),
     ("+morph s13", "translate-train+morph", "control"),
     ("+morph s14", "translate-train+morph:seed14", "control:seed14"),
+    ("+translate-test s13", "translate-train+translate-test", "control+translate-test"),
+    ("+translate-test s14", "translate-train+translate-test:seed14", "control+translate-test:seed14"),
+    ("+morph+translate-test s13", "translate-train+morph+translate-test", "control+translate-test"),
+    ("+morph+translate-test s14", "translate-train+morph+translate-test:seed14", "control+translate-test:seed14"),
 )
 
 
@@ -340,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                 or _epoch_seconds(run / s / "history.jsonl")
                 or "",
                 "eval_seconds": d.get("eval_seconds"),
+                # a finished system evaluated again with translate-test (both readings) later
+                "translate_test_eval_seconds": d.get("translate_test_eval_seconds", ""),
                 "n_test": sum(int(r["n"]) for r in d["per_locale"].values()),
                 "machine": machine(),
                 "load_average_end": f"{load_average():.1f}",
@@ -366,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "tables.md", header + text)
     from lexiconlm.nlu.plots import plot_results
 
+    tested = {r["system"] for r in _read(results_csv)}  # with the rows translate-test adds
     for metric in METRICS:
         r = plot_results(
             results_csv,
@@ -383,8 +400,10 @@ def main(argv: list[str] | None = None) -> int:
                     "translate-train:2ep",
                     "translate-train+morph",
                     "translate-train+adapt",
+                    "control+translate-test",
+                    "translate-train+translate-test",
                 )
-                if s in systems
+                if s in systems or s in tested
             ],
         )
         for m in r["missing"]:
