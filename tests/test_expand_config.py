@@ -26,7 +26,11 @@ def test_every_problem_is_listed_before_work():
         "languages": ["qqqz"],
         "data": {"lexicons": "nowhere", "massive_train": "/no/such/train.tsv", "unimorf": "x"},
         "synth": {"oov": "kep", "min_replaced": -1},
-        "evaluate": {"sigmorphon": {"systems": ["afix"]}, "held_out_share": 2},
+        "evaluate": {
+            "sigmorphon": {"systems": ["afix"]},
+            "held_out_share": 2,
+            "translate_test": {"enabled": "yes", "weight": 1.5},
+        },
         "nlu": {"config": {"epoch": 2}},
     }
     with pytest.raises(ConfigError) as err:
@@ -42,6 +46,8 @@ def test_every_problem_is_listed_before_work():
     assert any(p.startswith("synth.min_replaced ->") for p in problems)
     assert any("Did you mean: affix?" in p for p in problems)
     assert any(p.startswith("evaluate.held_out_share ->") for p in problems)
+    assert any(p.startswith("evaluate.translate_test.weight ->") for p in problems)
+    assert any(p.startswith("evaluate.translate_test.enabled ->") for p in problems)
     assert "nlu.config.epoch -> unknown key. Did you mean: epochs?" in problems
     assert len(problems) >= 10 and text.startswith("invalid configuration")
 

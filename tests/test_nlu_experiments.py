@@ -190,6 +190,30 @@ def test_cli_run_eval_plot_on_tiny_config(tmp_path):
         ev = list(csv.DictReader(fh))
     zs = next(r for r in rows if r["system"] == "zero-shot")
     assert ev[0]["intent_accuracy"] == zs["intent_accuracy"] and ev[0]["slot_f1"] == zs["slot_f1"]
+    # and with translate-test through the demo lexicon: both rows, the plain one unchanged
+    assert (
+        main(
+            [
+                "nlu",
+                "eval",
+                str(out / "zero-shot" / "model"),
+                str(REPO / "resources" / "demo" / "massive" / "test"),
+                "--out",
+                str(csv_out),
+                "--device",
+                "cpu",
+                "--lexicons",
+                str(REPO / "resources" / "demo" / "lexicons"),
+                "--english",
+                str(REPO / "resources" / "demo" / "massive" / "en-US" / "train.tsv"),
+            ]
+        )
+        == 0
+    )
+    with open(csv_out, encoding="utf-8") as fh:
+        ev2 = {r["system"]: r for r in csv.DictReader(fh)}
+    assert set(ev2) == {"model", "model+translate-test"}
+    assert ev2["model"]["intent_accuracy"] == zs["intent_accuracy"]
 
 
 def test_cli_eval_bad_file_exit_code_and_lines(tmp_path, capsys):

@@ -119,6 +119,17 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", help="auto, cpu or cuda."),
         batch_size: int = typer.Option(128, min=1, help="Utterances per forward pass."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        lexicons: list[Path] = typer.Option(
+            [],
+            "--lexicons",
+            help="Lexicon folder(s): also evaluate with translate-test, each locale's lexicons (merged) read "
+            "backwards into English and both readings averaged (rows SYSTEM+translate-test).",
+        ),
+        english: Optional[Path] = typer.Option(
+            None, help="With --lexicons: English MASSIVE utterances (e.g. en-US train) whose word counts pick senses."
+        ),
+        weight: float = typer.Option(0.6, min=0.0, max=1.0, help="With --lexicons: the original's intent share."),
+        slot_weight: float = typer.Option(0.7, min=0.0, max=1.0, help="With --lexicons: the original's tag share."),
     ) -> None:
         """Score a model on MASSIVE files: intent accuracy, slot F1, exact match per locale (+ means)."""
         from lexiconlm.files import atomic_write_text
@@ -127,19 +138,51 @@ def register(app: typer.Typer) -> None:
         from lexiconlm.nlu.metrics import aggregate
 
         datasets = [ds for t in tests for ds in read_test_dir(t)]
-        res = evaluate(model_dir, datasets, device=device, batch_size=batch_size, predictions_dir=predictions)
-        if out:
-            atomic_write_text(out, _csv(results_rows(system, res), RESULT_COLUMNS))
-        if as_json:
-            typer.echo(json.dumps({"per_locale": res, "aggregate": aggregate(res)}, indent=2))
+        if lexicons and predictions is not None:
+            raise typer.BadParameter("--predictions writes the plain model's predictions: run it without --lexicons")
+        results = {}
+        if lexicons:
+            from lexiconlm.io.massive import read_massive
+            from lexiconlm.nlu.experiments import matched_lexicons, reverse_translators
+            from lexiconlm.nlu.translate_test import evaluate_translate_test
+
+            missing = [str(d) for d in lexicons if not d.is_dir()]
+            if missing:
+                raise typer.BadParameter(f"no such lexicon folder: {', '.join(missing)}", param_hint="--lexicons")
+            texts = [u.text for u in read_massive(english)] if english else []
+            lex = matched_lexicons([ds.locale for ds in datasets], list(lexicons), which="all")
+            readers = reverse_translators(lex, texts)
+            plain, both = evaluate_translate_test(
+                model_dir,
+                datasets,
+                readers,
+                weight=weight,
+                slot_weight=slot_weight,
+                device=device,
+                batch_size=batch_size,
+            )
+            results = {system: plain, f"{system}+translate-test": both}
         else:
-            _print_table(res)
-            m = aggregate(res)["mean"]["all"]
-            if m["n_locales"]:
-                typer.echo(
-                    f"mean over {m['n_locales']} locales (en-US excluded): intent {m['intent_accuracy']:.1f}, "
-                    f"slot F1 {m['slot_f1']:.1f}, exact match {m['exact_match']:.1f}"
-                )
+            results = {
+                system: evaluate(model_dir, datasets, device=device, batch_size=batch_size, predictions_dir=predictions)
+            }
+        if out:
+            rows = [r for name, res in results.items() for r in results_rows(name, res)]
+            atomic_write_text(out, _csv(rows, RESULT_COLUMNS))
+        if as_json:
+            payload = {name: {"per_locale": res, "aggregate": aggregate(res)} for name, res in results.items()}
+            typer.echo(json.dumps(payload[system] if len(payload) == 1 else payload, indent=2))
+        else:
+            for name, res in results.items():
+                if len(results) > 1:
+                    typer.echo(f"== {name}")
+                _print_table(res)
+                m = aggregate(res)["mean"]["all"]
+                if m["n_locales"]:
+                    typer.echo(
+                        f"mean over {m['n_locales']} locales (en-US excluded): intent {m['intent_accuracy']:.1f}, "
+                        f"slot F1 {m['slot_f1']:.1f}, exact match {m['exact_match']:.1f}"
+                    )
 
     @nlu_app.command("run")
     def run_cmd(

@@ -84,7 +84,7 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -749,7 +749,7 @@ def run_experiments(
         kind = "control" if base_system(system) == "control" else "matched"
         if kind not in reader_cache:
             reader_cache[kind] = reverse_translators(
-                lexicons_for(kind), train, hygiene=cfg["pseudo"]["hygiene"], progress=progress
+                lexicons_for(kind), [u.text for u in train], hygiene=cfg["pseudo"]["hygiene"], progress=progress
             )
         return reader_cache[kind]
 
@@ -976,11 +976,15 @@ def _translate_test_signature(cfg: Mapping) -> str:
 
 
 def reverse_translators(
-    lexicons: Mapping[str, Path | tuple[Path, ...] | None], source: NLUDataset, *, hygiene: str, progress: bool = False
+    lexicons: Mapping[str, Path | tuple[Path, ...] | None],
+    english: Iterable[str],
+    *,
+    hygiene: str | None = "script.v1",
+    progress: bool = False,
 ) -> dict[str, ReverseTranslator | None]:
     """A :class:`~lexiconlm.synth.reverse.ReverseTranslator` per locale with a lexicon, its senses
-    chosen by the English word counts of ``source`` (the English training utterances)."""
-    counts = count_words(u.text for u in source)
+    chosen by the word counts of ``english`` (the English training utterances; none: file order)."""
+    counts = count_words(english)
     config = HygieneConfig(hygiene) if hygiene and hygiene != "none" else None
     out: dict[str, ReverseTranslator | None] = {}
     for loc in tqdm(sorted(lexicons), disable=not progress, desc="translate-test lexicons"):
