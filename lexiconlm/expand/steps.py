@@ -57,8 +57,11 @@ from lexiconlm.leakage import LeakageGuard
 from lexiconlm.lexicon.parallel import ParallelUnit, parallel_units, select_units
 from lexiconlm.models import quiet_transformers
 from lexiconlm.registry import Registry
+from lexiconlm.synth.hygiene import HygieneConfig
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
 from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
+from lexiconlm.synth.reverse import ReverseTranslator
+from lexiconlm.synth.translate import count_words
 from lexiconlm.unicode_scripts import dominant_script
 
 __all__ = ["BACKENDS", "STEPS", "STEP_ORDER", "Step", "StepContext", "resolve_backend", "split_share"]
@@ -644,10 +647,6 @@ def _inflection_split(entries, share: float, seed: int, max_entries: int):
 def _reverse_translators(ctx: StepContext, sets) -> dict:
     """Translate-test's reader for each test set: the language's merged lexicon read backwards, its
     English senses chosen by the English training utterances (else the source text)."""
-    from lexiconlm.synth.hygiene import HygieneConfig
-    from lexiconlm.synth.reverse import ReverseTranslator
-    from lexiconlm.synth.translate import count_words
-
     cfg = ctx.cfg
     if cfg.get("data.massive_train") is not None:
         english = [u.text for u in read_massive(cfg.get("data.massive_train")).utterances]

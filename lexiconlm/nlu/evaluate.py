@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from lexiconlm.devices import resolve_device
@@ -178,7 +179,6 @@ def predict_probs(
         ``[n_words, n_tags]`` array read at each word's first subword (a word cut off by ``max_len``
         gets all its mass on ``O``). Utterances are batched by length (sorted), which cuts padding.
     """
-    import numpy as np
     import torch
 
     from lexiconlm.nlu.model import encode_batch
