@@ -315,7 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO / "docs" / "results" / "massive"), help="tables folder")
     ap.add_argument("--systems", help="comma-separated systems (default: the config's)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--no-run", action="store_true", help="only tabulate the run folder's finished systems")
+    ap.add_argument(
+        "--no-run",
+        action="store_true",
+        help="only tabulate the run folder's finished systems (nothing trained or evaluated)",
+    )
     ap.add_argument(
         "--reference",
         help="results.csv of an earlier run with zero-shot (e.g. docs/results/massive-full/results.csv): adds the "
@@ -332,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     systems = args.systems.split(",") if args.systems else cfg["systems"]
     if args.no_run:
         systems = [s for s in systems if (run / s / "results.json").exists()]
-    results_csv = run_experiments(args.config, out_dir=run, systems=systems, device=args.device)
+    results_csv = run_experiments(
+        args.config, out_dir=run, systems=systems, device=args.device, tabulate_only=args.no_run
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(results_csv, out / "results.csv")

@@ -397,6 +397,11 @@ def test_translate_test_is_a_second_evaluation_of_each_model(tmp_path):
     mtime = (out / "zero-shot" / "model" / "heads.safetensors").stat().st_mtime_ns
     cfg["eval"]["translate_test"] = True
     cfg["eval"]["translate_test_slot_weight"] = 1.0
+    # tabulating only adds nothing to a finished system, and an unfinished one is an error
+    run_experiments(cfg, out_dir=out, systems=["zero-shot"], progress=False, log=lambda *a: None, tabulate_only=True)
+    assert set(rows()) == {"zero-shot"}
+    with pytest.raises(ConfigError, match="translate-train has no finished results"):
+        run_experiments(cfg, out_dir=out, systems=["translate-train"], progress=False, tabulate_only=True)
     logs: list[str] = []
     run_experiments(cfg, out_dir=out, systems=["zero-shot"], device="cpu", progress=False, log=logs.append)
     both = rows()

@@ -680,11 +680,14 @@ def run_experiments(
     device: str = "auto",
     progress: bool = True,
     log=print,
+    tabulate_only: bool = False,
 ) -> Path:
     """Run the configured systems and write the tables; returns ``out_dir/results.csv``.
 
     A system whose ``results.json`` exists with the same signature is not rerun; a killed
-    training resumes from its checkpoint.
+    training resumes from its checkpoint. With ``tabulate_only``, finished systems are tabulated
+    as they are (no translate-test evaluation is added to one that lacks it) and an unfinished
+    one is an error.
 
     Raises:
         ConfigError: invalid config (every problem listed).
@@ -822,7 +825,12 @@ def run_experiments(
         if res_path.exists():
             done = json.loads(res_path.read_text(encoding="utf-8"))
             if done.get("signature") == sig and set(done["per_locale"]) == {t.locale for t in tests}:
-                if tt_sig and done.get("translate_test_signature") != tt_sig and (sdir / "model").is_dir():
+                if (
+                    tt_sig
+                    and not tabulate_only
+                    and done.get("translate_test_signature") != tt_sig
+                    and (sdir / "model").is_dir()
+                ):
                     log(f"{system}: done earlier; translate-test evaluation ({tt_sig})")
                     t1 = time.perf_counter()
                     _, done["per_locale_translate_test"] = _translate_test(
@@ -840,6 +848,8 @@ def run_experiments(
                     all_rows += results_rows(name, done["per_locale_translate_test"], signature=f"{sig}|{tt_sig}")
                     all_summary += summary_rows(name, done["per_locale_translate_test"], train_locale=train.locale)
                 continue
+        if tabulate_only:
+            raise ConfigError([f"systems -> {system} has no finished results in {out} (tabulate only)"])
         log(
             f"{system}: training on {len(train) + sum(len(d) for d in extra):,} utterances "
             f"({len(extra)} pseudo-labelled locales)"
