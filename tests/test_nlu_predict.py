@@ -280,3 +280,55 @@ def test_cli_errors(run_dir, tmp_path, capsys):
     assert "holds no utterance" in capsys.readouterr().err
     assert main(["nlu", "predict", str(run_dir), "--file", str(empty), "stop"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_run_evaluated_with_translate_test_predicts_with_it(run_dir):
+    """The expanded model of a run whose config has translate-test reads each utterance through the
+    run's lexicon too, exactly as the evaluation did; the base model and --as-written do not."""
+    import numpy as np
+    import yaml
+
+    from lexiconlm.io.lexicons import read_lexicon
+    from lexiconlm.nlu.evaluate import decode, predict_probs
+    from lexiconlm.nlu.model import load_joint
+    from lexiconlm.nlu.predict import load_nlu
+    from lexiconlm.nlu.translate_test import combine
+    from lexiconlm.synth.reverse import ReverseTranslator
+    from lexiconlm.synth.translate import count_words
+
+    # an English -> "Indonesian" lexicon whose reading turns the test words back into English
+    (run_dir / "data").mkdir()
+    (run_dir / "data" / "lexicon.tsv").write_text(
+        "wake\tbangun\nalarm\talarm\nnine\tsembilan\nquiet\tdiam\n", encoding="utf-8"
+    )
+    train = DEMO / "en-US" / "train.tsv"
+    cfg = {
+        "data": {"massive_train": str(train)},
+        "synth": {"hygiene": "script.v1"},
+        "evaluate": {"translate_test": {"enabled": True, "weight": 0.6, "slot_weight": 0.7}},
+    }
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    texts = ["bangun aku jam sembilan", "diam", "olly stop"]
+    nlu = load_nlu(run_dir)
+    assert nlu.reader is not None and (nlu.weight, nlu.slot_weight) == (0.6, 0.7)
+    assert nlu.reader.read(["bangun", "aku"]).tokens == ("wake", "aku")
+    parses = nlu.predict(texts)
+    # the same figures by hand: both readings' distributions averaged with the run's shares
+    model, tok, info = load_joint(run_dir / "train" / "model")
+    reader = ReverseTranslator(
+        read_lexicon(run_dir / "data" / "lexicon.tsv"),
+        english_counts=count_words(u.text for u in read_massive(train)),
+    )
+    words = [t.split() for t in texts]
+    readings = [reader.read(w) for w in words]
+    ip, tp = predict_probs(model, tok, words, max_len=int(info["max_len"]))
+    rip, rtp = predict_probs(model, tok, [list(r.tokens) for r in readings], max_len=int(info["max_len"]))
+    intents, tags, scores = decode(model.labels, *combine(ip, tp, rip, rtp, readings, weight=0.6, slot_weight=0.7))
+    assert [p.intent for p in parses] == intents and [list(p.tags) for p in parses] == tags
+    assert np.allclose([p.intent_score for p in parses], scores, atol=1e-6)
+    # the model alone: as written, and the base model never reads through the lexicon
+    assert load_nlu(run_dir, translate_test=False).reader is None
+    assert load_nlu(run_dir, which="base").reader is None
+    cfg["evaluate"]["translate_test"]["enabled"] = False
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    assert load_nlu(run_dir).reader is None

@@ -239,6 +239,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="One JSON object per utterance and line."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         batch_size: int = typer.Option(32, min=1, help="Utterances per forward pass."),
+        translate_test: bool = typer.Option(
+            True,
+            "--translate-test/--as-written",
+            help="The expanded model of a run evaluated with translate-test also reads each utterance in "
+            "English through the run's lexicon, as its figures were measured; --as-written: the model alone.",
+        ),
     ) -> None:
         """Intent (with its probability) and slots of each utterance, one line each.
 
@@ -247,9 +253,15 @@ def register(app: typer.Typer) -> None:
         from lexiconlm.nlu.predict import load_nlu, resolve_nlu_model
 
         names = ["expanded", "base"] if which is Which.both else [which.value]
-        dirs = {n: resolve_nlu_model(model, n) for n in names}  # a wrong folder fails before any input is read
+        for n in names:  # a wrong folder fails before any input is read
+            resolve_nlu_model(model, n)
         texts = _read_utterances(list(utterances or []), file)
-        parses = {n: load_nlu(dirs[n], device=device).predict(texts, batch_size=batch_size) for n in names}
+        parses = {
+            n: load_nlu(model, which=n, device=device, translate_test=translate_test).predict(
+                texts, batch_size=batch_size
+            )
+            for n in names
+        }
         if as_json:
             for i, text in enumerate(texts):
                 row = parses[names[0]][i].as_dict() if len(names) == 1 else {"text": text}

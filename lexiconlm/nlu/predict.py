@@ -17,6 +17,12 @@ Chinese, Thai ...) are not segmented further: MASSIVE separates their slot value
 each phrase that may be a slot; an utterance without spaces is one word and holds at most
 one slot.
 
+An expand run evaluated with translate-test (``evaluate.translate_test``, the default) is
+loaded with it: the predictor also reads each utterance into English through the run's lexicon
+(``<run>/data/lexicon.tsv`` read backwards, senses by the run's English training utterances) and
+averages both readings with the run's shares, as the run's figures were measured
+(``translate_test=False`` loads the model alone).
+
 Example:
     >>> nlu = load_nlu("runs/expand/ind-demo")  # doctest: +SKIP
     >>> p = nlu.predict(["bangunkan aku jam tujuh pagi besok"])[0]  # doctest: +SKIP
@@ -34,13 +40,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import LexiconLMError
-from lexiconlm.nlu.evaluate import predict_tags
+from lexiconlm.io.lexicons import read_lexicon
+from lexiconlm.io.massive import read_massive
+from lexiconlm.nlu.evaluate import decode, predict_probs, predict_tags
 from lexiconlm.nlu.metrics import OUTSIDE, bio_spans
+from lexiconlm.nlu.translate_test import combine
+from lexiconlm.synth.hygiene import HygieneConfig
+from lexiconlm.synth.reverse import ReverseTranslator
+from lexiconlm.synth.translate import count_words
 from lexiconlm.types import Utterance
 
-__all__ = ["SlotSpan", "Parse", "NLUPredictor", "load_nlu", "resolve_nlu_model", "WHICH"]
+__all__ = ["SlotSpan", "Parse", "NLUPredictor", "load_nlu", "resolve_nlu_model", "run_translate_test", "WHICH"]
 
 #: The models of an expand run folder: the expanded one (``train``) and the source-only one (``train_base``).
 WHICH = {"expanded": "train", "base": "train_base"}
@@ -99,9 +113,22 @@ class NLUPredictor:
         meta: its ``nlu.json`` (labels, max_len, signature, training summary ...).
         labels: its :class:`~lexiconlm.nlu.model.LabelMaps` (intents, slot labels, BIO tags).
         device: the device it runs on.
+        reader: translate-test's :class:`~lexiconlm.synth.reverse.ReverseTranslator` (``None``: the
+            text as written only); ``weight`` and ``slot_weight`` are the original reading's shares.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, meta: dict, model_dir: Path, device: str):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        meta: dict,
+        model_dir: Path,
+        device: str,
+        *,
+        reader: ReverseTranslator | None = None,
+        weight: float = 0.6,
+        slot_weight: float = 0.7,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.meta = meta
@@ -109,6 +136,9 @@ class NLUPredictor:
         self.labels = model.labels
         self.device = device
         self.max_len = int(meta.get("max_len", 64))
+        self.reader = reader
+        self.weight = float(weight)
+        self.slot_weight = float(slot_weight)
 
     def __repr__(self) -> str:
         return f"NLUPredictor({str(self.model_dir)!r}, {len(self.labels.intents)} intents, device={self.device!r})"
@@ -133,15 +163,25 @@ class NLUPredictor:
         ]
         if not utts:
             return []
-        intents, tags, scores = predict_tags(
-            self.model,
-            self.tokenizer,
-            utts,
-            max_len=self.max_len,
-            batch_size=batch_size,
-            device=self.device,
-            scores=True,
-        )
+        if self.reader is None:
+            intents, tags, scores = predict_tags(
+                self.model,
+                self.tokenizer,
+                utts,
+                max_len=self.max_len,
+                batch_size=batch_size,
+                device=self.device,
+                scores=True,
+            )
+        else:  # translate-test: the text and its English reading, averaged
+            words = [list(u.tokens) or [u.text or "."] for u in utts]
+            readings = [self.reader.read(w) for w in words]
+            kw = {"max_len": self.max_len, "batch_size": batch_size, "device": self.device}
+            ip, tp = predict_probs(self.model, self.tokenizer, words, **kw)
+            rip, rtp = predict_probs(self.model, self.tokenizer, [list(r.tokens) or ["."] for r in readings], **kw)
+            cip, ctp = combine(ip, tp, rip, rtp, readings, weight=self.weight, slot_weight=self.slot_weight)
+            intents, tags, scores = decode(self.labels, cip, ctp)
+            tags = [t[: len(u.tokens)] for t, u in zip(tags, utts)]
         return [
             _parse(u, sp, intent, score, tg) for u, sp, intent, score, tg in zip(utts, spans, intents, scores, tags)
         ]
@@ -215,8 +255,39 @@ def resolve_nlu_model(path: str | os.PathLike, which: Literal["expanded", "base"
     return d
 
 
+def run_translate_test(run: Path) -> tuple[ReverseTranslator, float, float] | None:
+    """Translate-test as an expand run folder evaluated with it: ``(reader, weight, slot_weight)``,
+    or ``None`` when the run has it off or has no lexicon. Senses come from the run's English
+    training utterances (``data.massive_train`` of its ``config.yaml``) when that file is still
+    there, else from the lexicon's file order.
+    """
+    cfg_path, lex_path = run / "config.yaml", run / "data" / "lexicon.tsv"
+    if not (cfg_path.is_file() and lex_path.is_file()):
+        return None
+    try:
+        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+        tt = cfg["evaluate"]["translate_test"]
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return None  # a run made before translate-test existed
+    if not tt.get("enabled"):
+        return None
+    train = (cfg.get("data") or {}).get("massive_train")
+    english = [u.text for u in read_massive(train)] if train and Path(train).is_file() else []
+    hyg = (cfg.get("synth") or {}).get("hygiene", "script.v1")
+    reader = ReverseTranslator(
+        read_lexicon(lex_path, errors="collect"),
+        english_counts=count_words(english),
+        hygiene=HygieneConfig(hyg) if hyg and hyg != "none" else None,
+    )
+    return reader, float(tt.get("weight", 0.6)), float(tt.get("slot_weight", 0.7))
+
+
 def load_nlu(
-    path: str | os.PathLike, *, which: Literal["expanded", "base"] = "expanded", device: str = "cpu"
+    path: str | os.PathLike,
+    *,
+    which: Literal["expanded", "base"] = "expanded",
+    device: str = "cpu",
+    translate_test: bool = True,
 ) -> NLUPredictor:
     """Load a joint intent + slot model for :meth:`NLUPredictor.predict`.
 
@@ -226,6 +297,9 @@ def load_nlu(
         which: in a run folder, ``"expanded"`` (the model trained on the expanded data) or
             ``"base"`` (the source-only model trained with the same seed and steps).
         device: ``cpu``, ``cuda``, ``auto`` ... (:func:`lexiconlm.devices.resolve_device`).
+        translate_test: for the expanded model of a run evaluated with translate-test, read each
+            utterance through the run's lexicon too (:func:`run_translate_test`); ``False``: the
+            model alone.
 
     Returns:
         The predictor; ``.model_dir``, ``.meta`` (``nlu.json``) and ``.labels`` describe the model.
@@ -245,4 +319,11 @@ def load_nlu(
     model_dir = resolve_nlu_model(path, which)
     dev = resolve_device(device)
     model, tok, meta = load_joint(model_dir, dev)
-    return NLUPredictor(model, tok, meta, model_dir, dev)
+    tt = None
+    run = Path(path).expanduser()
+    if translate_test and which == "expanded" and (run / "steps").is_dir():
+        tt = run_translate_test(run)
+    if tt is None:
+        return NLUPredictor(model, tok, meta, model_dir, dev)
+    reader, weight, slot_weight = tt
+    return NLUPredictor(model, tok, meta, model_dir, dev, reader=reader, weight=weight, slot_weight=slot_weight)
