@@ -40,8 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from lexiconlm.config import read_yaml
 from lexiconlm.devices import resolve_device
 from lexiconlm.errors import LexiconLMError
 from lexiconlm.io.lexicons import read_lexicon
@@ -260,14 +259,17 @@ def run_translate_test(run: Path) -> tuple[ReverseTranslator, float, float] | No
     or ``None`` when the run has it off or has no lexicon. Senses come from the run's English
     training utterances (``data.massive_train`` of its ``config.yaml``) when that file is still
     there, else from the lexicon's file order.
+
+    Raises:
+        ConfigError: the run's ``config.yaml`` is not valid YAML (file and line named).
     """
     cfg_path, lex_path = run / "config.yaml", run / "data" / "lexicon.tsv"
     if not (cfg_path.is_file() and lex_path.is_file()):
         return None
+    cfg = read_yaml(cfg_path)  # a broken config.yaml is a ConfigError naming the file and line
     try:
-        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
         tt = cfg["evaluate"]["translate_test"]
-    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+    except (KeyError, TypeError):
         return None  # a run made before translate-test existed
     if not tt.get("enabled"):
         return None
