@@ -371,7 +371,7 @@ def test_oov_drop_leaves_out_utterances_with_no_word_left(tmp_path):
     assert rows[0]["n"] == 2 and meta["n_empty_dropped"] == 2
 
 
-def test_translate_test_is_a_second_evaluation_of_each_model(tmp_path):
+def test_translate_test_is_a_second_evaluation_of_each_model(tmp_path, caplog):
     """eval.translate_test adds `<system>+translate-test` rows; the plain figures are unchanged, the
     control reads through its own (mismatched) lexicon, and a finished run is evaluated again
     without training when translate-test is switched on later."""
@@ -403,11 +403,14 @@ def test_translate_test_is_a_second_evaluation_of_each_model(tmp_path):
     with pytest.raises(ConfigError, match="translate-train has no finished results"):
         run_experiments(cfg, out_dir=out, systems=["translate-train"], progress=False, tabulate_only=True)
     logs: list[str] = []
+    caplog.clear()  # the plain evaluation above reported it too
     run_experiments(cfg, out_dir=out, systems=["zero-shot"], device="cpu", progress=False, log=logs.append)
     both = rows()
     assert set(both) == {"zero-shot", "zero-shot+translate-test"}
     assert (out / "zero-shot" / "model" / "heads.safetensors").stat().st_mtime_ns == mtime  # not trained again
     assert any("translate-test evaluation" in m for m in logs)
+    # the demo test file's slot label the model never saw is reported, as the plain evaluation does
+    assert any("slot labels the model does not know" in r.getMessage() for r in caplog.records)
     for k in ("intent_accuracy", "slot_f1", "exact_match"):
         assert both["zero-shot"][k] == plain["zero-shot"][k]
     # slot_weight 1: the slots are the original reading's

@@ -42,6 +42,9 @@ def test_sense_by_english_counts_stems_phrases_and_unseen_senses():
     # without counts: file order, every sense kept
     plain = ReverseTranslator(lex)
     assert plain.read(["Hund", "Rechen"]).tokens == ("hound", "rake")
+    # the hygiene policy by its config name: "none" is no hygiene, "script.v1" the default
+    assert ReverseTranslator(lex, hygiene="none").read(["Hund"]).tokens == plain.read(["Hund"]).tokens
+    assert len(ReverseTranslator(lex, hygiene="script.v1")) == len(ReverseTranslator(lex))
     # no stems: an inflected form is kept as written
     assert ReverseTranslator(lex, english_counts=counts, max_strip=0).read(["Hunde"]).tokens == ("Hunde",)
 

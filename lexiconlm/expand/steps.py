@@ -57,7 +57,6 @@ from lexiconlm.leakage import LeakageGuard
 from lexiconlm.lexicon.parallel import ParallelUnit, parallel_units, select_units
 from lexiconlm.models import quiet_transformers
 from lexiconlm.registry import Registry
-from lexiconlm.synth.hygiene import HygieneConfig
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
 from lexiconlm.synth.pseudo_mono import encode_corpus, read_source, translate_corpus, write_result
 from lexiconlm.synth.reverse import ReverseTranslator
@@ -652,11 +651,8 @@ def _reverse_translators(ctx: StepContext, sets) -> dict:
         english = [u.text for u in read_massive(cfg.get("data.massive_train")).utterances]
     else:
         english = read_source(cfg.get("data.source_text")) if cfg.get("data.source_text") is not None else []
-    hyg = cfg.get("synth.hygiene")
     reader = ReverseTranslator(
-        merged_lexicon(ctx.inputs)[0],
-        english_counts=count_words(english),
-        hygiene=HygieneConfig(hyg) if hyg and hyg != "none" else None,
+        merged_lexicon(ctx.inputs)[0], english_counts=count_words(english), hygiene=cfg.get("synth.hygiene")
     )
     return {ds.locale: reader for ds in sets}
 

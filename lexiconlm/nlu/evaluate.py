@@ -38,6 +38,7 @@ __all__ = [
     "read_test_dir",
     "line_numbers",
     "check_labels",
+    "load_checked",
     "predict_probs",
     "decode",
     "predict_tags",
@@ -286,6 +287,22 @@ def predict(
     return [tags_to_utterance(u, i, t) for u, i, t in zip(utts, pi, pt)]
 
 
+def load_checked(model_dir: str | Path, datasets: Sequence[NLUDataset], device: str = "auto"):
+    """``(model, tokenizer, nlu.json dict, device)`` of a saved model, with ``datasets`` checked
+    against its labels first (an unknown intent is an error naming every line; an unknown slot label
+    is logged as a warning, its spans count as missed)."""
+    from lexiconlm.nlu.model import load_joint
+
+    dev = resolve_device(device)
+    model, tok, info = load_joint(model_dir, dev)
+    warnings = check_labels(datasets, model.labels.intents, model.labels.slots)
+    if warnings:
+        logging.getLogger(__name__).warning(
+            "%d utterance(s) with slot labels the model does not know (first: %s)", len(warnings), warnings[0]
+        )
+    return model, tok, info, dev
+
+
 def evaluate(
     model_dir: str | Path,
     datasets: Sequence[NLUDataset],
@@ -311,15 +328,7 @@ def evaluate(
     Raises:
         DataFormatError: a file has an intent or slot label the model does not know (every line listed).
     """
-    from lexiconlm.nlu.model import load_joint
-
-    dev = resolve_device(device)
-    model, tok, info = load_joint(model_dir, dev)
-    warnings = check_labels(datasets, model.labels.intents, model.labels.slots)
-    if warnings:
-        logging.getLogger(__name__).warning(
-            "%d utterance(s) with slot labels the model does not know (first: %s)", len(warnings), warnings[0]
-        )
+    model, tok, info, dev = load_checked(model_dir, datasets, device)
     out: dict[str, dict] = {}
     for ds in datasets:
         t0 = time.perf_counter()

@@ -118,7 +118,6 @@ from lexiconlm.nlu.metrics import aggregate, locale_script_family
 from lexiconlm.nlu.train import DEFAULTS as TRAIN_DEFAULTS
 from lexiconlm.nlu.train import _signature, label_maps_for, train_config_problems, train_joint
 from lexiconlm.nlu.translate_test import evaluate_translate_test
-from lexiconlm.synth.hygiene import HygieneConfig
 from lexiconlm.synth.morph_augment import make_augmenter, morph_report
 from lexiconlm.synth.pseudo_label import make_translator, project_utterances
 from lexiconlm.synth.reverse import ReverseTranslator
@@ -995,11 +994,10 @@ def reverse_translators(
     """A :class:`~lexiconlm.synth.reverse.ReverseTranslator` per locale with a lexicon, its senses
     chosen by the word counts of ``english`` (the English training utterances; none: file order)."""
     counts = count_words(english)
-    config = HygieneConfig(hygiene) if hygiene and hygiene != "none" else None
     out: dict[str, ReverseTranslator | None] = {}
     for loc in tqdm(sorted(lexicons), disable=not progress, desc="translate-test lexicons"):
         lex = lexicons[loc]
-        out[loc] = ReverseTranslator(read_merged(lex), english_counts=counts, hygiene=config) if lex else None
+        out[loc] = ReverseTranslator(read_merged(lex), english_counts=counts, hygiene=hygiene) if lex else None
     return out
 
 

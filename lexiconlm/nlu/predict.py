@@ -47,8 +47,7 @@ from lexiconlm.io.lexicons import read_lexicon
 from lexiconlm.io.massive import read_massive
 from lexiconlm.nlu.evaluate import decode, predict_probs, predict_tags
 from lexiconlm.nlu.metrics import OUTSIDE, bio_spans
-from lexiconlm.nlu.translate_test import combine
-from lexiconlm.synth.hygiene import HygieneConfig
+from lexiconlm.nlu.translate_test import combine, read_back
 from lexiconlm.synth.reverse import ReverseTranslator
 from lexiconlm.synth.translate import count_words
 from lexiconlm.types import Utterance
@@ -174,10 +173,9 @@ class NLUPredictor:
             )
         else:  # translate-test: the text and its English reading, averaged
             words = [list(u.tokens) or [u.text or "."] for u in utts]
-            readings = [self.reader.read(w) for w in words]
             kw = {"max_len": self.max_len, "batch_size": batch_size, "device": self.device}
             ip, tp = predict_probs(self.model, self.tokenizer, words, **kw)
-            rip, rtp = predict_probs(self.model, self.tokenizer, [list(r.tokens) or ["."] for r in readings], **kw)
+            readings, rip, rtp = read_back(self.model, self.tokenizer, words, self.reader, **kw)
             cip, ctp = combine(ip, tp, rip, rtp, readings, weight=self.weight, slot_weight=self.slot_weight)
             intents, tags, scores = decode(self.labels, cip, ctp)
             tags = [t[: len(u.tokens)] for t, u in zip(tags, utts)]
@@ -275,11 +273,10 @@ def run_translate_test(run: Path) -> tuple[ReverseTranslator, float, float] | No
         return None
     train = (cfg.get("data") or {}).get("massive_train")
     english = [u.text for u in read_massive(train)] if train and Path(train).is_file() else []
-    hyg = (cfg.get("synth") or {}).get("hygiene", "script.v1")
     reader = ReverseTranslator(
         read_lexicon(lex_path, errors="collect"),
         english_counts=count_words(english),
-        hygiene=HygieneConfig(hyg) if hyg and hyg != "none" else None,
+        hygiene=(cfg.get("synth") or {}).get("hygiene", "script.v1"),
     )
     return reader, float(tt.get("weight", 0.6)), float(tt.get("slot_weight", 0.7))
 

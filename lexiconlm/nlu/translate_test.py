@@ -29,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lexiconlm.devices import resolve_device
-from lexiconlm.nlu.evaluate import check_labels, decode, predict_probs
+from lexiconlm.nlu.evaluate import decode, load_checked, predict_probs
 from lexiconlm.nlu.metrics import score_tags
 from lexiconlm.synth.reverse import Reading, ReverseTranslator
 from lexiconlm.types import NLUDataset
 
-__all__ = ["combine", "evaluate_translate_test"]
+__all__ = ["combine", "read_back", "evaluate_translate_test"]
 
 
 def combine(
@@ -70,6 +69,35 @@ def combine(
     return ip, tp
 
 
+def read_back(
+    model,
+    tokenizer,
+    words: Sequence[Sequence[str]],
+    reader: ReverseTranslator,
+    *,
+    max_len: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+    progress: bool = False,
+    desc: str = "read",
+) -> tuple[list[Reading], np.ndarray, list[np.ndarray]]:
+    """The English reading of each utterance and the model's distributions on it:
+    ``(readings, intent_probs, tag_probs)`` (:func:`~lexiconlm.nlu.evaluate.predict_probs` on the
+    readings), ready for :func:`combine`."""
+    readings = [reader.read(w) for w in words]
+    ip, tp = predict_probs(
+        model,
+        tokenizer,
+        [list(r.tokens) or ["."] for r in readings],
+        max_len=max_len,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        desc=desc,
+    )
+    return readings, ip, tp
+
+
 def evaluate_translate_test(
     model_dir: str | Path,
     datasets: Sequence[NLUDataset],
@@ -100,14 +128,10 @@ def evaluate_translate_test(
     Raises:
         DataFormatError: a file has an intent the model does not know (every line listed).
     """
-    from lexiconlm.nlu.model import load_joint
-
     for name, w in (("weight", weight), ("slot_weight", slot_weight)):
         if w is not None and not 0.0 <= w <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {w}")
-    dev = resolve_device(device)
-    model, tok, info = load_joint(model_dir, dev)
-    check_labels(datasets, model.labels.intents, model.labels.slots)
+    model, tok, info, dev = load_checked(model_dir, datasets, device)
     max_len = int(info.get("max_len", 64))
     plain: dict[str, dict] = {}
     both: dict[str, dict] = {}
@@ -128,11 +152,11 @@ def evaluate_translate_test(
             both[loc] = dict(plain[loc])
             continue
         t1 = time.perf_counter()
-        readings = [reader.read(w) for w in words]
-        rip, rtp = predict_probs(
+        readings, rip, rtp = read_back(
             model,
             tok,
-            [list(r.tokens) or ["."] for r in readings],
+            words,
+            reader,
             max_len=max_len,
             batch_size=batch_size,
             device=dev,

@@ -78,7 +78,8 @@ class ReverseTranslator:
         lexicon: the English -> X lexicon (as every lexicon of the project is written).
         english_counts: English word counts (:func:`~lexiconlm.synth.translate.count_words`)
             that choose among several translations of a word; empty: file order.
-        hygiene: the hygiene policy applied to the lexicon first (``None``: none).
+        hygiene: the hygiene policy applied to the lexicon first, or its name as configs write it
+            (``script.v1``; ``None`` or ``"none"``: none).
         min_stem, max_strip: the stem lookup (see the module docstring); ``max_strip=0`` turns it off.
         require_seen: with ``english_counts``, an English translation never seen there is not used
             (the word is kept as written when it has no other): a sense the task never uses is more
@@ -93,12 +94,14 @@ class ReverseTranslator:
         lexicon: Lexicon,
         *,
         english_counts: Mapping[str, int] | None = None,
-        hygiene: HygieneConfig | None = HygieneConfig(),
+        hygiene: HygieneConfig | str | None = HygieneConfig(),
         min_stem: int = 4,
         max_strip: int = 3,
         require_seen: bool = True,
     ):
         require_entries(lexicon)
+        if isinstance(hygiene, str):
+            hygiene = HygieneConfig(hygiene) if hygiene != "none" else None
         if hygiene is not None:
             lexicon, _ = filter_lexicon(lexicon, hygiene)
             require_entries(lexicon, "after hygiene")
